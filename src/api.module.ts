@@ -1,0 +1,44 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { AuthModule } from './auth/auth.module.js';
+import { CompanyMemberGuard } from './common/access/company-member.guard.js';
+import { CompanyRoleGuard } from './common/access/company-role.guard.js';
+import { TokenAuthGuard } from './common/access/token-auth.guard.js';
+import { ErrorFilter } from './common/errors/error.filter.js';
+import { RedisModule } from './common/redis/redis.module.js';
+import { BerthValidationPipe } from './common/validation/validation.pipe.js';
+import { CompaniesModule } from './companies/companies.module.js';
+import { BerthConfig } from './config/config.js';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
+import { PlansModule } from './plans/plans.module.js';
+import { RuntimesModule } from './runtimes/runtimes.module.js';
+
+/** The HTTP API role. */
+@Module({})
+export class ApiModule {
+  static forRoot(config: BerthConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule,
+        RedisModule,
+        AuthModule,
+        CompaniesModule,
+        PlansModule,
+        RuntimesModule,
+        HealthModule,
+      ],
+      providers: [
+        // Guards run in this order: who is calling, in which company, with which role.
+        { provide: APP_GUARD, useClass: TokenAuthGuard },
+        { provide: APP_GUARD, useClass: CompanyMemberGuard },
+        { provide: APP_GUARD, useClass: CompanyRoleGuard },
+        { provide: APP_PIPE, useClass: BerthValidationPipe },
+        { provide: APP_FILTER, useClass: ErrorFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import { ApiModule } from './api.module.js';
+import { RequestLog } from './common/logging/request-log.js';
+import { PinoNestLogger } from './common/logging/logger.js';
+import { BerthConfig } from './config/config.js';
+import { setupOpenApi } from './openapi/openapi.js';
+
+export const API_PREFIX = 'api/v1';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Builds the HTTP API (not yet listening). Used by the server, the tests and the OpenAPI script. */
+export async function createApi(config: BerthConfig, logger: Logger, options: { preview?: boolean } = {}): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    logController: new RequestLog(),
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    // Rosti clients always send a trailing slash; generated SDKs never do.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    genReqId: (req: IncomingMessage) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
+    logger: new PinoNestLogger(logger),
+    preview: options.preview,
+    abortOnError: false,
+  });
+  app.setGlobalPrefix(API_PREFIX);
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  setupOpenApi(app, config);
+  return app;
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { AuthController } from './auth.controller.js';
+import { AuthService } from './auth.service.js';
+import { TokenStrategy } from './token.strategy.js';
+import { TokenVerifier } from './token-verifier.service.js';
+import { TokensController } from './tokens.controller.js';
+import { TokensService } from './tokens.service.js';
+
+@Module({
+  imports: [PassportModule.register({ session: false })],
+  controllers: [AuthController, TokensController],
+  providers: [AuthService, TokensService, TokenVerifier, TokenStrategy],
+  exports: [AuthService, TokensService],
+})
+export class AuthModule {}

@@ -1,0 +1,37 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Authenticated } from '../common/access/access.decorator.js';
+import { parseId } from '../common/access/company-member.guard.js';
+import { CurrentPrincipal } from '../common/access/current.decorator.js';
+import type { Principal } from '../common/access/principal.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { CreatedTokenDto, CreateTokenDto, TokenDto } from './dto/token.dto.js';
+import { TokensService } from './tokens.service.js';
+
+@ApiTags('tokens')
+@Authenticated()
+@Controller('tokens')
+export class TokensController {
+  constructor(private readonly tokens: TokensService) {}
+
+  /** The account's tokens, without their secrets. */
+  @Get()
+  listTokens(@CurrentPrincipal() principal: Principal): Promise<TokenDto[]> {
+    return this.tokens.list(principal.accountId);
+  }
+
+  /** Issues a token; its secret is shown in this answer only. */
+  @Post()
+  @HttpCode(200)
+  createToken(@CurrentPrincipal() principal: Principal, @Body() body: CreateTokenDto): Promise<CreatedTokenDto> {
+    return this.tokens.issue(principal.accountId, body.name, body.expires_at ?? null);
+  }
+
+  /** Revokes a token of the account; it stops working within a second everywhere. */
+  @Delete(':id')
+  @ApiParam({ name: 'id', schema: { type: 'integer', minimum: 1 } })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  revokeToken(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<TokenDto> {
+    return this.tokens.revoke(principal.accountId, parseId(id, 'id', 'token'));
+  }
+}

@@ -1,0 +1,84 @@
+// Operator commands: `npm run berth -- <command>`.
+//   migrate                         apply pending migrations
+//   migrate:check                   fail when the entities need a schema change no migration makes
+//   account:create --email E [--name N] --password-stdin
+//                                   create an account with its default company; prints a token
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { parseArgs } from 'node:util';
+import { text } from 'node:stream/consumers';
+import { ApiModule } from '../api.module.js';
+import { AuthService } from '../auth/auth.service.js';
+import { RegisterDto } from '../auth/dto/auth.dto.js';
+import { fieldErrors } from '../common/validation/validation.pipe.js';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { createDataSource } from '../database/data-source.js';
+import { pendingSchemaChanges, runMigrations } from '../database/migrate.js';
+
+const USAGE = 'usage: berth migrate | migrate:check | account:create --email E [--name N] --password-stdin';
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`berth: ${message}\n`);
+  process.exit(code);
+}
+
+async function withDataSource<T>(run: (ds: ReturnType<typeof createDataSource>) => Promise<T>): Promise<T> {
+  const ds = createDataSource(loadConfig());
+  await ds.initialize();
+  try {
+    return await run(ds);
+  } finally {
+    await ds.destroy();
+  }
+}
+
+async function accountCreate(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { email: { type: 'string' }, name: { type: 'string' }, 'password-stdin': { type: 'boolean' } } });
+  // A password on the command line would show in `ps` and shell history.
+  if (!values['password-stdin']) fail('pass the password on standard input with --password-stdin', 2);
+  const password = (await text(process.stdin)).replace(/\r?\n$/, '');
+  const dto = plainToInstance(RegisterDto, { email: values.email, name: values.name, password });
+  const problems = await validate(dto);
+  if (problems.length > 0) fail(`invalid account: ${JSON.stringify(fieldErrors(problems))}`, 2);
+
+  await withDataSource(runMigrations);
+  const app = await NestFactory.createApplicationContext(ApiModule.forRoot(loadConfig()), { logger: false });
+  try {
+    const created = await app.get(AuthService).createAccount(dto, 'operator');
+    process.stdout.write(
+      `account ${created.account.id} <${created.account.email}>, company ${created.company.id} "${created.company.name}"\ntoken: ${created.token}\n`,
+    );
+  } catch (err) {
+    fail((err as Error).message);
+  } finally {
+    await app.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const [command, ...args] = process.argv.slice(2);
+  switch (command) {
+    case 'migrate': {
+      const applied = await withDataSource(runMigrations);
+      process.stdout.write(applied.length ? `applied: ${applied.map((m) => m.name).join(', ')}\n` : 'schema is up to date\n');
+      return;
+    }
+    case 'migrate:check': {
+      const changes = await withDataSource(async (ds) => {
+        await runMigrations(ds);
+        return pendingSchemaChanges(ds);
+      });
+      if (changes.length > 0) fail(`entities and migrations disagree; a migration is missing for:\n${changes.join(';\n')}`);
+      process.stdout.write('entities and migrations agree\n');
+      return;
+    }
+    case 'account:create':
+      return accountCreate(args);
+    default:
+      fail(USAGE, 2);
+  }
+}
+
+main().catch((err: Error) => fail(err instanceof ConfigError ? err.message : `${err.message}`));

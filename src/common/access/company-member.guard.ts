@@ -1,0 +1,38 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { MembershipsService } from '../../companies/memberships.service.js';
+import { DomainError } from '../errors/domain-error.js';
+import { accessPolicy } from './token-auth.guard.js';
+
+const MAX_ID = 2_147_483_647; // PostgreSQL int
+
+/** Parses a path id: non-numeric is a 400 naming the parameter; numeric but out of range cannot exist, so 404. */
+export function parseId(raw: unknown, field: string, what: string): number {
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw DomainError.field(field, 'must be a positive integer');
+  const id = Number(raw);
+  if (id < 1 || id > MAX_ID) throw DomainError.notFound(what);
+  return id;
+}
+
+/**
+ * Second guard: on company routes, resolves `:company_id` to a company the
+ * caller is a member of. A non-member and a missing company look the same (404).
+ */
+@Injectable()
+export class CompanyMemberGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly memberships: MembershipsService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (accessPolicy(this.reflector, context).kind !== 'company') return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const companyId = parseId((request.params as Record<string, unknown>).company_id, 'company_id', 'company');
+    const role = request.user ? await this.memberships.roleOf(request.user.accountId, companyId) : null;
+    if (!role) throw DomainError.notFound('company');
+    request.company = { id: companyId, role };
+    return true;
+  }
+}

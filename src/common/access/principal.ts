@@ -1,0 +1,21 @@
+import type { CompanyRole } from '../../companies/entities/membership.entity.js';
+
+/** The account a request authenticated as, and through which token. */
+export interface Principal {
+  accountId: number;
+  tokenId: number;
+  expiresAt: number | null;
+}
+
+/** The company a company-scoped request acts in, resolved by the membership guard. */
+export interface CompanyContext {
+  id: number;
+  role: CompanyRole;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user?: Principal;
+    company?: CompanyContext;
+  }
+}

@@ -1,0 +1,34 @@
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import { DomainError } from '../errors/domain-error.js';
+import { ACCESS_POLICY, AccessPolicy } from './access.decorator.js';
+
+/** Routes whose handler or controller declares no access policy: a programming error. */
+export class MissingAccessPolicyError extends Error {}
+
+export function accessPolicy(reflector: Reflector, context: ExecutionContext): AccessPolicy {
+  const policy = reflector.getAllAndOverride<AccessPolicy | undefined>(ACCESS_POLICY, [context.getHandler(), context.getClass()]);
+  // Fail closed: forgetting to declare who may call a route must not make it public.
+  if (!policy) throw new MissingAccessPolicyError(`${context.getClass().name}.${context.getHandler().name} declares no access policy`);
+  return policy;
+}
+
+/** First guard: authenticates every route that is not deliberately public. */
+@Injectable()
+export class TokenAuthGuard extends AuthGuard('token') {
+  constructor(private readonly reflector: Reflector) {
+    super();
+  }
+
+  override canActivate(context: ExecutionContext) {
+    if (accessPolicy(this.reflector, context).kind === 'public') return true;
+    return super.canActivate(context);
+  }
+
+  override handleRequest<T>(err: unknown, user: T): T {
+    if (err) throw err;
+    if (!user) throw DomainError.unauthorized();
+    return user;
+  }
+}

@@ -1,0 +1,44 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { TtlCache } from '../common/ttl-cache.js';
+import { BerthConfig } from '../config/config.js';
+import { CONFIG } from '../config/config.module.js';
+import { pgPool } from '../database/pg-pool.js';
+import { CompanyRole } from './entities/membership.entity.js';
+
+/**
+ * Answers "which role does this account hold in this company?" for every
+ * company-scoped request. Memberships are trusted for the same short age as
+ * tokens; only positive answers are kept, so a new membership counts at once.
+ */
+@Injectable()
+export class MembershipsService {
+  private readonly cache: TtlCache<string, CompanyRole | null>;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(CONFIG) config: BerthConfig,
+  ) {
+    this.cache = new TtlCache(config.authCacheTtlMs);
+  }
+
+  roleOf(accountId: number, companyId: number): Promise<CompanyRole | null> {
+    return this.cache.get(
+      `${accountId}:${companyId}`,
+      async () => {
+        const { rows } = await pgPool(this.db).query<{ role: CompanyRole }>(
+          'SELECT role FROM memberships WHERE account_id = $1 AND company_id = $2',
+          [accountId, companyId],
+        );
+        return rows[0]?.role ?? null;
+      },
+      (role) => role !== null,
+    );
+  }
+
+  /** Records a membership this process just created, so the next request needs no lookup. */
+  remember(accountId: number, companyId: number, role: CompanyRole): void {
+    this.cache.set(`${accountId}:${companyId}`, role);
+  }
+}

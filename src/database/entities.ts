@@ -1,0 +1,9 @@
+import { Account } from '../auth/entities/account.entity.js';
+import { ApiToken } from '../auth/entities/api-token.entity.js';
+import { Company } from '../companies/entities/company.entity.js';
+import { Membership } from '../companies/entities/membership.entity.js';
+import { Plan } from '../plans/plan.entity.js';
+import { Runtime } from '../runtimes/runtime.entity.js';
+
+/** Listed explicitly: globs behave differently under the build and the test transpiler. */
+export const ENTITIES = [Account, ApiToken, Company, Membership, Plan, Runtime];
