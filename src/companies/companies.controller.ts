@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../common/access/access.decorator.js';
 import { CurrentPrincipal } from '../common/access/current.decorator.js';
@@ -20,6 +20,7 @@ export class CompaniesController {
 
   /** Creates a company; the caller becomes its owner. */
   @Post()
+  @HttpCode(200)
   createCompany(@CurrentPrincipal() principal: Principal, @Body() body: CreateCompanyDto): Promise<CompanyDto> {
     return this.companies.create(principal.accountId, body.name);
   }

@@ -39,7 +39,10 @@ const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 function isBackingServiceDown(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: string }).code ?? '';
-  if (UNAVAILABLE_ERRNO.has(code) || code.startsWith('57P') || code.startsWith('08')) return true;
+  // PostgreSQL: connection exceptions (08), operator intervention (57P), out of resources (53),
+  // a database that is gone (3D000) or closed to connections (55000 at connect time).
+  if (UNAVAILABLE_ERRNO.has(code) || /^(08|57P|53)/.test(code) || code === '3D000') return true;
+  if (code === '55000' && /accepting connections/.test(err.message)) return true;
   return /Connection terminated|timeout exceeded when trying to connect|Connection is closed|Stream isn't writeable|enableOfflineQueue/i.test(
     err.message,
   );
@@ -60,7 +63,8 @@ export class ErrorFilter implements ExceptionFilter {
 
   private toDomainError(exception: unknown, request: FastifyRequest): DomainError {
     if (exception instanceof DomainError) return exception;
-    const fst = exception as { code?: unknown; statusCode?: number; message: string };
+    // Nest's Fastify adapter wraps Fastify's own 4xx errors in an HttpException; the original is the cause.
+    const fst = (exception instanceof HttpException ? exception.cause : exception) as { code?: unknown; message: string } | undefined;
     if (typeof fst?.code === 'string' && fst.code.startsWith('FST_')) {
       const mapped = fastifyError(fst as { code: string; message: string });
       if (mapped) return mapped;

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../dist/src/config/config.js';
+
+describe('configuration', () => {
+  it('has working defaults for a single machine', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 3000, roles: ['api', 'worker', 'ssh', 'edge'], migrationsRun: true, registrationEnabled: true });
+    expect(config.bodyLimitBytes).toBe(1024 * 1024);
+  });
+
+  it('reads roles, sizes and booleans', () => {
+    const config = loadConfig({ BERTH_ROLES: 'api, worker', BODY_LIMIT: '512kb', REGISTRATION_ENABLED: 'false', PORT: '8080' });
+    expect(config.roles).toEqual(['api', 'worker']);
+    expect(config.bodyLimitBytes).toBe(512 * 1024);
+    expect(config.registrationEnabled).toBe(false);
+    expect(config.port).toBe(8080);
+  });
+
+  it('reports every problem at once, naming each variable, without echoing secrets', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'postgres//user:hunter2@host', REDIS_URL: 'http://x', BERTH_ROLES: 'api,web', LOG_LEVEL: 'loud' });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems.map((p) => p.split(' ')[0])).toEqual(['BERTH_ROLES', 'PORT', 'DATABASE_URL', 'REDIS_URL', 'LOG_LEVEL']);
+    expect(error!.message).not.toContain('hunter2');
+  });
+
+  it('never prints secrets when the config is logged', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://berth:hunter2@db/berth' });
+    expect(JSON.stringify(config)).not.toContain('hunter2');
+    expect(config.databaseUrl.reveal()).toContain('hunter2');
+  });
+
+  it('caps the auth cache at one second so revocation spreads within a second', () => {
+    expect(() => loadConfig({ AUTH_CACHE_TTL_MS: '5000' })).toThrow(/AUTH_CACHE_TTL_MS/);
+  });
+});

@@ -1,0 +1,57 @@
+/** A thin fetch wrapper: every test talks to Berth over real HTTP. */
+export interface Answer<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+  text: string;
+}
+
+export interface RequestOptions {
+  token?: string;
+  /** Full Authorization header value; overrides `token`. */
+  authorization?: string;
+  body?: unknown;
+  /** Sent as-is, no JSON encoding. */
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export function client(base: string) {
+  async function call<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<Answer<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.authorization) headers.authorization = options.authorization;
+    else if (options.token) headers.authorization = `Token ${options.token}`;
+    let body: string | undefined;
+    if (options.rawBody !== undefined) body = options.rawBody;
+    else if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${base}${path}`, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: response.status, body: parsed as T, headers: response.headers, text };
+  }
+  return {
+    get: <T = any>(path: string, options?: RequestOptions) => call<T>('GET', path, options),
+    post: <T = any>(path: string, options?: RequestOptions) => call<T>('POST', path, options),
+    put: <T = any>(path: string, options?: RequestOptions) => call<T>('PUT', path, options),
+    delete: <T = any>(path: string, options?: RequestOptions) => call<T>('DELETE', path, options),
+    call,
+  };
+}
+export type Client = ReturnType<typeof client>;
+
+let counter = 0;
+/** Registers a fresh account; returns its token, default company and account. */
+export async function register(api: Client, name = 'Tester') {
+  const email = `user${Date.now()}${counter++}${Math.floor(Math.random() * 1e6)}@example.test`;
+  const answer = await api.post('/auth/register/', { body: { email, password: 'correct horse battery', name } });
+  if (answer.status !== 200) throw new Error(`register failed: ${answer.status} ${answer.text}`);
+  return { email, password: 'correct horse battery', token: answer.body.token as string, company: answer.body.company, account: answer.body.account };
+}

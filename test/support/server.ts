@@ -1,0 +1,58 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { REDIS_URL } from './services.js';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface BerthProcess {
+  url: string;
+  process: ChildProcess;
+  logs: () => string;
+  stop(): Promise<void>;
+}
+
+/** Starts the built server (`dist/src/main.js`) as its own process on a free port, as an operator would. */
+export async function startBerth(env: Record<string, string>): Promise<BerthProcess> {
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      REDIS_URL,
+      BERTH_ROLES: 'api',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`berth did not start within 30 s:\n${output}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const started = /"api":"(http:\/\/[^"]+)".*"msg":"berth started"/.exec(output);
+      if (started) {
+        clearTimeout(timer);
+        resolve(started[1]);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`berth exited with ${code} before starting:\n${output}`));
+    });
+  });
+  return {
+    url: `${url}/api/v1`,
+    process: child,
+    logs: () => output,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
