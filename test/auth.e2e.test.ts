@@ -232,3 +232,43 @@ describe('operator-managed installations', () => {
     }
   });
 });
+
+describe('brute force', () => {
+  it('locks an address out with 429 and Retry-After after too many failed logins or registrations', async () => {
+    const limited = await startBerth({ DATABASE_URL: db.url, MIGRATIONS_RUN: 'false', TRUST_PROXY: 'true', LOGIN_FAILURES_PER_IP: '3', REGISTRATIONS_PER_IP: '2' });
+    try {
+      const lapi = client(limited.url);
+      // A random documentation-range address per run keeps earlier runs' counters out of the way.
+      const ip = () => ({ 'x-forwarded-for': `203.0.113.${Math.floor(Math.random() * 254) + 1}` });
+      const attacker = ip();
+      const { email, password } = await register(api);
+      for (let i = 0; i < 3; i++) {
+        const wrong = await lapi.post('/auth/login/', { body: { email: `${i}${email}`, password: 'guess guess guess' }, headers: attacker });
+        expect(wrong.status).toBe(401);
+      }
+      const blocked = await lapi.post('/auth/login/', { body: { email, password }, headers: attacker });
+      expect(blocked.status).toBe(429);
+      expect(blocked.body.code).toBe('rate_limited');
+      expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+      // The same right password from elsewhere still works.
+      expect((await lapi.post('/auth/login/', { body: { email, password }, headers: ip() })).status).toBe(200);
+
+      const signups = ip();
+      for (let i = 0; i < 2; i++) {
+        const ok = await lapi.post('/auth/register/', { body: { email: `s${i}${Date.now()}@example.test`, password: 'long enough pass' }, headers: signups });
+        expect(ok.status).toBe(200);
+      }
+      const third = await lapi.post('/auth/register/', { body: { email: `s3${Date.now()}@example.test`, password: 'long enough pass' }, headers: signups });
+      expect(third.status).toBe(429);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('locks one account after ten failed logins, whatever the address', async () => {
+    const { email, password } = await register(api);
+    for (let i = 0; i < 10; i++) expect((await api.post('/auth/login/', { body: { email, password: 'nope nope nope' } })).status).toBe(401);
+    const blocked = await api.post('/auth/login/', { body: { email, password } });
+    expect(blocked.status).toBe(429);
+  });
+});

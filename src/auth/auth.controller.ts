@@ -1,5 +1,5 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiForbiddenResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Ip, Post } from '@nestjs/common';
+import { ApiConflictResponse, ApiForbiddenResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Public } from '../common/access/access.decorator.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { AuthService } from './auth.service.js';
@@ -16,15 +16,17 @@ export class AuthController {
   @HttpCode(200)
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'The email is already registered.' })
   @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'Registration is switched off on this installation.' })
-  register(@Body() body: RegisterDto): Promise<RegisterResponseDto> {
-    return this.auth.register(body);
+  @ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'Too many registrations from this address; see Retry-After.' })
+  register(@Body() body: RegisterDto, @Ip() ip: string): Promise<RegisterResponseDto> {
+    return this.auth.register(body, ip);
   }
 
   /** Exchanges email and password for a new token. */
   @Post('login')
   @HttpCode(200)
   @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Wrong email or password.' })
-  login(@Body() body: LoginDto): Promise<LoginResponseDto> {
-    return this.auth.login(body.email, body.password);
+  @ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'Too many failed attempts; see Retry-After.' })
+  login(@Body() body: LoginDto, @Ip() ip: string): Promise<LoginResponseDto> {
+    return this.auth.login(body.email, body.password, ip);
   }
 }

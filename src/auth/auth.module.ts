@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
+import { RateLimiter } from '../common/rate-limit/rate-limiter.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { TokenStrategy } from './token.strategy.js';
@@ -10,7 +11,7 @@ import { TokensService } from './tokens.service.js';
 @Module({
   imports: [PassportModule.register({ session: false })],
   controllers: [AuthController, TokensController],
-  providers: [AuthService, TokensService, TokenVerifier, TokenStrategy],
+  providers: [AuthService, TokensService, TokenVerifier, TokenStrategy, RateLimiter],
   exports: [AuthService, TokensService],
 })
 export class AuthModule {}

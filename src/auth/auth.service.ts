@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error.js';
+import { Limit, RateLimiter } from '../common/rate-limit/rate-limiter.js';
 import { CompaniesService } from '../companies/companies.service.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
@@ -9,6 +10,9 @@ import { LoginResponseDto, RegisterDto, RegisterResponseDto } from './dto/auth.d
 import { Account } from './entities/account.entity.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './password.js';
 import { TokensService } from './tokens.service.js';
+
+// Guessing one account's password: 10 failures lock it for 15 minutes.
+const LOGIN_FAILURES_PER_EMAIL: Limit = { name: 'login-email', max: 10, windowMs: 15 * 60_000 };
 
 export interface NewAccount {
   email: string;
@@ -18,18 +22,29 @@ export interface NewAccount {
 
 @Injectable()
 export class AuthService {
+  // Spraying passwords over many accounts, and mass sign-ups, from one address.
+  private readonly loginFailuresPerIp: Limit;
+  private readonly registrationsPerIp: Limit;
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(CONFIG) private readonly config: BerthConfig,
     private readonly companies: CompaniesService,
     private readonly tokens: TokensService,
-  ) {}
+    private readonly limiter: RateLimiter,
+  ) {
+    this.loginFailuresPerIp = { name: 'login-ip', max: config.loginFailuresPerIp, windowMs: 15 * 60_000 };
+    this.registrationsPerIp = { name: 'register-ip', max: config.registrationsPerIp, windowMs: 60 * 60_000 };
+  }
 
-  register(input: RegisterDto): Promise<RegisterResponseDto> {
+  async register(input: RegisterDto, ip: string): Promise<RegisterResponseDto> {
     if (!this.config.registrationEnabled) {
       throw new DomainError('forbidden', 'public registration is switched off on this installation; an operator creates accounts');
     }
-    return this.createAccount(input, 'registration');
+    await this.limiter.check(this.registrationsPerIp, ip);
+    const created = await this.createAccount(input, 'registration');
+    await this.limiter.hit(this.registrationsPerIp, ip);
+    return created;
   }
 
   /** Creates an account, its default company (named after it) and a first token, all or nothing. */
@@ -56,13 +71,15 @@ export class AuthService {
     }
   }
 
-  async login(email: string, password: string): Promise<LoginResponseDto> {
+  async login(email: string, password: string, ip: string): Promise<LoginResponseDto> {
+    await Promise.all([this.limiter.check(LOGIN_FAILURES_PER_EMAIL, email), this.limiter.check(this.loginFailuresPerIp, ip)]);
     const account = await this.db.getRepository(Account).findOne({ where: { email } });
-    if (!account) {
-      await burnPasswordCheck(password);
+    const valid = account ? await verifyPassword(account.passwordHash, password) : await burnPasswordCheck(password).then(() => false);
+    if (!account || !valid) {
+      await Promise.all([this.limiter.hit(LOGIN_FAILURES_PER_EMAIL, email), this.limiter.hit(this.loginFailuresPerIp, ip)]);
       throw DomainError.unauthorized('wrong email or password');
     }
-    if (!(await verifyPassword(account.passwordHash, password))) throw DomainError.unauthorized('wrong email or password');
+    await this.limiter.reset(LOGIN_FAILURES_PER_EMAIL, email);
     const token = await this.tokens.issue(account.id, 'login');
     return { token: token.token };
   }

@@ -39,6 +39,10 @@ export interface BerthConfig {
   /** How long a verified token or membership may be trusted without asking PostgreSQL. */
   authCacheTtlMs: number;
   trustProxy: boolean;
+  /** Failed logins allowed per client address in 15 minutes; 0 switches the limit off. */
+  loginFailuresPerIp: number;
+  /** Registrations allowed per client address in an hour; 0 switches the limit off. */
+  registrationsPerIp: number;
 }
 
 export class ConfigError extends Error {
@@ -67,6 +71,8 @@ export function loadConfig(env: Env = process.env): BerthConfig {
     logLevel: read.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     authCacheTtlMs: read.int('AUTH_CACHE_TTL_MS', 1000, 0, 1000),
     trustProxy: read.bool('TRUST_PROXY', false),
+    loginFailuresPerIp: read.int('LOGIN_FAILURES_PER_IP', 30, 0, 1_000_000),
+    registrationsPerIp: read.int('REGISTRATIONS_PER_IP', 20, 0, 1_000_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -23,6 +23,9 @@ export async function startBerth(env: Record<string, string>): Promise<BerthProc
       REDIS_URL,
       BERTH_ROLES: 'api',
       LOG_LEVEL: 'info',
+      // Every test client comes from 127.0.0.1; per-address limits are tested on their own.
+      LOGIN_FAILURES_PER_IP: '0',
+      REGISTRATIONS_PER_IP: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,48 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { DomainError } from '../errors/domain-error.js';
+import { REDIS } from '../redis/redis.module.js';
+
+// Fixed window in Redis, atomic in one round trip, shared by every Berth process.
+const HIT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return { count, redis.call('PTTL', KEYS[1]) }`;
+
+export interface Limit {
+  /** Key namespace, e.g. "login-email". */
+  name: string;
+  max: number;
+  windowMs: number;
+}
+
+@Injectable()
+export class RateLimiter {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  private key(limit: Limit, subject: string): string {
+    return `berth:rate:${limit.name}:${subject}`;
+  }
+
+  /** Throws 429 with Retry-After when `subject` has already used up `limit`. A limit of 0 is off. */
+  async check(limit: Limit, subject: string): Promise<void> {
+    if (limit.max === 0) return;
+    const [count, ttl] = await Promise.all([this.redis.get(this.key(limit, subject)), this.redis.pttl(this.key(limit, subject))]);
+    if (Number(count ?? 0) >= limit.max) throw tooMany(ttl);
+  }
+
+  /** Counts one event against `limit` for `subject`. */
+  async hit(limit: Limit, subject: string): Promise<void> {
+    if (limit.max === 0) return;
+    await this.redis.eval(HIT, 1, this.key(limit, subject), String(limit.windowMs));
+  }
+
+  async reset(limit: Limit, subject: string): Promise<void> {
+    await this.redis.del(this.key(limit, subject));
+  }
+}
+
+function tooMany(ttlMs: number): DomainError {
+  const seconds = Math.max(1, Math.ceil(ttlMs / 1000));
+  return new DomainError('rate_limited', `too many attempts; try again in ${seconds} s`, {}, { 'retry-after': String(seconds) });
+}
