@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   }
 
   const running = await startRoles(config, logger);
-  logger.info({ roles: running.map((r) => r.role), api: running.find((r) => r.address)?.address, version: config.version }, 'berth started');
+  logger.info({ roles: running.flatMap((r) => r.roles), api: running.find((r) => r.address)?.address, version: config.version }, 'berth started');
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -4,13 +4,16 @@ import { BerthConfig, Role } from '../config/config.js';
 import { ConfigModule } from '../config/config.module.js';
 import { DatabaseModule } from '../database/database.module.js';
 
+export type BackgroundRole = Exclude<Role, 'api'>;
+
 /**
- * The process context of a non-HTTP role (worker, ssh, edge): configuration,
- * PostgreSQL and Redis. Each role's own module is added here as it is built.
+ * One process context for the non-HTTP roles (worker, ssh, edge) this process
+ * runs: configuration, PostgreSQL and Redis, shared by all of them. Each role's
+ * own module joins `imports` here as it is built.
  */
 @Module({})
 export class BackgroundModule {
-  static forRole(config: BerthConfig, _role: Exclude<Role, 'api'>): DynamicModule {
+  static forRoles(config: BerthConfig, _roles: BackgroundRole[]): DynamicModule {
     return { module: BackgroundModule, imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule] };
   }
 }
