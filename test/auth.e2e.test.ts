@@ -1,27 +1,16 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, Client, register } from './support/http.js';
-import { BerthProcess, ROOT, startBerth } from './support/server.js';
-import { createTestDatabase, REDIS_URL, TestDatabase } from './support/services.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBerth } from './support/fixture.js';
+import { client, register } from './support/http.js';
+import { ROOT, startBerth } from './support/server.js';
+import { REDIS_URL } from './support/services.js';
 
-let db: TestDatabase;
-let berth: BerthProcess;
-let api: Client;
-
-beforeAll(async () => {
-  db = await createTestDatabase('auth');
-  berth = await startBerth({ DATABASE_URL: db.url });
-  api = client(berth.url);
-});
-afterAll(async () => {
-  await berth?.stop();
-  await db?.drop();
-});
+const fx = useBerth('auth');
 
 describe('registration and the catalogs', () => {
   it('register → token → companies → plans → runtimes', async () => {
-    const registered = await api.post('/auth/register/', { body: { email: 'Owner@Acme.test', password: 'a long enough password', name: 'Acme' } });
+    const registered = await fx.api.post('/auth/register/', { body: { email: 'Owner@Acme.test', password: 'a long enough password', name: 'Acme' } });
     expect(registered.status).toBe(200);
     expect(registered.body.account).toMatchObject({ email: 'owner@acme.test', name: 'Acme' });
     expect(registered.body.company).toMatchObject({ name: 'Acme', role: 'owner' });
@@ -29,11 +18,11 @@ describe('registration and the catalogs', () => {
     expect(JSON.stringify(registered.body)).not.toContain('password');
     const token = registered.body.token;
 
-    const companies = await api.get('/companies/', { token });
+    const companies = await fx.api.get('/companies/', { token });
     expect(companies.status).toBe(200);
     expect(companies.body).toEqual([{ id: registered.body.company.id, name: 'Acme', role: 'owner' }]);
 
-    const plans = await api.get(`/${registered.body.company.id}/plans/`, { token });
+    const plans = await fx.api.get(`/${registered.body.company.id}/plans/`, { token });
     expect(plans.status).toBe(200);
     expect(plans.body.map((p: any) => [p.name, p.ram, p.cpu_quota, p.disk])).toEqual([
       ['Mini', 128, 25, 1],
@@ -44,7 +33,7 @@ describe('registration and the catalogs', () => {
     ]);
     for (const plan of plans.body) expect(typeof plan.price).toBe('number');
 
-    const runtimes = await api.get(`/${registered.body.company.id}/runtimes`, { token });
+    const runtimes = await fx.api.get(`/${registered.body.company.id}/runtimes`, { token });
     expect(runtimes.status).toBe(200);
     expect(runtimes.body.length).toBeGreaterThanOrEqual(2);
     expect(runtimes.body.filter((r: any) => r.default)).toHaveLength(1);
@@ -52,41 +41,41 @@ describe('registration and the catalogs', () => {
   });
 
   it('names the default company after the email when no name is given', async () => {
-    const answer = await api.post('/auth/register', { body: { email: 'solo@example.test', password: 'a long enough password' } });
+    const answer = await fx.api.post('/auth/register', { body: { email: 'solo@example.test', password: 'a long enough password' } });
     expect(answer.status).toBe(200);
     expect(answer.body.company.name).toBe('solo@example.test');
   });
 
   it('refuses a second account with the same email, whatever its case (409 naming email)', async () => {
-    await register(api).then(async ({ email }) => {
-      const again = await api.post('/auth/register/', { body: { email: email.toUpperCase(), password: 'another long password' } });
+    await register(fx.api).then(async ({ email }) => {
+      const again = await fx.api.post('/auth/register/', { body: { email: email.toUpperCase(), password: 'another long password' } });
       expect(again.status).toBe(409);
       expect(again.body).toMatchObject({ code: 'conflict', errors: { email: ['is already registered'] } });
     });
   });
 
   it('stores passwords with argon2id and tokens only as SHA-256', async () => {
-    const { email, token } = await register(api);
-    const account = await db.query('SELECT id, password_hash FROM accounts WHERE email = $1', [email]);
+    const { email, token } = await register(fx.api);
+    const account = await fx.db.query('SELECT id, password_hash FROM accounts WHERE email = $1', [email]);
     expect(account.rows[0].password_hash).toMatch(/^\$argon2id\$/);
-    const tokens = await db.query('SELECT token_hash FROM api_tokens WHERE account_id = $1', [account.rows[0].id]);
+    const tokens = await fx.db.query('SELECT token_hash FROM api_tokens WHERE account_id = $1', [account.rows[0].id]);
     const { createHash } = await import('node:crypto');
     expect(tokens.rows.map((r) => r.token_hash)).toEqual([createHash('sha256').update(token).digest('hex')]);
-    const dump = await db.query("SELECT string_agg(t::text, '') AS all FROM api_tokens t");
+    const dump = await fx.db.query("SELECT string_agg(t::text, '') AS all FROM api_tokens t");
     expect(dump.rows[0].all).not.toContain(token);
   });
 
   it('logs in with email and password and issues a new token', async () => {
-    const { email, password, token } = await register(api);
-    const login = await api.post('/auth/login/', { body: { email: email.toUpperCase(), password } });
+    const { email, password, token } = await register(fx.api);
+    const login = await fx.api.post('/auth/login/', { body: { email: email.toUpperCase(), password } });
     expect(login.status).toBe(200);
     expect(login.body.token).not.toBe(token);
-    expect((await api.get('/companies/', { token: login.body.token })).status).toBe(200);
+    expect((await fx.api.get('/companies/', { token: login.body.token })).status).toBe(200);
 
-    const wrong = await api.post('/auth/login/', { body: { email, password: 'not the password' } });
+    const wrong = await fx.api.post('/auth/login/', { body: { email, password: 'not the password' } });
     expect(wrong.status).toBe(401);
     expect(wrong.body.code).toBe('unauthorized');
-    const unknown = await api.post('/auth/login/', { body: { email: 'nobody@example.test', password } });
+    const unknown = await fx.api.post('/auth/login/', { body: { email: 'nobody@example.test', password } });
     expect(unknown.status).toBe(401);
     expect(unknown.body.message).toBe(wrong.body.message);
   });
@@ -94,54 +83,54 @@ describe('registration and the catalogs', () => {
 
 describe('tokens', () => {
   it('lists tokens without secrets, creates one shown once, revokes it', async () => {
-    const { token } = await register(api);
-    const created = await api.post('/tokens/', { token, body: { name: 'ci' } });
+    const { token } = await register(fx.api);
+    const created = await fx.api.post('/tokens/', { token, body: { name: 'ci' } });
     expect(created.status).toBe(200);
     expect(created.body).toMatchObject({ name: 'ci', expires_at: null, last_used_at: null });
     expect(created.body.hint).toBe(`berth_…${created.body.token.slice(-4)}`);
 
-    expect((await api.get('/companies/', { token: created.body.token })).status).toBe(200);
-    const listed = await api.get('/tokens/', { token });
+    expect((await fx.api.get('/companies/', { token: created.body.token })).status).toBe(200);
+    const listed = await fx.api.get('/tokens/', { token });
     expect(listed.status).toBe(200);
     expect(listed.body.map((t: any) => t.name)).toEqual(['registration', 'ci']);
     expect(listed.text).not.toContain(created.body.token);
     expect(listed.text).not.toContain(token);
     expect(listed.body.find((t: any) => t.name === 'ci').last_used_at).not.toBeNull();
 
-    const revoked = await api.delete(`/tokens/${created.body.id}/`, { token });
+    const revoked = await fx.api.delete(`/tokens/${created.body.id}/`, { token });
     expect(revoked.status).toBe(200);
-    expect((await api.get('/companies/', { token: created.body.token })).status).toBe(401);
-    expect((await api.get('/tokens/', { token })).body.map((t: any) => t.name)).toEqual(['registration']);
-    expect((await api.delete(`/tokens/${created.body.id}/`, { token })).status).toBe(404);
+    expect((await fx.api.get('/companies/', { token: created.body.token })).status).toBe(401);
+    expect((await fx.api.get('/tokens/', { token })).body.map((t: any) => t.name)).toEqual(['registration']);
+    expect((await fx.api.delete(`/tokens/${created.body.id}/`, { token })).status).toBe(404);
   });
 
   it("cannot revoke another account's token (404)", async () => {
-    const alice = await register(api);
-    const bob = await register(api);
-    const bobs = await api.get('/tokens/', { token: bob.token });
-    const attempt = await api.delete(`/tokens/${bobs.body[0].id}/`, { token: alice.token });
+    const alice = await register(fx.api);
+    const bob = await register(fx.api);
+    const bobs = await fx.api.get('/tokens/', { token: bob.token });
+    const attempt = await fx.api.delete(`/tokens/${bobs.body[0].id}/`, { token: alice.token });
     expect(attempt.status).toBe(404);
-    expect((await api.get('/companies/', { token: bob.token })).status).toBe(200);
+    expect((await fx.api.get('/companies/', { token: bob.token })).status).toBe(200);
   });
 
   it('validates expires_at', async () => {
-    const { token } = await register(api);
-    const past = await api.post('/tokens/', { token, body: { name: 'old', expires_at: '2001-01-01T00:00:00Z' } });
+    const { token } = await register(fx.api);
+    const past = await fx.api.post('/tokens/', { token, body: { name: 'old', expires_at: '2001-01-01T00:00:00Z' } });
     expect(past.status).toBe(400);
     expect(past.body.errors.expires_at).toEqual(['must be in the future']);
-    const garbage = await api.post('/tokens/', { token, body: { name: 'x', expires_at: 'tomorrow-ish' } });
+    const garbage = await fx.api.post('/tokens/', { token, body: { name: 'x', expires_at: 'tomorrow-ish' } });
     expect(garbage.status).toBe(400);
     expect(garbage.body.errors).toHaveProperty('expires_at');
   });
 
   it('an expired token stops working', async () => {
-    const { token } = await register(api);
+    const { token } = await register(fx.api);
     const soon = new Date(Date.now() + 1500).toISOString();
-    const created = await api.post('/tokens/', { token, body: { name: 'short-lived', expires_at: soon } });
+    const created = await fx.api.post('/tokens/', { token, body: { name: 'short-lived', expires_at: soon } });
     expect(created.status).toBe(200);
-    expect((await api.get('/companies/', { token: created.body.token })).status).toBe(200);
+    expect((await fx.api.get('/companies/', { token: created.body.token })).status).toBe(200);
     await new Promise((r) => setTimeout(r, 1700));
-    const expired = await api.get('/companies/', { token: created.body.token });
+    const expired = await fx.api.get('/companies/', { token: created.body.token });
     expect(expired.status).toBe(401);
     expect(expired.body.code).toBe('unauthorized');
   });
@@ -151,10 +140,10 @@ describe('401 for every way a token can be wrong', () => {
   let token: string;
   let revoked: string;
   beforeAll(async () => {
-    token = (await register(api)).token;
-    const extra = await api.post('/tokens/', { token, body: { name: 'to-revoke' } });
+    token = (await register(fx.api)).token;
+    const extra = await fx.api.post('/tokens/', { token, body: { name: 'to-revoke' } });
     revoked = extra.body.token;
-    await api.delete(`/tokens/${extra.body.id}/`, { token });
+    await fx.api.delete(`/tokens/${extra.body.id}/`, { token });
   });
 
   const cases: Array<[string, () => Record<string, string>]> = [
@@ -167,7 +156,7 @@ describe('401 for every way a token can be wrong', () => {
   ];
   for (const [name, headers] of cases) {
     it(`${name} → 401 in the error shape`, async () => {
-      const answer = await api.get('/companies/', { headers: headers() });
+      const answer = await fx.api.get('/companies/', { headers: headers() });
       expect(answer.status).toBe(401);
       expect(answer.body).toMatchObject({ code: 'unauthorized', errors: {} });
       expect(typeof answer.body.message).toBe('string');
@@ -176,28 +165,28 @@ describe('401 for every way a token can be wrong', () => {
 
   it('accepts Token and Bearer, in any case', async () => {
     for (const scheme of ['Token', 'token', 'TOKEN', 'Bearer', 'bearer']) {
-      expect((await api.get('/companies/', { authorization: `${scheme} ${token}` })).status).toBe(200);
+      expect((await fx.api.get('/companies/', { authorization: `${scheme} ${token}` })).status).toBe(200);
     }
   });
 
   it('never reads a token from the query string or the body', async () => {
-    expect((await api.get(`/companies/?token=${token}`)).status).toBe(401);
-    expect((await api.get(`/companies/?access_token=${token}`)).status).toBe(401);
-    expect((await api.post('/companies/', { body: { name: 'x', token } })).status).toBe(401);
+    expect((await fx.api.get(`/companies/?token=${token}`)).status).toBe(401);
+    expect((await fx.api.get(`/companies/?access_token=${token}`)).status).toBe(401);
+    expect((await fx.api.post('/companies/', { body: { name: 'x', token } })).status).toBe(401);
   });
 });
 
 describe('across processes', () => {
   it('a token revoked in one process stops working in another within a second', async () => {
-    const second = await startBerth({ DATABASE_URL: db.url, MIGRATIONS_RUN: 'false' });
+    const second = await startBerth({ DATABASE_URL: fx.db.url, MIGRATIONS_RUN: 'false' });
     try {
       const other = client(second.url);
-      const { token } = await register(api);
-      const created = await api.post('/tokens/', { token, body: { name: 'shared' } });
+      const { token } = await register(fx.api);
+      const created = await fx.api.post('/tokens/', { token, body: { name: 'shared' } });
       // Warm the second process's cache with the token.
       expect((await other.get('/companies/', { token: created.body.token })).status).toBe(200);
       expect((await other.get('/companies/', { token: created.body.token })).status).toBe(200);
-      expect((await api.delete(`/tokens/${created.body.id}/`, { token })).status).toBe(200);
+      expect((await fx.api.delete(`/tokens/${created.body.id}/`, { token })).status).toBe(200);
       await new Promise((r) => setTimeout(r, 1050));
       expect((await other.get('/companies/', { token: created.body.token })).status).toBe(401);
     } finally {
@@ -208,7 +197,7 @@ describe('across processes', () => {
 
 describe('operator-managed installations', () => {
   it('register answers 403 when switched off; the operator command creates accounts', async () => {
-    const closed = await startBerth({ DATABASE_URL: db.url, MIGRATIONS_RUN: 'false', REGISTRATION_ENABLED: 'false' });
+    const closed = await startBerth({ DATABASE_URL: fx.db.url, MIGRATIONS_RUN: 'false', REGISTRATION_ENABLED: 'false' });
     try {
       const answer = await client(closed.url).post('/auth/register/', { body: { email: 'x@example.test', password: 'long enough password' } });
       expect(answer.status).toBe(403);
@@ -217,7 +206,7 @@ describe('operator-managed installations', () => {
       const run = promisify(execFile);
       const child = run(process.execPath, ['dist/src/cli/berth.js', 'account:create', '--email', 'ops@example.test', '--name', 'Ops Team', '--password-stdin'], {
         cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, REDIS_URL },
+        env: { PATH: process.env.PATH ?? '', DATABASE_URL: fx.db.url, REDIS_URL },
       });
       child.child.stdin!.end('operator password 1\n');
       const { stdout } = await child;
@@ -235,13 +224,13 @@ describe('operator-managed installations', () => {
 
 describe('brute force', () => {
   it('locks an address out with 429 and Retry-After after too many failed logins or registrations', async () => {
-    const limited = await startBerth({ DATABASE_URL: db.url, MIGRATIONS_RUN: 'false', TRUST_PROXY: 'true', LOGIN_FAILURES_PER_IP: '3', REGISTRATIONS_PER_IP: '2' });
+    const limited = await startBerth({ DATABASE_URL: fx.db.url, MIGRATIONS_RUN: 'false', TRUST_PROXY: 'true', LOGIN_FAILURES_PER_IP: '3', REGISTRATIONS_PER_IP: '2' });
     try {
       const lapi = client(limited.url);
       // A random documentation-range address per run keeps earlier runs' counters out of the way.
       const ip = () => ({ 'x-forwarded-for': `203.0.113.${Math.floor(Math.random() * 254) + 1}` });
       const attacker = ip();
-      const { email, password } = await register(api);
+      const { email, password } = await register(fx.api);
       for (let i = 0; i < 3; i++) {
         const wrong = await lapi.post('/auth/login/', { body: { email: `${i}${email}`, password: 'guess guess guess' }, headers: attacker });
         expect(wrong.status).toBe(401);
@@ -266,9 +255,9 @@ describe('brute force', () => {
   });
 
   it('locks one account after ten failed logins, whatever the address', async () => {
-    const { email, password } = await register(api);
-    for (let i = 0; i < 10; i++) expect((await api.post('/auth/login/', { body: { email, password: 'nope nope nope' } })).status).toBe(401);
-    const blocked = await api.post('/auth/login/', { body: { email, password } });
+    const { email, password } = await register(fx.api);
+    for (let i = 0; i < 10; i++) expect((await fx.api.post('/auth/login/', { body: { email, password: 'nope nope nope' } })).status).toBe(401);
+    const blocked = await fx.api.post('/auth/login/', { body: { email, password } });
     expect(blocked.status).toBe(429);
   });
 });

@@ -1,32 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, Client, register } from './support/http.js';
-import { BerthProcess, startBerth } from './support/server.js';
-import { createTestDatabase, TestDatabase } from './support/services.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBerth } from './support/fixture.js';
+import { register } from './support/http.js';
 
-let db: TestDatabase;
-let berth: BerthProcess;
-let api: Client;
+const fx = useBerth('errors', { BODY_LIMIT: '4kb' });
 let token: string;
+beforeAll(async () => {
+  token = (await register(fx.api)).token;
+});
 
 const expectShape = (body: any) => {
   expect(Object.keys(body).sort()).toEqual(['code', 'errors', 'message']);
   expect(typeof body.message).toBe('string');
 };
 
-beforeAll(async () => {
-  db = await createTestDatabase('errors');
-  berth = await startBerth({ DATABASE_URL: db.url, BODY_LIMIT: '4kb' });
-  api = client(berth.url);
-  token = (await register(api)).token;
-});
-afterAll(async () => {
-  await berth?.stop();
-  await db?.drop();
-});
-
 describe('the error contract', () => {
   it('names every invalid field', async () => {
-    const answer = await api.post('/auth/register/', { body: { email: 'not-an-email', password: 'short', name: '' } });
+    const answer = await fx.api.post('/auth/register/', { body: { email: 'not-an-email', password: 'short', name: '' } });
     expect(answer.status).toBe(400);
     expectShape(answer.body);
     expect(answer.body.code).toBe('validation_error');
@@ -38,39 +27,39 @@ describe('the error contract', () => {
   });
 
   it('rejects unknown body fields by name', async () => {
-    const answer = await api.post('/companies/', { token, body: { name: 'ok', plan: 3, owner_id: 1 } });
+    const answer = await fx.api.post('/companies/', { token, body: { name: 'ok', plan: 3, owner_id: 1 } });
     expect(answer.status).toBe(400);
     expect(answer.body.errors).toEqual({ plan: ['is not a known field'], owner_id: ['is not a known field'] });
   });
 
   it('rejects wrong types by name', async () => {
-    const answer = await api.post('/companies/', { token, body: { name: 42 } });
+    const answer = await fx.api.post('/companies/', { token, body: { name: 42 } });
     expect(answer.status).toBe(400);
     expect(answer.body.errors.name).toContain('must be a string');
   });
 
   it('answers malformed JSON, a non-object body and a wrong content type in the shape', async () => {
-    const malformed = await api.post('/companies/', { token, rawBody: '{"name": ', headers: { 'content-type': 'application/json' } });
+    const malformed = await fx.api.post('/companies/', { token, rawBody: '{"name": ', headers: { 'content-type': 'application/json' } });
     expect(malformed.status).toBe(400);
     expectShape(malformed.body);
     expect(malformed.body.errors).toEqual({ body: ['is not valid JSON'] });
 
-    const array = await api.post('/companies/', { token, rawBody: '[1,2]', headers: { 'content-type': 'application/json' } });
+    const array = await fx.api.post('/companies/', { token, rawBody: '[1,2]', headers: { 'content-type': 'application/json' } });
     expect(array.status).toBe(400);
     expect(array.body.errors).toEqual({ body: ['must be a JSON object'] });
 
-    const text = await api.post('/companies/', { token, rawBody: 'name=x', headers: { 'content-type': 'text/plain' } });
+    const text = await fx.api.post('/companies/', { token, rawBody: 'name=x', headers: { 'content-type': 'text/plain' } });
     expect(text.status).toBe(400);
     expectShape(text.body);
     expect(text.body.errors).toHaveProperty('body');
 
-    const empty = await api.post('/companies/', { token, rawBody: '', headers: { 'content-type': 'application/json' } });
+    const empty = await fx.api.post('/companies/', { token, rawBody: '', headers: { 'content-type': 'application/json' } });
     expect(empty.status).toBe(400);
     expectShape(empty.body);
   });
 
   it('refuses an oversize body with 413 in the shape (limit configurable)', async () => {
-    const answer = await api.post('/companies/', { token, body: { name: 'x'.repeat(8 * 1024) } });
+    const answer = await fx.api.post('/companies/', { token, body: { name: 'x'.repeat(8 * 1024) } });
     expect(answer.status).toBe(413);
     expectShape(answer.body);
     expect(answer.body.code).toBe('payload_too_large');
@@ -83,7 +72,7 @@ describe('the error contract', () => {
       ['PATCH', '/companies/'],
       ['GET', '/../../etc/passwd'],
     ]) {
-      const answer = await api.call(method, path, { token });
+      const answer = await fx.api.call(method, path, { token });
       expect(answer.status, `${method} ${path}`).toBe(404);
       expectShape(answer.body);
       expect(answer.body.code).toBe('not_found');
@@ -91,39 +80,39 @@ describe('the error contract', () => {
   });
 
   it('serves every route with and without a trailing slash', async () => {
-    expect((await api.get('/companies', { token })).status).toBe(200);
-    expect((await api.get('/companies/', { token })).status).toBe(200);
-    expect((await api.get('/health/')).status).toBe(200);
+    expect((await fx.api.get('/companies', { token })).status).toBe(200);
+    expect((await fx.api.get('/companies/', { token })).status).toBe(200);
+    expect((await fx.api.get('/health/')).status).toBe(200);
   });
 
   it('turns an unexpected failure into a 500 with no SQL, stack or path', async () => {
-    const { token: t, company } = await register(api);
-    await db.query('ALTER TABLE plans RENAME TO plans_moved');
+    const { token: t, company } = await register(fx.api);
+    await fx.db.query('ALTER TABLE plans RENAME TO plans_moved');
     try {
-      const answer = await api.get(`/${company.id}/plans/`, { token: t });
+      const answer = await fx.api.get(`/${company.id}/plans/`, { token: t });
       expect(answer.status).toBe(500);
       expectShape(answer.body);
       expect(answer.body.code).toBe('internal_error');
       expect(answer.text).not.toMatch(/plans|SELECT|relation|\.ts|\.js|at |node_modules/i);
       expect(answer.body.message).toContain(answer.headers.get('x-request-id'));
       // The operator's log has the details the client did not get.
-      expect(berth.logs()).toMatch(/unexpected error/);
+      expect(fx.berth.logs()).toMatch(/unexpected error/);
     } finally {
-      await db.query('ALTER TABLE plans_moved RENAME TO plans');
+      await fx.db.query('ALTER TABLE plans_moved RENAME TO plans');
     }
   });
 
   it('tags every answer with a request id and keeps a safe client-sent one', async () => {
-    const answer = await api.get('/health', { headers: { 'x-request-id': 'trace-123' } });
+    const answer = await fx.api.get('/health', { headers: { 'x-request-id': 'trace-123' } });
     expect(answer.headers.get('x-request-id')).toBe('trace-123');
-    const unsafe = await api.get('/health', { headers: { 'x-request-id': 'bad id\twith spaces' } });
+    const unsafe = await fx.api.get('/health', { headers: { 'x-request-id': 'bad id\twith spaces' } });
     expect(unsafe.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('never writes the Authorization header or passwords to the log', async () => {
-    await api.post('/auth/login/', { body: { email: 'who@example.test', password: 'P4ssword-in-the-body' } });
-    expect(berth.logs()).not.toContain(token);
-    expect(berth.logs()).not.toContain('P4ssword-in-the-body');
-    expect(berth.logs()).toMatch(/"msg":"request"/);
+    await fx.api.post('/auth/login/', { body: { email: 'who@example.test', password: 'P4ssword-in-the-body' } });
+    expect(fx.berth.logs()).not.toContain(token);
+    expect(fx.berth.logs()).not.toContain('P4ssword-in-the-body');
+    expect(fx.berth.logs()).toMatch(/"msg":"request"/);
   });
 });

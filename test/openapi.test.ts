@@ -55,21 +55,21 @@ describe('a TypeScript SDK generated from openapi.json', () => {
     const sdk = await import('./.sdk/index.js');
     const baseUrl = berth.url.replace(/\/api\/v1$/, '');
     const registered = await sdk.register({ baseUrl, body: { email: 'sdk@example.test', password: 'generated client pw', name: 'SDK Co' } });
-    expect(registered.response.status).toBe(200);
+    expect(registered.response?.status).toBe(200);
     const token = registered.data!.token;
 
     // The SDK applies the documented security schemes itself.
     const auth = (scheme: { type: string }) => (scheme.type === 'apiKey' ? `Token ${token}` : token);
     const companies = await sdk.listCompanies({ baseUrl, auth });
-    expect(companies.response.status).toBe(200);
+    expect(companies.response?.status).toBe(200);
     expect(companies.data).toEqual([{ id: registered.data!.company.id, name: 'SDK Co', role: 'owner' }]);
 
     const plans = await sdk.listPlans({ baseUrl, auth, path: { company_id: companies.data![0].id } });
-    expect(plans.response.status).toBe(200);
+    expect(plans.response?.status).toBe(200);
     expect(plans.data!.map((p) => p.name)).toContain('Normal+');
 
     const denied = await sdk.listPlans({ baseUrl, path: { company_id: companies.data![0].id } });
-    expect(denied.response.status).toBe(401);
+    expect(denied.response?.status).toBe(401);
     expect(denied.error).toMatchObject({ code: 'unauthorized' });
   });
 });
