@@ -94,6 +94,25 @@ describe('health', () => {
     expect((await api.get(`/${company.id}/plans/`, { token: fresh.body.token })).status).toBe(200);
   });
 
+  it('starts while Redis is down, reporting it, and serves what needs no Redis', async () => {
+    const nowhere = await freePort();
+    const degraded = await startBerth({ DATABASE_URL: db.url, MIGRATIONS_RUN: 'false', REDIS_URL: `redis://127.0.0.1:${nowhere}` });
+    try {
+      const other = client(degraded.url);
+      const health = await other.get('/health');
+      expect(health.status).toBe(503);
+      expect(health.body.checks).toMatchObject({ database: { status: 'up' }, redis: { status: 'down' } });
+      const { token } = await register(api);
+      expect((await other.get('/companies/', { token })).status).toBe(200);
+      // Login counts failures in Redis: without it, it refuses with 503 rather than going unprotected.
+      const login = await other.post('/auth/login/', { body: { email: 'x@example.test', password: 'whatever it is' } });
+      expect(login.status).toBe(503);
+      expect(login.body.code).toBe('unavailable');
+    } finally {
+      await degraded.stop();
+    }
+  });
+
   it('exposes a trivial public version route', async () => {
     const answer = await api.get('/version/');
     expect(answer.status).toBe(200);

@@ -5,7 +5,11 @@ import { CONFIG } from '../../config/config.module.js';
 
 export const REDIS = Symbol('Redis');
 
-function createRedis(config: BerthConfig): Redis {
+// Commands fail fast while disconnected (below), so start-up waits briefly for the
+// first connection; if Redis is down, Berth starts anyway and health reports it.
+const FIRST_CONNECT_WAIT_MS = 5000;
+
+async function createRedis(config: BerthConfig): Promise<Redis> {
   const logger = new Logger('redis');
   const redis = new Redis(config.redisUrl.reveal(), {
     // Fail a command at once while Redis is away instead of queueing it forever:
@@ -21,6 +25,13 @@ function createRedis(config: BerthConfig): Redis {
       lastLogged = Date.now();
       logger.warn(`redis unavailable: ${err.message}`);
     }
+  });
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, FIRST_CONNECT_WAIT_MS);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
   });
   return redis;
 }
