@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createLogger } from './common/logging/logger.js';
+import { createLogger, flushLogs } from './common/logging/logger.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createDataSource } from './database/data-source.js';
 import { runMigrations } from './database/migrate.js';
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'berth stopping');
     await Promise.allSettled(running.map((r) => r.close()));
+    flushLogs(logger);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

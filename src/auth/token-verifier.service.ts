@@ -3,10 +3,17 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Principal } from '../common/access/principal.js';
 import { TtlCache } from '../common/ttl-cache.js';
-import { pgPool } from '../database/pg-pool.js';
+import { PreparedStatement, queryPrepared } from '../database/pg-pool.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { hashToken, isTokenShaped } from './token-secret.js';
+
+const USE_TOKEN: PreparedStatement = {
+  name: 'use-token',
+  text: `UPDATE api_tokens SET last_used_at = now()
+        WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+        RETURNING id, account_id, expires_at`,
+};
 
 /**
  * Turns a presented secret into a Principal. A verified token is trusted for at
@@ -43,12 +50,7 @@ export class TokenVerifier {
 
   // One round trip both checks the token and records its use.
   private async load(hash: string): Promise<Principal | null> {
-    const result = await pgPool(this.db).query<{ id: number; account_id: number; expires_at: Date | null }>(
-      `UPDATE api_tokens SET last_used_at = now()
-        WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
-        RETURNING id, account_id, expires_at`,
-      [hash],
-    );
+    const result = await queryPrepared<{ id: number; account_id: number; expires_at: Date | null }>(this.db, USE_TOKEN, [hash]);
     const row = result.rows[0];
     if (!row) return null;
     return { tokenId: row.id, accountId: row.account_id, expiresAt: row.expires_at ? row.expires_at.getTime() : null };

@@ -1,11 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { pgPool } from '../database/pg-pool.js';
+import { PreparedStatement, queryPrepared } from '../database/pg-pool.js';
 import { CompanyDto } from './dto/company.dto.js';
 import { Company } from './entities/company.entity.js';
 import { CompanyRole, Membership } from './entities/membership.entity.js';
 import { MembershipsService } from './memberships.service.js';
+
+const LIST_COMPANIES: PreparedStatement = {
+  name: 'list-companies',
+  text: `SELECT c.id, c.name, m.role FROM memberships m JOIN companies c ON c.id = m.company_id
+        WHERE m.account_id = $1 ORDER BY c.id`,
+};
 
 @Injectable()
 export class CompaniesService {
@@ -15,11 +21,7 @@ export class CompaniesService {
   ) {}
 
   async listFor(accountId: number): Promise<CompanyDto[]> {
-    const { rows } = await pgPool(this.db).query<CompanyDto>(
-      `SELECT c.id, c.name, m.role FROM memberships m JOIN companies c ON c.id = m.company_id
-        WHERE m.account_id = $1 ORDER BY c.id`,
-      [accountId],
-    );
+    const { rows } = await queryPrepared<CompanyDto>(this.db, LIST_COMPANIES, [accountId]);
     return rows;
   }
 

@@ -4,8 +4,13 @@ import { DataSource } from 'typeorm';
 import { TtlCache } from '../common/ttl-cache.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
-import { pgPool } from '../database/pg-pool.js';
+import { PreparedStatement, queryPrepared } from '../database/pg-pool.js';
 import { CompanyRole } from './entities/membership.entity.js';
+
+const ROLE_OF: PreparedStatement = {
+  name: 'membership-role',
+  text: 'SELECT role FROM memberships WHERE account_id = $1 AND company_id = $2',
+};
 
 /**
  * Answers "which role does this account hold in this company?" for every
@@ -27,10 +32,7 @@ export class MembershipsService {
     return this.cache.get(
       `${accountId}:${companyId}`,
       async () => {
-        const { rows } = await pgPool(this.db).query<{ role: CompanyRole }>(
-          'SELECT role FROM memberships WHERE account_id = $1 AND company_id = $2',
-          [accountId, companyId],
-        );
+        const { rows } = await queryPrepared<{ role: CompanyRole }>(this.db, ROLE_OF, [accountId, companyId]);
         return rows[0]?.role ?? null;
       },
       (role) => role !== null,

@@ -1,17 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { pgPool } from '../database/pg-pool.js';
+import { PreparedStatement, queryPrepared } from '../database/pg-pool.js';
 import { PlanDto } from './plan.dto.js';
+
+const LIST_PLANS: PreparedStatement = {
+  name: 'list-plans',
+  text: 'SELECT id, name, ram, disk, cpu_quota, price FROM plans ORDER BY id',
+};
 
 @Injectable()
 export class PlansService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   async list(): Promise<PlanDto[]> {
-    const { rows } = await pgPool(this.db).query<PlanDto & { price: string }>(
-      'SELECT id, name, ram, disk, cpu_quota, price FROM plans ORDER BY id',
-    );
+    const { rows } = await queryPrepared<PlanDto & { price: string }>(this.db, LIST_PLANS);
     return rows.map((row) => ({ ...row, price: Number(row.price) }));
   }
 }

@@ -9,6 +9,8 @@ export interface BerthProcess {
   url: string;
   process: ChildProcess;
   logs: () => string;
+  /** Logs are written in batches: wait until a line matching `pattern` has arrived. */
+  waitForLog(pattern: RegExp, ms?: number): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -52,6 +54,14 @@ export async function startBerth(env: Record<string, string>): Promise<BerthProc
     url: `${url}/api/v1`,
     process: child,
     logs: () => output,
+    waitForLog: async (pattern, ms = 3000) => {
+      const until = Date.now() + ms;
+      while (!pattern.test(output)) {
+        if (Date.now() > until) throw new Error(`no log line matching ${pattern} within ${ms} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return output;
+    },
     stop: async () => {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

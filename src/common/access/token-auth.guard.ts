@@ -7,10 +7,18 @@ import { ACCESS_POLICY, AccessPolicy } from './access.decorator.js';
 /** Routes whose handler or controller declares no access policy: a programming error. */
 export class MissingAccessPolicyError extends Error {}
 
+// Decorator metadata never changes after start-up: read it once per handler, not per guard per request.
+const policies = new WeakMap<Function, AccessPolicy>();
+
 export function accessPolicy(reflector: Reflector, context: ExecutionContext): AccessPolicy {
-  const policy = reflector.getAllAndOverride<AccessPolicy | undefined>(ACCESS_POLICY, [context.getHandler(), context.getClass()]);
-  // Fail closed: forgetting to declare who may call a route must not make it public.
-  if (!policy) throw new MissingAccessPolicyError(`${context.getClass().name}.${context.getHandler().name} declares no access policy`);
+  const handler = context.getHandler();
+  let policy = policies.get(handler);
+  if (!policy) {
+    policy = reflector.getAllAndOverride<AccessPolicy | undefined>(ACCESS_POLICY, [handler, context.getClass()]);
+    // Fail closed: forgetting to declare who may call a route must not make it public.
+    if (!policy) throw new MissingAccessPolicyError(`${context.getClass().name}.${handler.name} declares no access policy`);
+    policies.set(handler, policy);
+  }
   return policy;
 }
 

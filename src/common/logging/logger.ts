@@ -2,21 +2,29 @@ import { LoggerService } from '@nestjs/common';
 import { pino, type Logger } from 'pino';
 import type { BerthConfig } from '../../config/config.js';
 
-// Anything that could carry a credential is masked wherever it appears in a log object.
-const REDACT = [
-  'req.headers.authorization',
-  'headers.authorization',
-  'authorization',
-  'password',
-  '*.password',
-  'token',
-  '*.token',
-  'ssh_password',
-  '*.ssh_password',
-];
+// Request and response bodies and headers are never logged; these paths are a second
+// line of defence should one ever be. Explicit paths only: wildcard redaction costs
+// several microseconds on every line, i.e. on every request.
+const REDACT = ['req.headers.authorization', 'headers.authorization', 'authorization', 'password', 'token', 'ssh_password'];
+
+const FLUSH_EVERY_MS = 200;
 
 export function createLogger(config: Pick<BerthConfig, 'logLevel'>): Logger {
-  return pino({ level: config.logLevel, base: { service: 'berth', pid: process.pid }, redact: { paths: REDACT, censor: '[redacted]' } });
+  // Buffered, asynchronous writes: lines go out 4 KiB at a time (or every 200 ms when
+  // traffic is light) instead of one write(2) per request, which on a busy API cost
+  // more than building the lines. flushLogs() drains the buffer before the process exits.
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  setInterval(() => destination.flush(), FLUSH_EVERY_MS).unref();
+  return pino({ level: config.logLevel, base: { service: 'berth', pid: process.pid }, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
+}
+
+/** Writes out buffered log lines; call before process.exit(). */
+export function flushLogs(logger: Logger): void {
+  try {
+    logger.flush();
+  } catch {
+    // Nothing more can be done about a log that cannot be written.
+  }
 }
 
 /** Nest's own log lines (start-up, errors from filters) go through the same pino logger. */
