@@ -13,8 +13,7 @@ export function createLogger(config: Pick<BerthConfig, 'logLevel'>): Logger {
   // Buffered, asynchronous writes: lines go out 4 KiB at a time (or every 200 ms when
   // traffic is light) instead of one write(2) per request, which on a busy API cost
   // more than building the lines. flushLogs() drains the buffer before the process exits.
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
-  setInterval(() => destination.flush(), FLUSH_EVERY_MS).unref();
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: FLUSH_EVERY_MS });
   return pino({ level: config.logLevel, base: { service: 'berth', pid: process.pid }, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
 }
 
