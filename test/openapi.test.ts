@@ -51,6 +51,15 @@ describe('a TypeScript SDK generated from openapi.json', () => {
     await db?.drop();
   });
 
+  it('is served with Swagger UI by a running Berth', async () => {
+    const root = berth.url.replace(/\/api\/v1$/, '');
+    const ui = await fetch(`${root}/api/docs`);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toMatch(/swagger-ui/i);
+    const served = await fetch(`${root}/api/docs/openapi.json`);
+    expect(await served.json()).toEqual(JSON.parse(committed()));
+  });
+
   it('drives register → companies → plans', async () => {
     const sdk = await import('./.sdk/index.js');
     const baseUrl = berth.url.replace(/\/api\/v1$/, '');
