@@ -43,6 +43,9 @@ have curl || missing+=(curl)
 have git || missing+=(git)
 have jq || missing+=(jq)
 have_all psql pg_isready || missing+=(postgresql-client)
+# Storages: a MariaDB server, and the real clients the tests log in with.
+have mariadbd || [[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)
+have mariadb || missing+=(mariadb-client)
 # Debian's npm only bootstraps Node 24 and a current npm from the npm registry.
 have npm || missing+=(npm)
 
@@ -153,6 +156,24 @@ if ! redis_answers; then
   say "starting Redis"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
   wait_for 20 redis_answers || die "Redis does not answer on 127.0.0.1:6379"
+fi
+
+# --- Storage users on this PostgreSQL must give their password, even where 127.0.0.1 is trusted.
+bash "$ROOT/scripts/pg-storage-auth.sh"
+
+# --- MariaDB on 127.0.0.1:3306, root without a password (its admin connection for storages).
+mariadb_socket_answers() { mariadb -u root -e 'SELECT 1' >/dev/null 2>&1; }
+mariadb_answers() { mariadb -h 127.0.0.1 -P 3306 -u root -e 'SELECT 1' >/dev/null 2>&1; }
+if ! mariadb_answers; then
+  need_root "starting MariaDB"
+  say "starting MariaDB"
+  if [[ ! -d /var/lib/mysql/mysql ]]; then quiet mariadb-install-db --user=mysql --datadir=/var/lib/mysql; fi
+  install -d -o mysql -g mysql /run/mysqld
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql --bind-address=127.0.0.1 --port=3306
+  wait_for 60 mariadb_socket_answers || die "MariaDB does not start"
+  # Debian's root logs in through the unix socket; storages connect over TCP as root@127.0.0.1.
+  mariadb -u root -e "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ''; GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;"
+  wait_for 10 mariadb_answers || die "MariaDB does not accept root@127.0.0.1 without a password"
 fi
 
 # --- npm dependencies.

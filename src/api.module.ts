@@ -14,6 +14,10 @@ import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { RuntimesModule } from './runtimes/runtimes.module.js';
+import { OperationsModule } from './operations/operations.module.js';
+import { QueuesModule } from './provisioning/queues.module.js';
+import { StorageEnginesModule } from './storages/engines/storage-engines.module.js';
+import { StoragesModule } from './storages/storages.module.js';
 
 /** The HTTP API role. */
 @Module({})
@@ -30,6 +34,10 @@ export class ApiModule {
         PlansModule,
         RuntimesModule,
         HealthModule,
+        OperationsModule,
+        QueuesModule,
+        StorageEnginesModule,
+        StoragesModule,
       ],
       providers: [
         // Guards run in this order: who is calling, in which company, with which role.

@@ -43,6 +43,30 @@ export interface BerthConfig {
   loginFailuresPerIp: number;
   /** Registrations allowed per client address in an hour; 0 switches the limit off. */
   registrationsPerIp: number;
+  storages: {
+    mariadb: StorageServerConfig;
+    pgsql: StorageServerConfig;
+    /** Most storages one company may have. */
+    perCompany: number;
+  };
+  jobs: {
+    /** Prefix of the queues' keys in Redis: installations sharing one Redis need different ones. */
+    queuePrefix: string;
+    /** Tries of a background job before its operation ends in error. */
+    attempts: number;
+    /** First retry delay; each further retry waits twice as long. */
+    backoffMs: number;
+    /** How often the worker's sweep looks for work that was lost. */
+    sweepIntervalMs: number;
+  };
+}
+
+export interface StorageServerConfig {
+  /** Admin connection Berth creates databases and users through. */
+  adminUrl: Secret;
+  /** Where apps and people connect; defaults to the admin URL's host and port. */
+  publicHost: string;
+  publicPort: number;
 }
 
 export class ConfigError extends Error {
@@ -73,6 +97,17 @@ export function loadConfig(env: Env = process.env): BerthConfig {
     trustProxy: read.bool('TRUST_PROXY', false),
     loginFailuresPerIp: read.int('LOGIN_FAILURES_PER_IP', 30, 0, 1_000_000),
     registrationsPerIp: read.int('REGISTRATIONS_PER_IP', 20, 0, 1_000_000),
+    storages: {
+      mariadb: read.storageServer('STORAGE_MARIADB', 'mysql://root@127.0.0.1:3306', ['mysql:', 'mariadb:'], 3306),
+      pgsql: read.storageServer('STORAGE_PGSQL', 'postgres://postgres@127.0.0.1:5432/postgres', ['postgres:', 'postgresql:'], 5432),
+      perCompany: read.int('STORAGES_PER_COMPANY', 20, 0, 100_000),
+    },
+    jobs: {
+      queuePrefix: read.string('QUEUE_PREFIX', 'berth'),
+      attempts: read.int('JOB_ATTEMPTS', 5, 1, 100),
+      backoffMs: read.int('JOB_BACKOFF_MS', 2000, 10, 3_600_000),
+      sweepIntervalMs: read.int('SWEEP_INTERVAL_MS', 30_000, 100, 3_600_000),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -159,6 +194,25 @@ class Reader {
       return 1024 * 1024;
     }
     return bytes;
+  }
+
+  /** `<PREFIX>_URL` (admin) plus optional `<PREFIX>_PUBLIC_HOST` and `<PREFIX>_PUBLIC_PORT`. */
+  storageServer(prefix: string, fallback: string, protocols: string[], defaultPort: number): StorageServerConfig {
+    const adminUrl = this.url(`${prefix}_URL`, fallback, protocols);
+    let host = '127.0.0.1';
+    let port = defaultPort;
+    try {
+      const parsed = new URL(adminUrl);
+      host = parsed.hostname || host;
+      port = parsed.port ? Number(parsed.port) : defaultPort;
+    } catch {
+      // already reported by url()
+    }
+    return {
+      adminUrl: new Secret(adminUrl),
+      publicHost: this.string(`${prefix}_PUBLIC_HOST`, host),
+      publicPort: this.int(`${prefix}_PUBLIC_PORT`, port, 1, 65535),
+    };
   }
 
   roles(name: string, fallback: string): Role[] {

@@ -3,7 +3,9 @@ import { ApiToken } from '../auth/entities/api-token.entity.js';
 import { Company } from '../companies/entities/company.entity.js';
 import { Membership } from '../companies/entities/membership.entity.js';
 import { Plan } from '../plans/plan.entity.js';
+import { Operation } from '../operations/operation.entity.js';
 import { Runtime } from '../runtimes/runtime.entity.js';
+import { Storage } from '../storages/storage.entity.js';
 
 /** Listed explicitly: globs behave differently under the build and the test transpiler. */
-export const ENTITIES = [Account, ApiToken, Company, Membership, Plan, Runtime];
+export const ENTITIES = [Account, ApiToken, Company, Membership, Plan, Runtime, Operation, Storage];

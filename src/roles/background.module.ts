@@ -3,6 +3,10 @@ import { RedisModule } from '../common/redis/redis.module.js';
 import { BerthConfig, Role } from '../config/config.js';
 import { ConfigModule } from '../config/config.module.js';
 import { DatabaseModule } from '../database/database.module.js';
+import { OperationsModule } from '../operations/operations.module.js';
+import { QueuesModule } from '../provisioning/queues.module.js';
+import { StorageEnginesModule } from '../storages/engines/storage-engines.module.js';
+import { StorageWorkerModule } from '../storages/storage-worker.module.js';
 
 export type BackgroundRole = Exclude<Role, 'api'>;
 
@@ -13,7 +17,8 @@ export type BackgroundRole = Exclude<Role, 'api'>;
  */
 @Module({})
 export class BackgroundModule {
-  static forRoles(config: BerthConfig, _roles: BackgroundRole[]): DynamicModule {
-    return { module: BackgroundModule, imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule] };
+  static forRoles(config: BerthConfig, roles: BackgroundRole[]): DynamicModule {
+    const worker = roles.includes('worker') ? [OperationsModule, QueuesModule, StorageEnginesModule, StorageWorkerModule] : [];
+    return { module: BackgroundModule, imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule, ...worker] };
   }
 }

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { REDIS_URL } from './services.js';
@@ -28,6 +29,8 @@ export async function startBerth(env: Record<string, string>): Promise<BerthProc
       // Every test client comes from 127.0.0.1; per-address limits are tested on their own.
       LOGIN_FAILURES_PER_IP: '0',
       REGISTRATIONS_PER_IP: '0',
+      // Test files run in parallel against one Redis: each server gets queues of its own.
+      QUEUE_PREFIX: `berth-test-${randomBytes(4).toString('hex')}`,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, FindOptionsWhere, In, QueryFailedError } from 'typeorm';
+import { DomainError } from '../common/errors/domain-error.js';
+import { OperationDto } from './dto/operation.dto.js';
+import { ACTIVE_STATUSES, Operation, TargetType } from './operation.entity.js';
+
+export function toOperationDto(op: Operation): OperationDto {
+  return {
+    id: op.id,
+    kind: op.kind,
+    target_type: op.targetType,
+    target_id: op.targetId,
+    status: op.status,
+    message: op.message,
+    created_at: op.createdAt,
+    started_at: op.startedAt,
+    finished_at: op.finishedAt,
+  };
+}
+
+const LIST_LIMIT = 100;
+
+@Injectable()
+export class OperationsService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * Records a pending operation inside the caller's transaction. A second
+   * unfinished operation on the same target is a 409: changes never interleave.
+   */
+  async begin(tx: EntityManager, companyId: number, kind: string, targetType: TargetType, targetId: number): Promise<Operation> {
+    try {
+      return await tx.save(tx.create(Operation, { companyId, kind, targetType, targetId, status: 'pending', message: 'waiting for a worker' }));
+    } catch (err) {
+      if (err instanceof QueryFailedError && (err.driverError as { constraint?: string }).constraint === 'operations_one_active_per_target') {
+        throw new DomainError('conflict', `another operation is still running on this ${targetType}; wait for it to finish`);
+      }
+      throw err;
+    }
+  }
+
+  async get(companyId: number, id: number): Promise<OperationDto> {
+    const op = await this.db.getRepository(Operation).findOne({ where: { id, companyId } });
+    if (!op) throw DomainError.notFound('operation');
+    return toOperationDto(op);
+  }
+
+  /** Newest first, at most 100. */
+  async list(companyId: number, filter: { app?: number; storage?: number }): Promise<OperationDto[]> {
+    const where: FindOptionsWhere<Operation>[] = [];
+    if (filter.app) where.push({ companyId, targetType: 'app', targetId: filter.app });
+    if (filter.storage) where.push({ companyId, targetType: 'storage', targetId: filter.storage });
+    if (where.length === 0) where.push({ companyId });
+    const ops = await this.db.getRepository(Operation).find({ where, order: { id: 'DESC' }, take: LIST_LIMIT });
+    return ops.map(toOperationDto);
+  }
+
+  /** A worker picked the operation up (again, on a retry); false when it has already ended. */
+  async start(id: number, attempt: number): Promise<boolean> {
+    const result = await this.db.getRepository(Operation).update({ id, status: In(ACTIVE_STATUSES) }, {
+      status: 'running',
+      attempts: attempt,
+      startedAt: () => 'COALESCE(started_at, now())',
+      message: attempt > 1 ? `running (try ${attempt})` : 'running',
+    });
+    return (result.affected ?? 0) > 0;
+  }
+
+  async succeed(id: number, message: string, tx: EntityManager = this.db.manager): Promise<void> {
+    await tx.getRepository(Operation).update({ id }, { status: 'success', message, finishedAt: () => 'now()' });
+  }
+
+  async fail(id: number, message: string, tx: EntityManager = this.db.manager): Promise<void> {
+    await tx.getRepository(Operation).update({ id }, { status: 'error', message, finishedAt: () => 'now()' });
+  }
+
+  /** A try failed and another will follow after a delay: say so while it waits. */
+  async retrying(id: number, message: string): Promise<void> {
+    await this.db.getRepository(Operation).update({ id, status: In(ACTIVE_STATUSES) }, { status: 'pending', message });
+  }
+}

@@ -1,0 +1,61 @@
+import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { BerthConfig } from '../config/config.js';
+import { CONFIG } from '../config/config.module.js';
+import { QueueName } from './jobs.js';
+
+export const STORAGES_QUEUE = Symbol('StoragesQueue');
+
+/**
+ * Whether the queue's Redis connection is up right now. BullMQ itself would wait
+ * for Redis indefinitely; the API asks first and answers 503 instead.
+ */
+export function queueConnected(queue: Queue): boolean {
+  return (queue.opts.connection as Redis).status === 'ready';
+}
+
+/** Adds a job, giving up after `ms` so a Redis that vanishes mid-call cannot hang a request. */
+export async function addWithin<T>(queue: Queue<T>, ms: number, ...args: Parameters<Queue<T>['add']>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      queue.add(...args),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`queue did not answer within ${ms} ms`)), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The producer side of the queues, for the API. Its Redis connection fails
+ * fast while Redis is away, so an API call answers 503 at once instead of
+ * hanging with a change half-made.
+ */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: STORAGES_QUEUE,
+      inject: [CONFIG],
+      useFactory: (config: BerthConfig) => {
+        const queue = new Queue(QueueName.Storages, {
+          prefix: config.jobs.queuePrefix,
+          connection: new Redis(config.redisUrl.reveal(), { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+        });
+        // Redis being away is reported by health; an unhandled 'error' event would crash the process.
+        queue.on('error', () => undefined);
+        return queue;
+      },
+    },
+  ],
+  exports: [STORAGES_QUEUE],
+})
+export class QueuesModule implements OnApplicationShutdown {
+  constructor(@Inject(STORAGES_QUEUE) private readonly storages: Queue) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.storages.close().catch(() => undefined);
+  }
+}

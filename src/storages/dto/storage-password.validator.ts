@@ -1,0 +1,41 @@
+import { registerDecorator, ValidationOptions } from 'class-validator';
+
+export const STORAGE_PASSWORD_MIN = 12;
+export const STORAGE_PASSWORD_MAX = 128;
+const PASSPHRASE_LENGTH = 20;
+
+/**
+ * The password policy for storages, documented in the README: 12 to 128
+ * characters, no control characters, and either three of lower case, upper
+ * case, digits and other characters, or a passphrase of 20 characters or more.
+ * Quotes, backslashes, semicolons and any Unicode are fine: the password never
+ * reaches SQL as text.
+ */
+export function storagePasswordProblem(value: unknown): string | null {
+  if (typeof value !== 'string') return 'must be a string';
+  const length = [...value].length;
+  if (length < STORAGE_PASSWORD_MIN || length > STORAGE_PASSWORD_MAX) {
+    return `must be ${STORAGE_PASSWORD_MIN} to ${STORAGE_PASSWORD_MAX} characters long`;
+  }
+  if (/\p{Cc}/u.test(value)) return 'must not contain control characters';
+  if (length >= PASSPHRASE_LENGTH) return null;
+  const classes = [/\p{Ll}/u, /\p{Lu}/u, /\p{Nd}/u, /[^\p{Ll}\p{Lu}\p{Nd}]/u].filter((re) => re.test(value)).length;
+  if (classes < 3) {
+    return `must mix at least three of lower case, upper case, digits and other characters, or be ${PASSPHRASE_LENGTH} characters or longer`;
+  }
+  return null;
+}
+
+export function IsStoragePassword(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isStoragePassword',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options,
+      validator: {
+        validate: (value: unknown) => storagePasswordProblem(value) === null,
+        defaultMessage: (args) => storagePasswordProblem(args?.value) ?? 'is not an acceptable password',
+      },
+    });
+}

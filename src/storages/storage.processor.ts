@@ -1,0 +1,153 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DataSource, In, LessThan } from 'typeorm';
+import { BerthConfig } from '../config/config.js';
+import { CONFIG } from '../config/config.module.js';
+import { ACTIVE_STATUSES, Operation } from '../operations/operation.entity.js';
+import { OperationsService } from '../operations/operations.service.js';
+import { STORAGES_QUEUE } from '../provisioning/queues.module.js';
+import { QueueName, StorageJob, StorageJobData } from '../provisioning/jobs.js';
+import { STORAGE_ENGINES, StorageMissingError } from './engines/storage-engine.js';
+import type { StorageEngines } from './engines/storage-engines.module.js';
+import { Storage } from './storage.entity.js';
+
+const CONCURRENCY = 4;
+// A job is in the queue from the moment its operation is committed; give slow starts a margin.
+const LOST_AFTER_MS = 60_000;
+
+/** Driver messages may quote the statement; make sure a verifier never reaches an operation's message. */
+function describe(err: unknown, verifier?: string): string {
+  let message = err instanceof Error ? err.message : String(err);
+  if (verifier) message = message.split(verifier).join('[redacted]');
+  return message.length > 500 ? `${message.slice(0, 500)}…` : message;
+}
+
+/**
+ * Makes storages on the database servers match what the API recorded. Every
+ * step is idempotent (ensure, set password, drop), so a retried job or one run
+ * twice converges instead of failing on what the first try already did.
+ */
+@Injectable()
+export class StorageProcessor implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('storage-worker');
+  private worker?: Worker<StorageJobData>;
+  private sweeper?: NodeJS.Timeout;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(CONFIG) private readonly config: BerthConfig,
+    @Inject(STORAGE_ENGINES) private readonly engines: StorageEngines,
+    private readonly operations: OperationsService,
+    @Inject(STORAGES_QUEUE) private readonly queue: Queue<StorageJobData>,
+  ) {}
+
+  onModuleInit(): void {
+    this.sweeper = setInterval(() => void this.sweep().catch((err) => this.logger.warn(`sweep: ${err.message}`)), this.config.jobs.sweepIntervalMs);
+    this.sweeper.unref();
+    this.worker = new Worker<StorageJobData>(QueueName.Storages, (job) => this.process(job), {
+      prefix: this.config.jobs.queuePrefix,
+      // BullMQ workers block on Redis and must retry forever while it is away.
+      connection: new Redis(this.config.redisUrl.reveal(), { maxRetriesPerRequest: null }),
+      concurrency: CONCURRENCY,
+    });
+    this.worker.on('failed', (job, err) => void this.onFailed(job, err));
+    this.worker.on('error', (err) => this.logger.warn(`storage worker: ${err.message}`));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.worker?.close();
+  }
+
+  /**
+   * An unfinished operation whose job is gone (Redis lost its data, say) would
+   * stay pending forever. Its job cannot be rebuilt (the verifier was never
+   * stored), so it is ended with a message that says what to do.
+   */
+  async sweep(): Promise<void> {
+    const stale = await this.db.getRepository(Operation).find({
+      where: { targetType: 'storage', status: In(ACTIVE_STATUSES), createdAt: LessThan(new Date(Date.now() - LOST_AFTER_MS)) },
+    });
+    for (const op of stale) {
+      if (await this.queue.getJob(`op-${op.id}`)) continue;
+      await this.db.transaction(async (tx) => {
+        // A job removes itself only after recording its outcome: re-read under a lock to not overwrite one.
+        const current = await tx.getRepository(Operation).findOne({ where: { id: op.id }, lock: { mode: 'pessimistic_write' } });
+        if (!current || !ACTIVE_STATUSES.includes(current.status)) return;
+        const storage = await tx.getRepository(Storage).findOne({ where: { id: op.targetId } });
+        if (storage) await tx.getRepository(Storage).update({ id: storage.id }, { status: storage.status === 'updating' ? 'ready' : 'error' });
+        await this.operations.fail(op.id, 'lost: its job disappeared from the queue before it finished; repeat the change', tx);
+        this.logger.warn({ operationId: op.id }, 'ended a lost operation');
+      });
+    }
+  }
+
+  async process(job: Job<StorageJobData>): Promise<void> {
+    const { operationId, storageId, verifier } = job.data;
+    // A job that arrives for an operation already ended (the API gave up on the queue) must not act.
+    if (!(await this.operations.start(operationId, job.attemptsMade + 1))) {
+      this.logger.warn({ jobId: job.id, operationId }, 'operation already finished; job skipped');
+      return;
+    }
+    const storage = await this.db.getRepository(Storage).findOne({ where: { id: storageId } });
+    if (!storage) throw new UnrecoverableError('the storage no longer exists');
+    const engine = this.engines.get(storage.type)!;
+    const log = { jobId: job.id, operationId, storageId, companyId: storage.companyId };
+    try {
+      switch (job.name as StorageJob) {
+        case StorageJob.Create:
+          await engine.ensure(storage.name, storage.username, verifier!);
+          await this.finish(storage, 'ready', operationId, `database ${storage.name} and user ${storage.username} are ready`);
+          break;
+        case StorageJob.Update:
+          await engine.setPassword(storage.username, verifier!);
+          await this.finish(storage, 'ready', operationId, 'password changed');
+          break;
+        case StorageJob.Delete:
+          await engine.drop(storage.name, storage.username);
+          await this.db.transaction(async (tx) => {
+            await tx.getRepository(Storage).delete({ id: storage.id });
+            await this.operations.succeed(operationId, `database ${storage.name} and user ${storage.username} dropped`, tx);
+          });
+          break;
+        default:
+          throw new UnrecoverableError(`unknown job ${job.name}`);
+      }
+      this.logger.log(log, `${job.name} done`);
+    } catch (err) {
+      if (err instanceof StorageMissingError) throw new UnrecoverableError(describe(err, verifier));
+      const message = describe(err, verifier);
+      this.logger.warn({ ...log, attempt: job.attemptsMade + 1 }, `${job.name} failed: ${message}`);
+      if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) await this.operations.retrying(operationId, `try ${job.attemptsMade + 1} failed, will retry: ${message}`);
+      throw new Error(message);
+    }
+  }
+
+  private async finish(storage: Storage, status: Storage['status'], operationId: number, message: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.getRepository(Storage).update({ id: storage.id }, { status });
+      await this.operations.succeed(operationId, message, tx);
+    });
+  }
+
+  /** The last try failed: record why, and leave nothing half-made on the server. */
+  private async onFailed(job: Job<StorageJobData> | undefined, err: Error): Promise<void> {
+    if (!job) return;
+    const final = err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (!final) return;
+    const { operationId, storageId } = job.data;
+    const storage = await this.db.getRepository(Storage).findOne({ where: { id: storageId } });
+    let message = `failed after ${job.attemptsMade} ${job.attemptsMade === 1 ? 'try' : 'tries'}: ${err.message}`;
+    if (storage && job.name === StorageJob.Create) {
+      // A create that gave up must not leave a user without a database (or the reverse).
+      const cleaned = await this.engines.get(storage.type)!.drop(storage.name, storage.username).then(() => true, () => false);
+      if (!cleaned) message += '; could not reach the server to remove what was made, delete the storage to retry';
+    }
+    await this.db.transaction(async (tx) => {
+      if (storage) await tx.getRepository(Storage).update({ id: storage.id }, { status: job.name === StorageJob.Update ? 'ready' : 'error' });
+      await this.operations.fail(operationId, message, tx);
+    });
+  }
+}

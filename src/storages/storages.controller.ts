@@ -1,0 +1,56 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { ApiConflictResponse, ApiForbiddenResponse, ApiParam, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { CompanyRoute } from '../common/access/access.decorator.js';
+import { parseId } from '../common/access/company-member.guard.js';
+import { CurrentCompany } from '../common/access/current.decorator.js';
+import type { CompanyContext } from '../common/access/principal.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { CreateStorageDto, StorageDto, UpdateStorageDto } from './dto/storage.dto.js';
+import { StoragesService } from './storages.service.js';
+
+const idParam = ApiParam({ name: 'id', schema: { type: 'integer', minimum: 1 } });
+
+@ApiTags('storages')
+@CompanyRoute()
+@ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'The job queue is unavailable; nothing was changed.' })
+@Controller(':company_id/storages')
+export class StoragesController {
+  constructor(private readonly storages: StoragesService) {}
+
+  /** The company's MariaDB and PostgreSQL databases with their connection data (never a password). */
+  @Get()
+  listStorages(@CurrentCompany() company: CompanyContext): Promise<StorageDto[]> {
+    return this.storages.list(company.id);
+  }
+
+  /** Creates a database and its user; follow `operation_id` until it succeeds. */
+  @Post()
+  @HttpCode(200)
+  @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The company has as many storages as it may have (quota_exceeded).' })
+  createStorage(@CurrentCompany() company: CompanyContext, @Body() body: CreateStorageDto): Promise<StorageDto> {
+    return this.storages.create(company.id, body);
+  }
+
+  /** One storage with its connection data. */
+  @Get(':id')
+  @idParam
+  getStorage(@CurrentCompany() company: CompanyContext, @Param('id') id: string): Promise<StorageDto> {
+    return this.storages.get(company.id, parseId(id, 'id', 'storage'));
+  }
+
+  /** Sets a new password (an operation) and/or note (at once). */
+  @Put(':id')
+  @idParam
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Another operation is still running on the storage.' })
+  updateStorage(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Body() body: UpdateStorageDto): Promise<StorageDto> {
+    return this.storages.update(company.id, parseId(id, 'id', 'storage'), body);
+  }
+
+  /** Drops the database and its user; follow `operation_id` until it succeeds. */
+  @Delete(':id')
+  @idParam
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Another operation is still running on the storage.' })
+  deleteStorage(@CurrentCompany() company: CompanyContext, @Param('id') id: string): Promise<StorageDto> {
+    return this.storages.remove(company.id, parseId(id, 'id', 'storage'));
+  }
+}

@@ -1,0 +1,37 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Client } from './http.js';
+
+const run = promisify(execFile);
+
+/** Logs in with the real `mariadb` client and runs `sql`; the password goes through the environment, not argv. */
+export async function mariadb(user: string, password: string, database: string, sql: string): Promise<string> {
+  const { stdout } = await run('mariadb', ['-h', '127.0.0.1', '-P', '3306', '-u', user, '-N', '-B', database, '-e', sql], {
+    env: { PATH: process.env.PATH ?? '', MYSQL_PWD: password },
+    timeout: 20_000,
+  });
+  return stdout.trim();
+}
+
+/** Logs in with the real `psql` client and runs `sql`. */
+export async function psql(user: string, password: string, database: string, sql: string): Promise<string> {
+  const { stdout } = await run('psql', ['-h', '127.0.0.1', '-p', '5432', '-U', user, '-d', database, '-w', '-X', '-Atc', sql], {
+    env: { PATH: process.env.PATH ?? '', PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' },
+    timeout: 20_000,
+  });
+  return stdout.trim();
+}
+
+export const login = { mariadb, pgsql: psql } as const;
+
+/** Follows an operation until it is finished, as a client would. */
+export async function waitForOperation(api: Client, token: string, companyId: number, operationId: number, ms = 60_000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const answer = await api.get(`/${companyId}/operations/${operationId}/`, { token });
+    if (answer.status !== 200) throw new Error(`operation ${operationId}: ${answer.status} ${answer.text}`);
+    if (answer.body.status === 'success' || answer.body.status === 'error') return answer.body;
+    if (Date.now() > until) throw new Error(`operation ${operationId} still ${answer.body.status} after ${ms} ms: ${answer.body.message}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
