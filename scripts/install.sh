@@ -145,7 +145,8 @@ if ! pg_passwordless; then
   [[ -f "$hba" ]] || die "postgres@127.0.0.1 needs a password and $hba does not exist"
   say "letting postgres connect from 127.0.0.1 and ::1 without a password (trust in $hba)"
   [[ -f "$hba.berth-orig" ]] || cp -p "$hba" "$hba.berth-orig"
-  sed -ri 's#^(host\s+\S+\s+\S+\s+(127\.0\.0\.1/32|::1/128)\s+)\S+#\1trust#' "$hba"
+  # Only rules for every user: the storage users' rules (+berth_storage) keep asking for passwords.
+  sed -ri 's#^(host\s+\S+\s+all\s+(127\.0\.0\.1/32|::1/128)\s+)\S+#\1trust#' "$hba"
   quiet pg_ctlcluster --skip-systemctl-redirect "$version" main reload
   wait_for 10 pg_passwordless || die "postgres@127.0.0.1:5432 still refuses a passwordless connection"
 fi

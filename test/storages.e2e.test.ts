@@ -106,6 +106,8 @@ describe('storage rules', () => {
     expect(lowercase.body.errors.password[0]).toMatch(/three of/);
     const missing = await fx.api.post(path, { token: owner.token, body: { type: 'mariadb' } });
     expect(Object.keys(missing.body.errors)).toEqual(['password']);
+    const surrogate = await fx.api.post(path, { token: owner.token, rawBody: '{"type":"pgsql","password":"Abcdefgh-12\\ud800"}', headers: { 'content-type': 'application/json' } });
+    expect(surrogate.body.errors).toEqual({ password: ['must be valid Unicode'] });
     const extra = await fx.api.post(path, { token: owner.token, body: { type: 'mariadb', password: 'Long-enough-pass1', name: 'mine' } });
     expect(extra.body.errors).toEqual({ name: ['is not a known field'] });
   });

@@ -15,6 +15,10 @@ export function queueConnected(queue: Queue): boolean {
   return (queue.opts.connection as Redis).status === 'ready';
 }
 
+export async function closeRedis(redis: Redis): Promise<void> {
+  await redis.quit().catch(() => redis.disconnect());
+}
+
 /** Adds a job, giving up after `ms` so a Redis that vanishes mid-call cannot hang a request. */
 export async function addWithin<T>(queue: Queue<T>, ms: number, ...args: Parameters<Queue<T>['add']>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -57,5 +61,7 @@ export class QueuesModule implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.storages.close().catch(() => undefined);
+    // BullMQ leaves a connection it was given open: it is ours to close.
+    await closeRedis(this.storages.opts.connection as Redis);
   }
 }

@@ -7,7 +7,7 @@ import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { ACTIVE_STATUSES, Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
-import { STORAGES_QUEUE } from '../provisioning/queues.module.js';
+import { closeRedis, STORAGES_QUEUE } from '../provisioning/queues.module.js';
 import { QueueName, StorageJob, StorageJobData } from '../provisioning/jobs.js';
 import { STORAGE_ENGINES, StorageMissingError } from './engines/storage-engine.js';
 import type { StorageEngines } from './engines/storage-engines.module.js';
@@ -59,6 +59,7 @@ export class StorageProcessor implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.sweeper);
     await this.worker?.close();
+    if (this.worker) await closeRedis(this.worker.opts.connection as Redis);
   }
 
   /**

@@ -2,6 +2,7 @@ import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/c
 import { Redis } from 'ioredis';
 import { BerthConfig } from '../../config/config.js';
 import { CONFIG } from '../../config/config.module.js';
+import { closeRedis } from '../../provisioning/queues.module.js';
 
 export const REDIS = Symbol('Redis');
 
@@ -45,6 +46,6 @@ export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedis(this.redis);
   }
 }

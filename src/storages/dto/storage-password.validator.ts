@@ -18,6 +18,8 @@ export function storagePasswordProblem(value: unknown): string | null {
     return `must be ${STORAGE_PASSWORD_MIN} to ${STORAGE_PASSWORD_MAX} characters long`;
   }
   if (/\p{Cc}/u.test(value)) return 'must not contain control characters';
+  // A lone UTF-16 surrogate is not a character any client can send.
+  if (!value.isWellFormed()) return 'must be valid Unicode';
   if (length >= PASSPHRASE_LENGTH) return null;
   const classes = [/\p{Ll}/u, /\p{Lu}/u, /\p{Nd}/u, /[^\p{Ll}\p{Lu}\p{Nd}]/u].filter((re) => re.test(value)).length;
   if (classes < 3) {
