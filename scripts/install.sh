@@ -180,23 +180,8 @@ fi
 # --- npm dependencies.
 cd "$ROOT"
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  say "installing npm dependencies (npm ci)"
-  log="$(mktemp)"
-  if ! npm ci --no-audit --no-fund --loglevel=error >"$log" 2>&1; then
-    # Optional binaries for other platforms (msgpackr-extract-darwin-*, ...) are not served
-    # by the registry this machine reaches, so the lock file cannot list them and npm ci
-    # calls it out of sync ("Missing: name@ from lock file", no version). Only then,
-    # install exactly the lock file's versions with npm install, which leaves it untouched.
-    if grep -q 'in sync' "$log" && ! grep -E '^npm error (Missing|Invalid): ' "$log" | grep -vqE '^npm error Missing: \S+@ from lock file$'; then
-      say "npm ci: the lock file lacks other platforms' optional packages; npm install --no-save instead"
-      npm install --no-save --no-audit --no-fund --loglevel=error
-    else
-      cat "$log" >&2
-      rm -f "$log"
-      die "npm ci failed"
-    fi
-  fi
-  rm -f "$log"
+  say "installing npm dependencies"
+  sh "$ROOT/scripts/npm-install-locked.sh" || die "installing npm dependencies failed"
 fi
 
-say "ready: node $(node --version), PostgreSQL and Redis answer on 127.0.0.1"
+say "ready: node $(node --version), PostgreSQL, Redis and MariaDB answer on 127.0.0.1"
