@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, register } from './support/http.js';
 import { BerthProcess, startBerth } from './support/server.js';
 import { createTestDatabase, TestDatabase } from './support/services.js';
-import { mariadb, waitForOperation } from './support/storage-clients.js';
+import { dropStoragesOnServers, mariadb, waitForOperation } from './support/storage-clients.js';
 
 /** A TCP relay to the real MariaDB that the test can switch off and on: the server "goes down". */
 class SwitchableRelay {
@@ -49,6 +49,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await berth?.stop();
+  if (db) await dropStoragesOnServers((sql) => db.query(sql));
   await relay.down().catch(() => undefined);
   await db?.drop();
 });
@@ -92,6 +93,38 @@ describe('a database server that is down', () => {
 
     const deleted = await api.delete(`/${company.id}/storages/${created.body.id}/`, { token });
     expect((await waitForOperation(api, token, company.id, deleted.body.operation_id)).status).toBe('success');
+  });
+});
+
+describe('a create that fails half-way', () => {
+  it('removes the user and database it made before ending in error', async () => {
+    // An admin that may create databases and users but not grant: ensure() gets as far as
+    // the GRANT, then fails on every try, leaving a database and a user to clean up.
+    const admin = `berth_ltd_${Date.now().toString(36)}`;
+    await mariadb('root', '', 'mysql', `CREATE USER '${admin}'@'127.0.0.1' IDENTIFIED BY 'Ltd-admin-pass1'; GRANT CREATE, DROP, CREATE USER, SELECT, PROCESS ON *.* TO '${admin}'@'127.0.0.1'`);
+    const limited = await startBerth({
+      DATABASE_URL: db.url,
+      MIGRATIONS_RUN: 'false',
+      BERTH_ROLES: 'api,worker',
+      STORAGE_MARIADB_URL: `mysql://${admin}:Ltd-admin-pass1@127.0.0.1:3306`,
+      JOB_ATTEMPTS: '2',
+      JOB_BACKOFF_MS: '100',
+    });
+    try {
+      const api = client(limited.url);
+      const { token, company } = await register(api);
+      const created = await api.post(`/${company.id}/storages/`, { token, body: { type: 'mariadb', password: 'Half-way-pass-1' } });
+      const op = await waitForOperation(api, token, company.id, created.body.operation_id);
+      expect(op.status).toBe('error');
+      expect(op.message).toMatch(/failed after 2 tries: .*denied/i);
+      const name = created.body.name;
+      expect(await mariadb('root', '', 'mysql', `SELECT COUNT(*) FROM mysql.user WHERE User = '${name}'`)).toBe('0');
+      expect(await mariadb('root', '', 'mysql', `SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${name}'`)).toBe('0');
+      expect((await api.get(`/${company.id}/storages/${created.body.id}/`, { token })).body.status).toBe('error');
+    } finally {
+      await limited.stop();
+      await mariadb('root', '', 'mysql', `DROP USER IF EXISTS '${admin}'@'127.0.0.1'`);
+    }
   });
 });
 

@@ -1,8 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBerth } from './support/fixture.js';
 import { register } from './support/http.js';
 import { adminQuery } from './support/services.js';
-import { login, waitForOperation } from './support/storage-clients.js';
+import { dropStoragesOnServers, login, waitForOperation } from './support/storage-clients.js';
 
 const fx = useBerth('storages', { BERTH_ROLES: 'api,worker', STORAGES_PER_COMPANY: '4', JOB_BACKOFF_MS: '100' });
 const TYPES = ['mariadb', 'pgsql'] as const;
@@ -27,6 +27,8 @@ let owner: Awaited<ReturnType<typeof register>>;
 beforeAll(async () => {
   owner = await register(fx.api, 'Data Co');
 });
+// Runs before the fixture's own teardown drops the test database.
+afterAll(() => dropStoragesOnServers((sql) => fx.db.query(sql)));
 
 async function createStorage(type: string, password: string, note?: string) {
   const created = await fx.api.post(`/${owner.company.id}/storages/`, { token: owner.token, body: { type, password, note } });

@@ -3,25 +3,20 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { REDIS } from '../common/redis/redis.module.js';
+import { within } from '../common/within.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { CheckDto, HealthDto } from './health.dto.js';
 
 const CHECK_TIMEOUT_MS = 2000;
 
-async function check(run: () => Promise<unknown>): Promise<CheckDto> {
+async function check(what: string, run: () => Promise<unknown>): Promise<CheckDto> {
   const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      run(),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS))),
-    ]);
+    await within(run(), CHECK_TIMEOUT_MS, what);
     return { status: 'up', latency_ms: Math.round(performance.now() - started) };
   } catch (err) {
     return { status: 'down', latency_ms: Math.round(performance.now() - started), message: (err as Error).message };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -34,7 +29,7 @@ export class HealthService {
   ) {}
 
   async health(): Promise<HealthDto> {
-    const [database, redis] = await Promise.all([check(() => this.db.query('SELECT 1')), check(() => this.redis.ping())]);
+    const [database, redis] = await Promise.all([check('the database', () => this.db.query('SELECT 1')), check('redis', () => this.redis.ping())]);
     const ok = database.status === 'up' && redis.status === 'up';
     return { status: ok ? 'ok' : 'unavailable', version: this.config.version, checks: { database, redis } };
   }

@@ -2,6 +2,7 @@ import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BerthConfig } from '../config/config.js';
+import { within } from '../common/within.js';
 import { CONFIG } from '../config/config.module.js';
 import { QueueName } from './jobs.js';
 
@@ -21,15 +22,7 @@ export async function closeRedis(redis: Redis): Promise<void> {
 
 /** Adds a job, giving up after `ms` so a Redis that vanishes mid-call cannot hang a request. */
 export async function addWithin<T>(queue: Queue<T>, ms: number, ...args: Parameters<Queue<T>['add']>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      queue.add(...args),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`queue did not answer within ${ms} ms`)), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await within(queue.add(...args), ms, 'the queue');
 }
 
 /**

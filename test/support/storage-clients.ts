@@ -35,3 +35,21 @@ export async function waitForOperation(api: Client, token: string, companyId: nu
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * Drops, on the real servers, every storage a test database still lists, so test runs
+ * leave no databases or users behind on this machine's MariaDB and PostgreSQL.
+ */
+export async function dropStoragesOnServers(query: (sql: string) => Promise<{ rows: Array<{ type: string; name: string }> }>) {
+  const { rows } = await query('SELECT type, name FROM storages');
+  for (const { type, name } of rows) {
+    if (!/^[a-z][a-z0-9_]{0,31}$/.test(name)) continue;
+    if (type === 'mariadb') {
+      await mariadb('root', '', 'mysql', `DROP USER IF EXISTS '${name}'@'%'; DROP DATABASE IF EXISTS \`${name}\``).catch(() => undefined);
+    } else {
+      const { adminQuery } = await import('./services.js');
+      await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined);
+      await adminQuery(`DROP ROLE IF EXISTS "${name}"`).catch(() => undefined);
+    }
+  }
+}
