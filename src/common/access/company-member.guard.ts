@@ -26,8 +26,13 @@ export class CompanyMemberGuard implements CanActivate {
     private readonly memberships: MembershipsService,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  // Synchronous for the routes it does not concern: no promise on their hot path.
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (accessPolicy(this.reflector, context).kind !== 'company') return true;
+    return this.resolve(context);
+  }
+
+  private async resolve(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const companyId = parseId((request.params as Record<string, unknown>).company_id, 'company_id', 'company');
     const role = request.user ? await this.memberships.roleOf(request.user.accountId, companyId) : null;
