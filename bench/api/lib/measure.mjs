@@ -1,0 +1,75 @@
+// One figure of the benchmark: autocannon against one URL (a sanity request, a warm-up,
+// then the measured run), with the CPU accounting of the measured window.
+
+import autocannon from 'autocannon';
+import { cpuDelta, cpuSnapshot, NOISY_PCT } from './cpu.mjs';
+import { fmt } from './report.mjs';
+
+let currentCannon = null;
+
+/** Stops the autocannon run in progress, if any (for cleanup). */
+export function stopLoad() {
+  currentCannon?.stop();
+}
+
+function cannon(opts) {
+  return new Promise((resolve, reject) => {
+    currentCannon = autocannon(opts, (err, result) => {
+      currentCannon = null;
+      if (err) reject(err);
+      else resolve(result);
+    });
+  });
+}
+
+function summarize(r) {
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    max: r.latency.max,
+    total: r.requests.total,
+    ok2xx: r['2xx'],
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats).map(([code, s]) => [code, s.count])),
+  };
+}
+
+/**
+ * One figure: a sanity request, a warm-up, then the measured run.
+ * run: { settings, problems, backendPids }; anything that makes the run invalid
+ * (non-2xx, errors, timeouts, a server that died) is added to run.problems.
+ */
+export async function measure(fig, server, run) {
+  const { settings, problems, backendPids } = run;
+  const url = server.base + fig.path;
+  const headers = fig.headers ?? {};
+  const probe = await fetch(url, { headers });
+  const probeBody = await probe.text();
+  if (probe.status !== 200) throw new Error(`${fig.key}: sanity request answered ${probe.status}: ${probeBody.slice(0, 300)}`);
+
+  process.stdout.write(`  ${fig.label.padEnd(38)} `);
+  const common = { url, headers, connections: settings.connections, pipelining: 1, timeout: 10 };
+  let warm = null;
+  if (settings.warmup > 0) warm = summarize(await cannon({ ...common, duration: settings.warmup }));
+  const before = await cpuSnapshot(server, backendPids);
+  const s = summarize(await cannon({ ...common, duration: settings.duration }));
+  s.cpu = cpuDelta(before, await cpuSnapshot(server, backendPids), server, s.total);
+  s.noisy = s.cpu ? s.cpu.other_pct > NOISY_PCT : false;
+  const warmBad = warm ? warm.non2xx + warm.errors + warm.timeouts : 0;
+  const bad = s.non2xx + s.errors + s.timeouts;
+  const cpuText = s.cpu
+    ? `  cpu %: server ${s.cpu.server_pct}, pg ${s.cpu.pg_backends_pct}, loadgen ${s.cpu.loadgen_pct}, other ${s.cpu.other_pct}${s.noisy ? ' NOISY' : ''}` +
+      `; server ${s.cpu.server_cpu_us_per_req} us/req (${s.cpu.server_sys_us_per_req} in kernel)`
+    : '';
+  console.log(`${fmt(s.rps, 0).padStart(8)} req/s  p99 ${fmt(s.p99, 1).padStart(6)} ms  non-2xx ${s.non2xx}  errors ${s.errors}  timeouts ${s.timeouts}${cpuText}` +
+    (warmBad ? `  (warm-up: non-2xx ${warm.non2xx}, errors ${warm.errors}, timeouts ${warm.timeouts})` : ''));
+  if (bad > 0) problems.push(`${fig.key}: ${s.non2xx} non-2xx (${JSON.stringify(s.statusCodes)}), ${s.errors} errors, ${s.timeouts} timeouts`);
+  if (warmBad > 0) problems.push(`${fig.key} warm-up: ${warm.non2xx} non-2xx (${JSON.stringify(warm.statusCodes)}), ${warm.errors} errors, ${warm.timeouts} timeouts`);
+  if (server.child && (server.child.proc.exitCode !== null || server.child.proc.signalCode !== null)) {
+    problems.push(`${fig.key}: the server (${server.child.name}) died during the run`);
+  }
+  return { ...fig, url: fig.path, ...s, warmup: warm };
+}
