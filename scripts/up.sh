@@ -18,6 +18,8 @@ say() { printf 'up: %s\n' "$*"; }
 die() { printf 'up: error: %s\n' "$*" >&2; exit 1; }
 
 bash "$ROOT/scripts/install.sh"
+# The Docker engine and the runtime images apps run on (cached: seconds when unchanged).
+bash "$ROOT/scripts/build-runtimes.sh"
 cd "$ROOT"
 
 psql_postgres() { psql -h 127.0.0.1 -U postgres -d postgres -w -v ON_ERROR_STOP=1 -Atq "$@"; }
