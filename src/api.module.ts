@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { AppsModule } from './apps/apps.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CompanyMemberGuard } from './common/access/company-member.guard.js';
 import { CompanyRoleGuard } from './common/access/company-role.guard.js';
@@ -8,6 +9,7 @@ import { ErrorFilter } from './common/errors/error.filter.js';
 import { RedisModule } from './common/redis/redis.module.js';
 import { BerthValidationPipe } from './common/validation/validation.pipe.js';
 import { CompaniesModule } from './companies/companies.module.js';
+import { ContainersModule } from './containers/containers.module.js';
 import { BerthConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -38,6 +40,8 @@ export class ApiModule {
         QueuesModule,
         StorageEnginesModule,
         StoragesModule,
+        ContainersModule,
+        AppsModule,
       ],
       providers: [
         // Guards run in this order: who is calling, in which company, with which role.

@@ -1,10 +1,10 @@
 import { once } from 'node:events';
 import { createServer, connect, Server, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, register } from './support/http.js';
+import { client, register, waitForOperation } from './support/http.js';
 import { BerthProcess, startBerth } from './support/server.js';
 import { createTestDatabase, TestDatabase } from './support/services.js';
-import { dropStoragesOnServers, mariadb, waitForOperation } from './support/storage-clients.js';
+import { dropStoragesOnServers, mariadb } from './support/storage-clients.js';
 
 /** A TCP relay to the real MariaDB that the test can switch off and on: the server "goes down". */
 class SwitchableRelay {

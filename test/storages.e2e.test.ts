@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBerth } from './support/fixture.js';
-import { register } from './support/http.js';
+import { register, waitForOperation } from './support/http.js';
 import { adminQuery } from './support/services.js';
-import { dropStoragesOnServers, login, waitForOperation } from './support/storage-clients.js';
+import { dropStoragesOnServers, login } from './support/storage-clients.js';
 
 const fx = useBerth('storages', { BERTH_ROLES: 'api,worker', STORAGES_PER_COMPANY: '4', JOB_BACKOFF_MS: '100' });
 const TYPES = ['mariadb', 'pgsql'] as const;

@@ -1,28 +1,12 @@
 // The only place that reads process.env. Everything else receives a BerthConfig.
 import { readFileSync } from 'node:fs';
+import { Env, Reader } from './reader.js';
+import { Secret } from './secret.js';
+
+export { Secret };
 
 export const ROLES = ['api', 'worker', 'ssh', 'edge'] as const;
 export type Role = (typeof ROLES)[number];
-
-/** A value that must never reach a log line; `toJSON`/inspection print a mask. */
-export class Secret<T = string> {
-  readonly #value: T;
-  constructor(value: T) {
-    this.#value = value;
-  }
-  reveal(): T {
-    return this.#value;
-  }
-  toJSON(): string {
-    return '[secret]';
-  }
-  toString(): string {
-    return '[secret]';
-  }
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return '[secret]';
-  }
-}
 
 export interface BerthConfig {
   version: string;
@@ -58,7 +42,42 @@ export interface BerthConfig {
     backoffMs: number;
     /** How often the worker's sweep looks for work that was lost. */
     sweepIntervalMs: number;
+    /** How long a worker's claim on a job lasts without renewal; a killed worker's job is taken over after this. */
+    lockMs: number;
   };
+  apps: {
+    /** Most apps one company may have. */
+    perCompany: number;
+    /** Apps without domains get `{name}-{id}.<domain>`. */
+    domain: string;
+    /** Addresses the platform's domains must resolve to (the edge's public addresses). */
+    publicAddresses: string[];
+  };
+  docker: DockerConfig;
+  ssh: {
+    /** Host name shown in apps' `ssh_access`: where people point their SSH clients. */
+    hostname: string;
+    /** Ports the gateway gives apps' SSH endpoints, one each. */
+    ports: PortRange;
+  };
+}
+
+export interface DockerConfig {
+  /** Where the Docker engine listens: `unix:///path` or `tcp://host:port`. */
+  host: string;
+  /** Names and labels of this installation's containers, volumes and network start with it. */
+  namePrefix: string;
+  /** Host address app ports are published on. */
+  publishAddress: string;
+  /** Host ports Berth allocates to apps' published ports. */
+  appPorts: PortRange;
+  /** Most processes in one app container. */
+  pidsLimit: number;
+}
+
+export interface PortRange {
+  from: number;
+  to: number;
 }
 
 export interface StorageServerConfig {
@@ -74,8 +93,6 @@ export class ConfigError extends Error {
     super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
 }
-
-type Env = Record<string, string | undefined>;
 
 /** Reads and validates the environment once; collects every problem before failing. */
 export function loadConfig(env: Env = process.env): BerthConfig {
@@ -107,6 +124,23 @@ export function loadConfig(env: Env = process.env): BerthConfig {
       attempts: read.int('JOB_ATTEMPTS', 5, 1, 100),
       backoffMs: read.int('JOB_BACKOFF_MS', 2000, 10, 3_600_000),
       sweepIntervalMs: read.int('SWEEP_INTERVAL_MS', 30_000, 100, 3_600_000),
+      lockMs: read.int('JOB_LOCK_MS', 30_000, 1000, 600_000),
+    },
+    apps: {
+      perCompany: read.int('APPS_PER_COMPANY', 50, 0, 100_000),
+      domain: read.hostname('APPS_DOMAIN', 'apps.localhost'),
+      publicAddresses: read.addresses('PUBLIC_ADDRESSES', '127.0.0.1,::1'),
+    },
+    docker: {
+      host: read.dockerHost('DOCKER_HOST', 'unix:///var/run/docker.sock'),
+      namePrefix: read.matching('DOCKER_NAME_PREFIX', 'berth', /^[a-z][a-z0-9-]{0,29}$/, 'lower-case letters, digits and dashes, starting with a letter, at most 30'),
+      publishAddress: read.addresses('APP_PUBLISH_ADDRESS', '127.0.0.1')[0],
+      appPorts: read.portRange('APP_PORTS', '20000-29999'),
+      pidsLimit: read.int('APP_PIDS_LIMIT', 512, 16, 1_000_000),
+    },
+    ssh: {
+      hostname: read.hostname('SSH_HOSTNAME', 'localhost'),
+      ports: read.portRange('SSH_PORTS', '22000-23999'),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);
@@ -126,104 +160,3 @@ function packageVersion(): string {
   return 'unknown';
 }
 
-class Reader {
-  constructor(
-    private readonly env: Env,
-    private readonly problems: string[],
-  ) {}
-
-  private raw(name: string): string | undefined {
-    const value = this.env[name];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  }
-
-  string(name: string, fallback: string): string {
-    return this.raw(name) ?? fallback;
-  }
-
-  int(name: string, fallback: number, min: number, max: number): number {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-      this.problems.push(`${name} must be a whole number from ${min} to ${max} (got "${value}")`);
-      return fallback;
-    }
-    return Number(value);
-  }
-
-  bool(name: string, fallback: boolean): boolean {
-    const value = this.raw(name)?.toLowerCase();
-    if (value === undefined) return fallback;
-    if (['1', 'true', 'yes', 'on'].includes(value)) return true;
-    if (['0', 'false', 'no', 'off'].includes(value)) return false;
-    this.problems.push(`${name} must be true or false (got "${value}")`);
-    return fallback;
-  }
-
-  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    if (!allowed.includes(value as T)) {
-      this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
-      return fallback;
-    }
-    return value as T;
-  }
-
-  url(name: string, fallback: string, protocols: string[]): string {
-    const value = this.raw(name) ?? fallback;
-    try {
-      const parsed = new URL(value);
-      if (!protocols.includes(parsed.protocol)) {
-        this.problems.push(`${name} must be a ${protocols.map((p) => p.replace(':', '://')).join(' or ')} URL`);
-      }
-    } catch {
-      // The value may hold a password: never echo it.
-      this.problems.push(`${name} is not a valid URL`);
-    }
-    return value;
-  }
-
-  size(name: string, fallback: string): number {
-    const value = (this.raw(name) ?? fallback).toLowerCase();
-    const match = /^(\d+)\s*(b|kb|mb)?$/.exec(value);
-    const units: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
-    const bytes = match ? Number(match[1]) * units[match[2] ?? 'b'] : NaN;
-    if (!(bytes >= 1024 && bytes <= 64 * 1024 * 1024)) {
-      this.problems.push(`${name} must be a size from 1kb to 64mb, like 512kb or 1mb (got "${value}")`);
-      return 1024 * 1024;
-    }
-    return bytes;
-  }
-
-  /** `<PREFIX>_URL` (admin) plus optional `<PREFIX>_PUBLIC_HOST` and `<PREFIX>_PUBLIC_PORT`. */
-  storageServer(prefix: string, fallback: string, protocols: string[], defaultPort: number): StorageServerConfig {
-    const adminUrl = this.url(`${prefix}_URL`, fallback, protocols);
-    let host = '127.0.0.1';
-    let port = defaultPort;
-    try {
-      const parsed = new URL(adminUrl);
-      host = parsed.hostname || host;
-      port = parsed.port ? Number(parsed.port) : defaultPort;
-    } catch {
-      // already reported by url()
-    }
-    return {
-      adminUrl: new Secret(adminUrl),
-      publicHost: this.string(`${prefix}_PUBLIC_HOST`, host),
-      publicPort: this.int(`${prefix}_PUBLIC_PORT`, port, 1, 65535),
-    };
-  }
-
-  roles(name: string, fallback: string): Role[] {
-    const value = (this.raw(name) ?? fallback).toLowerCase();
-    if (value === 'all') return [...ROLES];
-    const roles = value.split(',').map((r) => r.trim()).filter(Boolean);
-    const unknown = roles.filter((r) => !ROLES.includes(r as Role));
-    if (unknown.length > 0 || roles.length === 0) {
-      this.problems.push(`${name} must be "all" or a comma-separated list of ${ROLES.join(', ')} (got "${value}")`);
-      return [...ROLES];
-    }
-    return [...new Set(roles)] as Role[];
-  }
-}

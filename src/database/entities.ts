@@ -1,3 +1,5 @@
+import { AppDomain } from '../apps/entities/app-domain.entity.js';
+import { App } from '../apps/entities/app.entity.js';
 import { Account } from '../auth/entities/account.entity.js';
 import { ApiToken } from '../auth/entities/api-token.entity.js';
 import { Company } from '../companies/entities/company.entity.js';
@@ -8,4 +10,4 @@ import { Runtime } from '../runtimes/runtime.entity.js';
 import { Storage } from '../storages/storage.entity.js';
 
 /** Listed explicitly: globs behave differently under the build and the test transpiler. */
-export const ENTITIES = [Account, ApiToken, Company, Membership, Plan, Runtime, Operation, Storage];
+export const ENTITIES = [Account, ApiToken, Company, Membership, Plan, Runtime, Operation, Storage, App, AppDomain];

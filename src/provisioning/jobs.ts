@@ -4,6 +4,7 @@ import type { BerthConfig } from '../config/config.js';
 /** Every queue Berth uses. */
 export enum QueueName {
   Storages = 'storages',
+  Apps = 'apps',
 }
 
 /** Every job name, by queue. */
@@ -28,6 +29,45 @@ export interface StorageJobData {
 export function jobOptions(config: BerthConfig, operationId: number): JobsOptions {
   return {
     jobId: `op-${operationId}`,
+    attempts: config.jobs.attempts,
+    backoff: { type: 'exponential', delay: config.jobs.backoffMs },
+    removeOnComplete: true,
+    removeOnFail: true,
+  };
+}
+
+export enum AppJob {
+  /** Make the app's infrastructure match its row, and finish its unfinished operation. */
+  Converge = 'app.converge',
+}
+
+/** What an app operation does; its `kind`. */
+export enum AppOperation {
+  Create = 'app.create',
+  Update = 'app.update',
+  Start = 'app.start',
+  Stop = 'app.stop',
+  Restart = 'app.restart',
+  Rebuild = 'app.rebuild',
+  Delete = 'app.delete',
+}
+
+export interface AppJobData {
+  appId: number;
+}
+
+/** The one job id of an app: at most one job per app waits or runs, so two workers never act on it at once. */
+export function appJobId(appId: number): string {
+  return `app-${appId}`;
+}
+
+/**
+ * App jobs carry only the app's id: the job reads what to do from the database
+ * when it runs, so a deduplicated add loses nothing.
+ */
+export function appJobOptions(config: BerthConfig, appId: number): JobsOptions {
+  return {
+    jobId: appJobId(appId),
     attempts: config.jobs.attempts,
     backoff: { type: 'exponential', delay: config.jobs.backoffMs },
     removeOnComplete: true,

@@ -7,6 +7,7 @@ import { CONFIG } from '../config/config.module.js';
 import { QueueName } from './jobs.js';
 
 export const STORAGES_QUEUE = Symbol('StoragesQueue');
+export const APPS_QUEUE = Symbol('AppsQueue');
 
 /**
  * Whether the queue's Redis connection is up right now. BullMQ itself would wait
@@ -30,31 +31,35 @@ export async function addWithin<T>(queue: Queue<T>, ms: number, ...args: Paramet
  * fast while Redis is away, so an API call answers 503 at once instead of
  * hanging with a change half-made.
  */
+function producer(name: QueueName, config: BerthConfig): Queue {
+  const queue = new Queue(name, {
+    prefix: config.jobs.queuePrefix,
+    connection: new Redis(config.redisUrl.reveal(), { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+  });
+  // Redis being away is reported by health; an unhandled 'error' event would crash the process.
+  queue.on('error', () => undefined);
+  return queue;
+}
+
 @Global()
 @Module({
   providers: [
-    {
-      provide: STORAGES_QUEUE,
-      inject: [CONFIG],
-      useFactory: (config: BerthConfig) => {
-        const queue = new Queue(QueueName.Storages, {
-          prefix: config.jobs.queuePrefix,
-          connection: new Redis(config.redisUrl.reveal(), { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
-        });
-        // Redis being away is reported by health; an unhandled 'error' event would crash the process.
-        queue.on('error', () => undefined);
-        return queue;
-      },
-    },
+    { provide: STORAGES_QUEUE, inject: [CONFIG], useFactory: (config: BerthConfig) => producer(QueueName.Storages, config) },
+    { provide: APPS_QUEUE, inject: [CONFIG], useFactory: (config: BerthConfig) => producer(QueueName.Apps, config) },
   ],
-  exports: [STORAGES_QUEUE],
+  exports: [STORAGES_QUEUE, APPS_QUEUE],
 })
 export class QueuesModule implements OnApplicationShutdown {
-  constructor(@Inject(STORAGES_QUEUE) private readonly storages: Queue) {}
+  constructor(
+    @Inject(STORAGES_QUEUE) private readonly storages: Queue,
+    @Inject(APPS_QUEUE) private readonly apps: Queue,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.storages.close().catch(() => undefined);
-    // BullMQ leaves a connection it was given open: it is ours to close.
-    await closeRedis(this.storages.opts.connection as Redis);
+    for (const queue of [this.storages, this.apps]) {
+      await queue.close().catch(() => undefined);
+      // BullMQ leaves a connection it was given open: it is ours to close.
+      await closeRedis(queue.opts.connection as Redis);
+    }
   }
 }

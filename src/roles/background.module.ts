@@ -3,7 +3,9 @@ import { RedisModule } from '../common/redis/redis.module.js';
 import { BerthConfig, Role } from '../config/config.js';
 import { ConfigModule } from '../config/config.module.js';
 import { DatabaseModule } from '../database/database.module.js';
+import { ContainersModule } from '../containers/containers.module.js';
 import { OperationsModule } from '../operations/operations.module.js';
+import { AppWorkerModule } from '../provisioning/app-worker.module.js';
 import { QueuesModule } from '../provisioning/queues.module.js';
 import { StorageEnginesModule } from '../storages/engines/storage-engines.module.js';
 import { StorageWorkerModule } from '../storages/storage-worker.module.js';
@@ -18,7 +20,7 @@ export type BackgroundRole = Exclude<Role, 'api'>;
 @Module({})
 export class BackgroundModule {
   static forRoles(config: BerthConfig, roles: BackgroundRole[]): DynamicModule {
-    const worker = roles.includes('worker') ? [OperationsModule, QueuesModule, StorageEnginesModule, StorageWorkerModule] : [];
+    const worker = roles.includes('worker') ? [OperationsModule, QueuesModule, StorageEnginesModule, StorageWorkerModule, ContainersModule, AppWorkerModule] : [];
     return { module: BackgroundModule, imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule, ...worker] };
   }
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
+import { dockerEnv, removeInstallation } from './docker.js';
 import { client, Client } from './http.js';
 import { BerthProcess, startBerth } from './server.js';
 import { createTestDatabase, TestDatabase } from './services.js';
@@ -7,18 +8,26 @@ export interface BerthFixture {
   db: TestDatabase;
   berth: BerthProcess;
   api: Client;
+  /** The environment the server was started with (test-specific Docker names and ports included). */
+  env: Record<string, string>;
 }
 
-/** A fresh database and a Berth server on it for the whole test file, torn down after. */
+/**
+ * A fresh database and a Berth server on it for the whole test file, torn down
+ * after. Every server gets Docker names and port blocks of its own, and what it
+ * left in Docker is removed at the end.
+ */
 export function useBerth(label: string, env: Record<string, string> = {}): BerthFixture {
   const fixture = {} as BerthFixture;
   beforeAll(async () => {
     fixture.db = await createTestDatabase(label);
-    fixture.berth = await startBerth({ DATABASE_URL: fixture.db.url, ...env });
+    fixture.env = { ...dockerEnv(), DATABASE_URL: fixture.db.url, ...env };
+    fixture.berth = await startBerth(fixture.env);
     fixture.api = client(fixture.berth.url);
   });
   afterAll(async () => {
     await fixture.berth?.stop();
+    if (fixture.env) await removeInstallation(fixture.env.DOCKER_NAME_PREFIX);
     await fixture.db?.drop();
   });
   return fixture;

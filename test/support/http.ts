@@ -41,6 +41,7 @@ export function client(base: string) {
     get: <T = any>(path: string, options?: RequestOptions) => call<T>('GET', path, options),
     post: <T = any>(path: string, options?: RequestOptions) => call<T>('POST', path, options),
     put: <T = any>(path: string, options?: RequestOptions) => call<T>('PUT', path, options),
+    patch: <T = any>(path: string, options?: RequestOptions) => call<T>('PATCH', path, options),
     delete: <T = any>(path: string, options?: RequestOptions) => call<T>('DELETE', path, options),
     call,
   };
@@ -54,4 +55,16 @@ export async function register(api: Client, name = 'Tester') {
   const answer = await api.post('/auth/register/', { body: { email, password: 'correct horse battery', name } });
   if (answer.status !== 200) throw new Error(`register failed: ${answer.status} ${answer.text}`);
   return { email, password: 'correct horse battery', token: answer.body.token as string, company: answer.body.company, account: answer.body.account };
+}
+
+/** Follows an operation until it is finished, as a client would. */
+export async function waitForOperation(api: Client, token: string, companyId: number, operationId: number, ms = 60_000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const answer = await api.get(`/${companyId}/operations/${operationId}/`, { token });
+    if (answer.status !== 200) throw new Error(`operation ${operationId}: ${answer.status} ${answer.text}`);
+    if (answer.body.status === 'success' || answer.body.status === 'error') return answer.body;
+    if (Date.now() > until) throw new Error(`operation ${operationId} still ${answer.body.status} after ${ms} ms: ${answer.body.message}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -40,10 +40,11 @@ export async function startBerth(env: Record<string, string>): Promise<BerthProc
     const timer = setTimeout(() => reject(new Error(`berth did not start within 30 s:\n${output}`)), 30_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const started = /"api":"(http:\/\/[^"]+)".*"msg":"berth started"/.exec(output);
+      const started = /"msg":"berth started"/.test(output);
       if (started) {
         clearTimeout(timer);
-        resolve(started[1]);
+        // A process without the api role listens nowhere: its url stays empty.
+        resolve(/"api":"(http:\/\/[^"]+)".*"msg":"berth started"/.exec(output)?.[1] ?? '');
       }
     };
     child.stdout!.on('data', onData);
@@ -66,7 +67,7 @@ export async function startBerth(env: Record<string, string>): Promise<BerthProc
       return output;
     },
     stop: async () => {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       await once(child, 'exit');
     },

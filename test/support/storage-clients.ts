@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Client } from './http.js';
 
 const run = promisify(execFile);
 
@@ -23,18 +22,6 @@ export async function psql(user: string, password: string, database: string, sql
 }
 
 export const login = { mariadb, pgsql: psql } as const;
-
-/** Follows an operation until it is finished, as a client would. */
-export async function waitForOperation(api: Client, token: string, companyId: number, operationId: number, ms = 60_000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const answer = await api.get(`/${companyId}/operations/${operationId}/`, { token });
-    if (answer.status !== 200) throw new Error(`operation ${operationId}: ${answer.status} ${answer.text}`);
-    if (answer.body.status === 'success' || answer.body.status === 'error') return answer.body;
-    if (Date.now() > until) throw new Error(`operation ${operationId} still ${answer.body.status} after ${ms} ms: ${answer.body.message}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * Drops, on the real servers, every storage a test database still lists, so test runs

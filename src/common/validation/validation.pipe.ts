@@ -1,5 +1,6 @@
 import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
 import { DomainError, FieldErrors } from '../errors/domain-error.js';
+import { withoutIgnoredFields } from './ignore-fields.js';
 
 /** Flattens class-validator's tree into `{ "field.sub": ["problem", ...] }`. */
 export function fieldErrors(errors: ValidationError[], parent = ''): FieldErrors {
@@ -40,6 +41,7 @@ export class BerthValidationPipe implements PipeTransform {
     if (metadata.type === 'body' && isDto && (value === null || typeof value !== 'object' || Array.isArray(value))) {
       throw DomainError.field('body', 'must be a JSON object');
     }
+    if (metadata.type === 'body' && isDto) value = withoutIgnoredFields(metadata.metatype as Function, value as Record<string, unknown>);
     return this.inner.transform(value, metadata);
   }
 }

@@ -1,0 +1,131 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In } from 'typeorm';
+import { DomainError } from '../common/errors/domain-error.js';
+import { BerthConfig } from '../config/config.js';
+import { CONFIG } from '../config/config.module.js';
+import { CONTAINER_DRIVER, ContainerDriver, ContainerEngineUnavailableError, ObservedContainer } from '../containers/container-driver.js';
+import { ACTIVE_STATUSES, Operation } from '../operations/operation.entity.js';
+import { Plan } from '../plans/plan.entity.js';
+import { Runtime } from '../runtimes/runtime.entity.js';
+import { domainsOf } from './app-domains.js';
+import { checkDomains } from './dns-check.js';
+import { AppStatusDto, TechDto } from './dto/app-status.dto.js';
+import { App } from './entities/app.entity.js';
+
+const PROBE_TIMEOUT_MS = 3000;
+const EXEC_TIMEOUT_MS = 5000;
+// How each tech of the catalog reports its version inside a container.
+const VERSION_COMMANDS: Record<string, string> = { node: 'node --version', python: 'python3 --version', php: 'php -r "echo PHP_VERSION;"' };
+
+/** Observes an app as it is now (container, HTTP, DNS, memory, disk) and says what to do about it. */
+@Injectable()
+export class AppStatusService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(CONFIG) private readonly config: BerthConfig,
+    @Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver,
+  ) {}
+
+  async status(companyId: number, id: number): Promise<AppStatusDto> {
+    const app = await this.db.getRepository(App).findOne({ where: { id, companyId } });
+    if (!app) throw DomainError.notFound('app');
+    const [plan, runtime, domains, operation] = await Promise.all([
+      this.db.getRepository(Plan).findOneByOrFail({ id: app.planId }),
+      this.db.getRepository(Runtime).findOneBy({ image: app.image }),
+      domainsOf(this.db.manager, [id]).then((d) => d.get(id)!),
+      this.db.getRepository(Operation).findOne({ where: { targetType: 'app', targetId: id, status: In(ACTIVE_STATUSES) } }),
+    ]);
+    let container: ObservedContainer | null;
+    try {
+      container = await this.driver.inspect(id);
+    } catch (err) {
+      if (err instanceof ContainerEngineUnavailableError) throw new DomainError('unavailable', 'the container engine (Docker) is unavailable; try again shortly');
+      throw err;
+    }
+    const running = container?.running ?? false;
+    const [http, dns, memoryMb, storageMb, versions] = await Promise.all([
+      running ? this.probe(app) : Promise.resolve(null),
+      checkDomains(domains, this.config.apps.publicAddresses),
+      running ? this.driver.memoryUsageMb(id).catch(() => 0) : Promise.resolve(0),
+      running ? this.diskUsageMb(id) : Promise.resolve(null),
+      running ? this.versions(id, runtime?.techs ?? []) : Promise.resolve(new Map<string, string>()),
+    ]);
+
+    const errors: string[] = [];
+    const info: string[] = [];
+    const action = (name: string) => `PUT /api/v1/${companyId}/apps-action/${id}/ {"action": "${name}"}`;
+    if (operation) info.push(`operation ${operation.id} (${operation.kind}) is ${operation.status}: ${operation.message}`);
+    if (app.deleting) info.push('the app is being deleted');
+    else if (!app.enabled) info.push(`the app is stopped; start it with ${action('start')}`);
+    else if (!container) errors.push(operation ? 'the app has no container yet' : `the app has no container: ${app.statusMessage || `rebuild it with ${action('rebuild')}`}`);
+    else if (!running) errors.push(this.notRunning(container, plan.ram));
+    if (running && http) {
+      if (http.status === null) {
+        errors.push(`nothing answers HTTP on port ${app.appPort} inside the container: make your app listen on 0.0.0.0:${app.appPort} (the PORT variable); its output is in /srv/log/`);
+      } else if (http.status >= 500) {
+        errors.push(`the app answers HTTP ${http.status} on port ${app.appPort}: an error in the app's code or configuration; see its logs in /srv/log/`);
+      } else info.push(`the app answers HTTP ${http.status} on port ${app.appPort}`);
+    }
+    for (const finding of dns) if (!finding.ok) errors.push(finding.problem!);
+    const memoryLimit = plan.ram;
+    const diskLimit = plan.disk * 1024;
+    if (running) info.push(`memory: ${memoryMb.toFixed(1)} of ${memoryLimit} MB`);
+    if (running && memoryMb > memoryLimit * 0.9) errors.push(`the app uses ${memoryMb.toFixed(0)} of its ${memoryLimit} MB of memory: it may be killed; move it to a bigger plan`);
+    if (storageMb !== null && storageMb > diskLimit) errors.push(`/srv uses ${storageMb} MB, over the plan's ${diskLimit} MB: delete files or move to a bigger plan`);
+    if (running && storageMb === null) info.push('/srv usage could not be measured in time');
+    if (!running && !app.deleting) info.push('/srv usage is measured while the app runs');
+
+    const techs: TechDto[] = (runtime?.techs ?? []).map((name) => ({ name, version: versions.get(name) ?? '' }));
+    return {
+      running,
+      http_status: http?.status != null && http.status < 500,
+      dns_status: dns.every((d) => d.ok),
+      errors,
+      info,
+      memory: { usage: Math.round(memoryMb * 10) / 10, limit: memoryLimit },
+      storage: { usage: storageMb, limit: diskLimit, over_limit: storageMb !== null && storageMb > diskLimit },
+      primary_tech: techs[0] ?? { name: '', version: '' },
+      techs,
+    };
+  }
+
+  private notRunning(container: ObservedContainer, ramMb: number): string {
+    if (container.oomKilled) return `the app ran out of memory (the plan allows ${ramMb} MB) and was stopped; it is started again automatically, or move it to a bigger plan`;
+    const detail = container.error ? `: ${container.error}` : container.state === 'exited' ? ` (exit code ${container.exitCode})` : '';
+    return `the app's container is ${container.state}${detail}; the platform starts it again within a minute`;
+  }
+
+  /** GET / on the published port: any answer means the app's server runs; null when nothing answers. */
+  private async probe(app: App): Promise<{ status: number | null }> {
+    const host = ['0.0.0.0', '::'].includes(this.config.docker.publishAddress) ? '127.0.0.1' : this.config.docker.publishAddress;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${app.hostPort}/`;
+    try {
+      const answer = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+      await answer.body?.cancel();
+      return { status: answer.status };
+    } catch {
+      return { status: null };
+    }
+  }
+
+  private async diskUsageMb(appId: number): Promise<number | null> {
+    const result = await this.driver.run(appId, ['du', '-sxm', '/srv'], EXEC_TIMEOUT_MS).catch(() => null);
+    const mb = Number(result?.stdout.split(/\s/)[0]);
+    return result && Number.isFinite(mb) && result.stdout.trim() !== '' ? mb : null;
+  }
+
+  private async versions(appId: number, techs: string[]): Promise<Map<string, string>> {
+    const known = techs.filter((t) => VERSION_COMMANDS[t]);
+    if (known.length === 0) return new Map();
+    const script = known.map((t) => `printf '%s=' ${t}; ${VERSION_COMMANDS[t]} 2>&1 | head -n 1`).join('; ');
+    const result = await this.driver.run(appId, ['sh', '-c', script], EXEC_TIMEOUT_MS).catch(() => null);
+    const versions = new Map<string, string>();
+    for (const line of result?.stdout.split('\n') ?? []) {
+      const [name, output] = line.split('=', 2);
+      const version = /\d+(\.\d+)+/.exec(output ?? '')?.[0];
+      if (name && version) versions.set(name, version);
+    }
+    return versions;
+  }
+}

@@ -1,0 +1,24 @@
+import type { BerthConfig } from '../config/config.js';
+import type { AppDto } from './dto/app.dto.js';
+import type { App } from './entities/app.entity.js';
+
+/** The wire form of an app (Rosti's field names); never the SSH password or its hash. */
+export function toAppDto(app: App, domains: string[], config: BerthConfig): AppDto {
+  return {
+    id: app.id,
+    date: app.createdAt,
+    name: app.name,
+    enabled: app.enabled,
+    image: app.image,
+    domains,
+    mode: app.mode,
+    plan: app.planId,
+    app_port: app.appPort,
+    ssh_access: [{ hostname: config.ssh.hostname, port: app.sshPort, username: 'app' }],
+    ssh_keys: app.sshKeys,
+    ssh_password_set: app.sshPasswordHash !== null,
+    status: app.status,
+    status_message: app.statusMessage,
+    operation_id: app.operationId,
+  };
+}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { AppActionsController } from './app-actions.controller.js';
+import { AppStatusController } from './app-status.controller.js';
+import { AppChanges } from './app-changes.js';
+import { AppStatusService } from './app-status.service.js';
+import { AppsController } from './apps.controller.js';
+import { AppsService } from './apps.service.js';
+
+/** The apps API; the queue, the operations and the container driver come from their global modules. */
+@Module({ controllers: [AppsController, AppActionsController, AppStatusController], providers: [AppsService, AppChanges, AppStatusService] })
+export class AppsModule {}

@@ -1,0 +1,186 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { hashPassword } from '../auth/password.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { BerthConfig } from '../config/config.js';
+import { CONFIG } from '../config/config.module.js';
+import { Plan } from '../plans/plan.entity.js';
+import { AppOperation } from '../provisioning/jobs.js';
+import { Runtime } from '../runtimes/runtime.entity.js';
+import { AppChanges, PreparedChange } from './app-changes.js';
+import { defaultDomain, domainsOf, replaceDomains } from './app-domains.js';
+import { toAppDto } from './app-view.js';
+import { AppAction } from './dto/app-input.dto.js';
+import type { CreateAppDto, UpdateAppDto } from './dto/app-input.dto.js';
+import { AppDto } from './dto/app.dto.js';
+import { App, AppStatus } from './entities/app.entity.js';
+import { allocatePort } from './port-allocator.js';
+
+const ACTION: Record<AppAction, { kind: AppOperation; status: AppStatus }> = {
+  start: { kind: AppOperation.Start, status: 'starting' },
+  stop: { kind: AppOperation.Stop, status: 'stopping' },
+  restart: { kind: AppOperation.Restart, status: 'restarting' },
+  rebuild: { kind: AppOperation.Rebuild, status: 'rebuilding' },
+};
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+@Injectable()
+export class AppsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(CONFIG) private readonly config: BerthConfig,
+    private readonly changes: AppChanges,
+  ) {}
+
+  async list(companyId: number): Promise<AppDto[]> {
+    const apps = await this.db.getRepository(App).find({ where: { companyId }, order: { id: 'ASC' } });
+    const domains = await domainsOf(this.db.manager, apps.map((a) => a.id));
+    return apps.map((app) => toAppDto(app, domains.get(app.id)!, this.config));
+  }
+
+  async get(companyId: number, id: number): Promise<AppDto> {
+    const app = await this.find(companyId, id);
+    return this.view(this.db.manager, app);
+  }
+
+  /** The app of the company, or 404 (another company's app is as absent as a missing one). */
+  async find(companyId: number, id: number): Promise<App> {
+    const app = await this.db.getRepository(App).findOne({ where: { id, companyId } });
+    if (!app) throw DomainError.notFound('app');
+    return app;
+  }
+
+  async create(companyId: number, input: CreateAppDto): Promise<AppDto> {
+    // Hash outside the transaction: argon2 takes a while and needs no lock.
+    const sshPasswordHash = input.ssh_password ? await hashPassword(input.ssh_password) : null;
+    const app = await this.changes.record(companyId, null, async (tx) => {
+      // Serialise creates per company so two at once cannot both slip under the cap.
+      await tx.query('SELECT id FROM companies WHERE id = $1 FOR UPDATE', [companyId]);
+      const count = await tx.getRepository(App).count({ where: { companyId } });
+      if (count >= this.config.apps.perCompany) {
+        throw new DomainError('quota_exceeded', `this company has ${count} apps, the most it may have (${this.config.apps.perCompany})`);
+      }
+      await this.checkCatalog(tx, input.image, input.plan, true);
+      if (await tx.getRepository(App).exists({ where: { companyId, name: input.name } })) {
+        throw DomainError.conflict('name', `${input.name} is already the name of an app in this company`);
+      }
+      const app = tx.getRepository(App).create({
+        companyId,
+        name: input.name,
+        image: input.image,
+        planId: input.plan,
+        mode: input.mode ?? 'http',
+        appPort: input.app_port ?? 8080,
+        sshKeys: input.ssh_keys ?? [],
+        sshPasswordHash,
+        enabled: true,
+        hostPort: await allocatePort(tx, 'host_port', this.config.docker.appPorts),
+        sshPort: await allocatePort(tx, 'ssh_port', this.config.ssh.ports),
+      });
+      await this.insert(tx, app);
+      await replaceDomains(tx, app, input.domains ?? [], this.config.apps.domain);
+      return { app, kind: AppOperation.Create, status: 'creating', created: true };
+    });
+    return this.view(this.db.manager, app);
+  }
+
+  async update(companyId: number, id: number, input: UpdateAppDto): Promise<AppDto> {
+    const current = await this.find(companyId, id);
+    if (input.name !== undefined && input.name !== current.name) throw DomainError.field('name', 'cannot be changed; create a new app instead');
+    const sshPasswordHash = input.ssh_password ? await hashPassword(input.ssh_password) : input.ssh_password;
+    const currentDomains = (await domainsOf(this.db.manager, [id])).get(id)!;
+    const infra =
+      (input.image !== undefined && input.image !== current.image) ||
+      (input.plan !== undefined && input.plan !== current.planId) ||
+      (input.app_port !== undefined && input.app_port !== current.appPort) ||
+      (input.mode !== undefined && input.mode !== current.mode) ||
+      (input.domains !== undefined && !sameList(input.domains.length > 0 ? input.domains : [defaultDomain(current, this.config.apps.domain)], currentDomains));
+
+    // Keys and the password live in Berth only (the gateway reads them): no operation needed.
+    const applyAccess = (app: App) => {
+      if (input.ssh_keys !== undefined) app.sshKeys = input.ssh_keys;
+      if (sshPasswordHash !== undefined) app.sshPasswordHash = sshPasswordHash;
+    };
+    if (!infra) {
+      const app = await this.db.transaction(async (tx) => {
+        const app = await tx.getRepository(App).findOne({ where: { id, companyId }, lock: { mode: 'pessimistic_write' } });
+        if (!app) throw DomainError.notFound('app');
+        if (app.deleting) throw new DomainError('conflict', 'the app is being deleted');
+        applyAccess(app);
+        return tx.save(app);
+      });
+      return this.view(this.db.manager, app);
+    }
+
+    const app = await this.changes.record(companyId, id, async (tx, app) => {
+      this.assertNotDeleting(app!);
+      await this.checkCatalog(tx, input.image ?? app!.image, input.plan ?? app!.planId, input.image !== undefined && input.image !== app!.image);
+      app!.image = input.image ?? app!.image;
+      app!.planId = input.plan ?? app!.planId;
+      app!.appPort = input.app_port ?? app!.appPort;
+      app!.mode = input.mode ?? app!.mode;
+      applyAccess(app!);
+      if (input.domains !== undefined) await replaceDomains(tx, app!, input.domains, this.config.apps.domain);
+      return { app: app!, kind: AppOperation.Update, status: 'updating' };
+    });
+    return this.view(this.db.manager, app);
+  }
+
+  async action(companyId: number, id: number, action: AppAction): Promise<AppDto> {
+    const app = await this.changes.record(companyId, id, async (_tx, app): Promise<PreparedChange> => {
+      this.assertNotDeleting(app!);
+      const { kind, status } = ACTION[action];
+      if (action === 'start') app!.enabled = true;
+      if (action === 'stop') app!.enabled = false;
+      if (action === 'restart') {
+        if (!app!.enabled) throw new DomainError('conflict', 'the app is stopped: start it instead of restarting it');
+        app!.restartGeneration += 1;
+      }
+      if (action === 'rebuild') app!.rebuildGeneration += 1;
+      return { app: app!, kind, status };
+    });
+    return this.view(this.db.manager, app);
+  }
+
+  async remove(companyId: number, id: number): Promise<AppDto> {
+    // A delete that failed may be asked for again; the sweep also keeps trying on its own.
+    const app = await this.changes.record(companyId, id, async (_tx, app) => {
+      app!.deleting = true;
+      return { app: app!, kind: AppOperation.Delete, status: 'deleting' };
+    });
+    return this.view(this.db.manager, app);
+  }
+
+  private assertNotDeleting(app: App): void {
+    if (app.deleting) throw new DomainError('conflict', 'the app is being deleted');
+  }
+
+  private async view(tx: EntityManager, app: App): Promise<AppDto> {
+    return toAppDto(app, (await domainsOf(tx, [app.id])).get(app.id)!, this.config);
+  }
+
+  /** 400 naming the field when the image is not a runtime of the catalog (offered for new apps) or the plan does not exist. */
+  private async checkCatalog(tx: EntityManager, image: string, planId: number, newImage: boolean): Promise<void> {
+    const runtime = await tx.getRepository(Runtime).findOne({ where: { image } });
+    if (!runtime) throw DomainError.field('image', `${image} is not a runtime of the catalog; see GET /api/v1/{company_id}/runtimes/`);
+    if (newImage && !runtime.show) throw DomainError.field('image', `${image} is no longer offered for new apps; choose another runtime`);
+    if (!(await tx.getRepository(Plan).exists({ where: { id: planId } }))) {
+      throw DomainError.field('plan', `there is no plan ${planId}; see GET /api/v1/{company_id}/plans/`);
+    }
+  }
+
+  private async insert(tx: EntityManager, app: App): Promise<void> {
+    try {
+      await tx.save(app);
+    } catch (err) {
+      if (err instanceof QueryFailedError && (err.driverError as { constraint?: string }).constraint === 'apps_company_name_key') {
+        throw DomainError.conflict('name', `${app.name} is already the name of an app in this company`);
+      }
+      throw err;
+    }
+  }
+}

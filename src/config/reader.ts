@@ -1,0 +1,165 @@
+// Parses environment values for loadConfig, collecting every problem instead of stopping at the first.
+// config.ts imports this module; these imports are used only when a Reader runs, after both have loaded.
+import { isIP } from 'node:net';
+import { ROLES, type PortRange, type Role, type StorageServerConfig } from './config.js';
+import { Secret } from './secret.js';
+
+export type Env = Record<string, string | undefined>;
+
+export class Reader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max} (got "${value}")`);
+      return fallback;
+    }
+    return Number(value);
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+    if (['0', 'false', 'no', 'off'].includes(value)) return false;
+    this.problems.push(`${name} must be true or false (got "${value}")`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!allowed.includes(value as T)) {
+      this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+      return fallback;
+    }
+    return value as T;
+  }
+
+  url(name: string, fallback: string, protocols: string[]): string {
+    const value = this.raw(name) ?? fallback;
+    try {
+      const parsed = new URL(value);
+      if (!protocols.includes(parsed.protocol)) {
+        this.problems.push(`${name} must be a ${protocols.map((p) => p.replace(':', '://')).join(' or ')} URL`);
+      }
+    } catch {
+      // The value may hold a password: never echo it.
+      this.problems.push(`${name} is not a valid URL`);
+    }
+    return value;
+  }
+
+  size(name: string, fallback: string): number {
+    const value = (this.raw(name) ?? fallback).toLowerCase();
+    const match = /^(\d+)\s*(b|kb|mb)?$/.exec(value);
+    const units: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+    const bytes = match ? Number(match[1]) * units[match[2] ?? 'b'] : NaN;
+    if (!(bytes >= 1024 && bytes <= 64 * 1024 * 1024)) {
+      this.problems.push(`${name} must be a size from 1kb to 64mb, like 512kb or 1mb (got "${value}")`);
+      return 1024 * 1024;
+    }
+    return bytes;
+  }
+
+  /** `<PREFIX>_URL` (admin) plus optional `<PREFIX>_PUBLIC_HOST` and `<PREFIX>_PUBLIC_PORT`. */
+  storageServer(prefix: string, fallback: string, protocols: string[], defaultPort: number): StorageServerConfig {
+    const adminUrl = this.url(`${prefix}_URL`, fallback, protocols);
+    let host = '127.0.0.1';
+    let port = defaultPort;
+    try {
+      const parsed = new URL(adminUrl);
+      host = parsed.hostname || host;
+      port = parsed.port ? Number(parsed.port) : defaultPort;
+    } catch {
+      // already reported by url()
+    }
+    return {
+      adminUrl: new Secret(adminUrl),
+      publicHost: this.string(`${prefix}_PUBLIC_HOST`, host),
+      publicPort: this.int(`${prefix}_PUBLIC_PORT`, port, 1, 65535),
+    };
+  }
+
+  roles(name: string, fallback: string): Role[] {
+    const value = (this.raw(name) ?? fallback).toLowerCase();
+    if (value === 'all') return [...ROLES];
+    const roles = value.split(',').map((r) => r.trim()).filter(Boolean);
+    const unknown = roles.filter((r) => !ROLES.includes(r as Role));
+    if (unknown.length > 0 || roles.length === 0) {
+      this.problems.push(`${name} must be "all" or a comma-separated list of ${ROLES.join(', ')} (got "${value}")`);
+      return [...ROLES];
+    }
+    return [...new Set(roles)] as Role[];
+  }
+
+  matching(name: string, fallback: string, pattern: RegExp, rule: string): string {
+    const value = this.raw(name) ?? fallback;
+    if (!pattern.test(value)) {
+      this.problems.push(`${name} must be ${rule} (got "${value}")`);
+      return fallback;
+    }
+    return value;
+  }
+
+  /** A DNS name such as apps.example.com (lower case). */
+  hostname(name: string, fallback: string): string {
+    const value = (this.raw(name) ?? fallback).toLowerCase().replace(/\.$/, '');
+    const label = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
+    if (value.length > 200 || !new RegExp(`^${label}(\\.${label})*$`).test(value)) {
+      this.problems.push(`${name} must be a host name like apps.example.com (got "${value}")`);
+      return fallback;
+    }
+    return value;
+  }
+
+  /** A comma-separated list of IPv4 or IPv6 addresses. */
+  addresses(name: string, fallback: string): string[] {
+    const value = this.raw(name) ?? fallback;
+    const list = value.split(',').map((a) => a.trim()).filter(Boolean);
+    const bad = list.filter((a) => isIP(a) === 0);
+    if (list.length === 0 || bad.length > 0) {
+      this.problems.push(`${name} must be a comma-separated list of IP addresses (got "${value}")`);
+      return fallback.split(',');
+    }
+    return list;
+  }
+
+  /** `FROM-TO`, both ports, FROM <= TO. */
+  portRange(name: string, fallback: string): PortRange {
+    const value = this.raw(name) ?? fallback;
+    const match = /^(\d{1,5})\s*-\s*(\d{1,5})$/.exec(value);
+    const from = Number(match?.[1]);
+    const to = Number(match?.[2]);
+    if (!match || from < 1024 || to > 65535 || from > to) {
+      this.problems.push(`${name} must be a port range FROM-TO within 1024-65535, like 20000-29999 (got "${value}")`);
+      const [f, t] = fallback.split('-').map(Number);
+      return { from: f, to: t };
+    }
+    return { from, to };
+  }
+
+  /** `unix:///path/to/docker.sock` or `tcp://host:port`. */
+  dockerHost(name: string, fallback: string): string {
+    const value = this.raw(name) ?? fallback;
+    if (!/^unix:\/\/\/.+|^tcp:\/\/[^/:]+:\d+\/?$/.test(value)) {
+      this.problems.push(`${name} must be unix:///path/to/docker.sock or tcp://host:port (got "${value}")`);
+      return fallback;
+    }
+    return value;
+  }
+}

@@ -1,0 +1,107 @@
+import type { Duplex } from 'node:stream';
+
+/** Injection token of the ContainerDriver the configuration chose. */
+export const CONTAINER_DRIVER = Symbol('ContainerDriver');
+
+/** What an app's container must look like; `specHash` changes whenever any of it does. */
+export interface AppContainerSpec {
+  appId: number;
+  companyId: number;
+  image: string;
+  memoryMb: number;
+  /** Percent of one core (200 = two cores). */
+  cpuPercent: number;
+  pidsLimit: number;
+  /** Port the app listens on inside the container. */
+  appPort: number;
+  /** Host port it is published on, at the driver's publish address. */
+  hostPort: number;
+  env: Record<string, string>;
+  specHash: string;
+}
+
+/** An app's container as the engine reports it. */
+export interface ObservedContainer {
+  appId: number;
+  companyId: number;
+  id: string;
+  running: boolean;
+  /** created, running, restarting, exited, dead, ... */
+  state: string;
+  specHash: string;
+  exitCode: number;
+  oomKilled: boolean;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  /** The engine's own error for a container that could not start. */
+  error: string;
+}
+
+export interface ExecOptions {
+  /** Run as this user (default: the image's, `app`). */
+  user?: string;
+  env?: Record<string, string>;
+  /** Allocate a pseudo-terminal (interactive shells only: it mangles binary streams). */
+  tty?: { rows: number; cols: number; term: string } | null;
+  workingDir?: string;
+}
+
+/** A process running inside a container, with its streams kept apart. */
+export interface ExecSession {
+  /** Writes go to the process's stdin; ending it closes stdin. */
+  stdin: NodeJS.WritableStream;
+  stdout: NodeJS.ReadableStream;
+  /** Empty (ends at once) when a tty merges it into stdout. */
+  stderr: NodeJS.ReadableStream;
+  /** The process's exit code once it has ended (null when the engine could not tell). */
+  exit: Promise<number | null>;
+  resize(rows: number, cols: number): Promise<void>;
+  /** The raw connection, for closing it early. */
+  socket: Duplex;
+}
+
+/**
+ * Runs each app in one container of its own, with a persistent volume at /srv.
+ * Every method is idempotent where it can be: asking for what already is succeeds.
+ */
+export interface ContainerDriver {
+  /** Resolves when the engine answers, rejects with the reason otherwise. */
+  ping(): Promise<void>;
+  /** Whether `image` exists on the engine (there may be no registry to pull it from). */
+  hasImage(image: string): Promise<boolean>;
+  /** The app's container, or null when it has none. */
+  inspect(appId: number): Promise<ObservedContainer | null>;
+  /** Every app container of this installation. */
+  list(): Promise<ObservedContainer[]>;
+  /** Creates the app's volume (if missing) and container from `spec`, and starts it. */
+  create(spec: AppContainerSpec): Promise<void>;
+  /** Starts the existing container. */
+  start(appId: number): Promise<void>;
+  /** Restarts the running container in place. */
+  restart(appId: number): Promise<void>;
+  /** Removes the container (its volume stays); succeeds when there is none. */
+  remove(appId: number): Promise<void>;
+  /** Removes the app's /srv volume; succeeds when there is none. */
+  removeVolume(appId: number): Promise<void>;
+  volumeExists(appId: number): Promise<boolean>;
+  /** Memory in use now, in MB. */
+  memoryUsageMb(appId: number): Promise<number>;
+  /** Starts a process in the running container. */
+  exec(appId: number, argv: string[], options?: ExecOptions): Promise<ExecSession>;
+  /** Runs a short command to completion and collects its output (bounded by `timeoutMs`). */
+  run(appId: number, argv: string[], timeoutMs: number): Promise<{ exitCode: number | null; stdout: string; stderr: string }>;
+  close(): Promise<void>;
+}
+
+/** The engine could not be reached: retrying later may work. */
+export class ContainerEngineUnavailableError extends Error {}
+
+/** A failure that retrying cannot fix (an image that is not on the host, say). */
+export class ContainerSpecError extends Error {}
+
+/** The host port is taken by something outside Berth. */
+export class HostPortTakenError extends Error {
+  constructor(readonly hostPort: number, message: string) {
+    super(message);
+  }
+}

@@ -1,0 +1,19 @@
+import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { BerthConfig } from '../config/config.js';
+import { CONFIG } from '../config/config.module.js';
+import { CONTAINER_DRIVER, ContainerDriver } from './container-driver.js';
+import { DockerDriver } from './docker/docker.driver.js';
+
+/** The ContainerDriver adapter, chosen in one place (Docker today). */
+@Global()
+@Module({
+  providers: [{ provide: CONTAINER_DRIVER, inject: [CONFIG], useFactory: (config: BerthConfig): ContainerDriver => new DockerDriver(config.docker) }],
+  exports: [CONTAINER_DRIVER],
+})
+export class ContainersModule implements OnApplicationShutdown {
+  constructor(@Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.driver.close();
+  }
+}

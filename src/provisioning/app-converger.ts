@@ -1,0 +1,120 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHash } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { App, AppStatus } from '../apps/entities/app.entity.js';
+import { allocatePort } from '../apps/port-allocator.js';
+import { BerthConfig } from '../config/config.js';
+import { CONFIG } from '../config/config.module.js';
+import { AppContainerSpec, CONTAINER_DRIVER, ContainerDriver, HostPortTakenError } from '../containers/container-driver.js';
+import { Plan } from '../plans/plan.entity.js';
+
+const PORT_TRIES = 3;
+const SETTLE_MS = 500;
+
+export interface Converged {
+  status: AppStatus;
+  /** What was done or found, for the operation's message. */
+  message: string;
+}
+
+/** The container an app should have now; its hash changes with anything that needs a new container. */
+export function containerSpec(app: App, plan: Plan, pidsLimit: number): AppContainerSpec {
+  const fields = {
+    image: app.image,
+    memoryMb: plan.ram,
+    cpuPercent: plan.cpuQuota,
+    pidsLimit,
+    appPort: app.appPort,
+    hostPort: app.hostPort,
+    env: { PORT: String(app.appPort) },
+  };
+  const specHash = createHash('sha256')
+    .update(JSON.stringify({ ...fields, rebuild: app.rebuildGeneration }))
+    .digest('hex')
+    .slice(0, 16);
+  return { appId: app.id, companyId: app.companyId, ...fields, specHash };
+}
+
+/**
+ * Brings one app's container and volume in line with its row: observe Docker,
+ * act on the difference only. Running it again right after changes nothing.
+ */
+@Injectable()
+export class AppConverger {
+  private readonly logger = new Logger('app-converger');
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(CONFIG) private readonly config: BerthConfig,
+    @Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver,
+  ) {}
+
+  async converge(app: App): Promise<Converged> {
+    if (app.deleting) {
+      await this.driver.remove(app.id);
+      await this.driver.removeVolume(app.id);
+      return { status: 'deleting', message: 'container and data removed' };
+    }
+    if (!app.enabled) {
+      await this.driver.remove(app.id);
+      return { status: 'stopped', message: 'stopped: the container is removed, the data in /srv is kept' };
+    }
+    const plan = await this.db.getRepository(Plan).findOneByOrFail({ id: app.planId });
+    let spec = containerSpec(app, plan, this.config.docker.pidsLimit);
+    let current = await this.driver.inspect(app.id);
+    let done = 'running';
+    if (current && current.specHash !== spec.specHash) {
+      await this.driver.remove(app.id);
+      current = null;
+      done = 'container replaced and running';
+    }
+    if (!current) {
+      spec = await this.createOnFreePort(app, plan, spec);
+      done = done === 'running' ? 'container created and running' : done;
+    } else if (!current.running) {
+      await this.driver.start(app.id);
+      done = 'container started';
+    } else if (app.restartGeneration > app.restartedGeneration) {
+      await this.driver.restart(app.id);
+      done = 'restarted';
+    }
+    if (app.restartGeneration > app.restartedGeneration) {
+      // Recorded after the fact: a retry after a crash restarts at most once more, never forever.
+      await this.db.getRepository(App).update({ id: app.id }, { restartedGeneration: app.restartGeneration });
+    }
+    await this.assertRunning(app.id);
+    return { status: 'running', message: `${done}; port ${app.appPort} published on ${this.config.docker.publishAddress}:${spec.hostPort}` };
+  }
+
+  /** Creates the container; when something outside Berth holds its host port, moves the app to another one. */
+  private async createOnFreePort(app: App, plan: Plan, spec: AppContainerSpec): Promise<AppContainerSpec> {
+    const taken: number[] = [];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.driver.create(spec);
+        return spec;
+      } catch (err) {
+        if (!(err instanceof HostPortTakenError) || attempt >= PORT_TRIES) throw err;
+        taken.push(err.hostPort);
+        app.hostPort = await this.db.transaction(async (tx) => {
+          const port = await allocatePort(tx, 'host_port', this.config.docker.appPorts, taken);
+          await tx.getRepository(App).update({ id: app.id }, { hostPort: port });
+          return port;
+        });
+        this.logger.warn({ appId: app.id, taken: err.hostPort, port: app.hostPort }, 'host port taken outside Berth; moved the app');
+        spec = containerSpec(app, plan, this.config.docker.pidsLimit);
+      }
+    }
+  }
+
+  /** A container that dies at once (a broken image, say) must fail the operation, not pass it. */
+  private async assertRunning(appId: number): Promise<void> {
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const observed = await this.driver.inspect(appId);
+    if (!observed?.running) {
+      const why = observed?.error || (observed ? `${observed.state}, exit code ${observed.exitCode}` : 'gone');
+      throw new Error(`the container does not stay running (${why})`);
+    }
+  }
+}

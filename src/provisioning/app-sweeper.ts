@@ -1,0 +1,112 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Queue } from 'bullmq';
+import { DataSource, In } from 'typeorm';
+import { App } from '../apps/entities/app.entity.js';
+import { BerthConfig } from '../config/config.js';
+import { CONFIG } from '../config/config.module.js';
+import { CONTAINER_DRIVER, ContainerDriver, ObservedContainer } from '../containers/container-driver.js';
+import { ACTIVE_STATUSES, Operation } from '../operations/operation.entity.js';
+import { Plan } from '../plans/plan.entity.js';
+import { containerSpec } from './app-converger.js';
+import { AppJob, AppJobData, appJobOptions } from './jobs.js';
+import { APPS_QUEUE } from './queues.module.js';
+
+// The first sweep runs soon after start, so a worker restarted after a crash heals at once.
+const FIRST_SWEEP_MS = 1000;
+
+/**
+ * The periodic reconcile of every app: compares the database with what Docker
+ * runs and queues the app's job wherever they differ (a missing or stopped
+ * container of an enabled app, an outdated one, a container of a stopped app,
+ * an operation whose job was lost). Containers labelled as this installation's
+ * with no app behind them are removed. Heals whatever a crash left half-done.
+ */
+@Injectable()
+export class AppSweeper implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('app-sweeper');
+  private timer?: NodeJS.Timeout;
+  private running = false;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(CONFIG) private readonly config: BerthConfig,
+    @Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver,
+    @Inject(APPS_QUEUE) private readonly queue: Queue<AppJobData>,
+  ) {}
+
+  onModuleInit(): void {
+    const tick = () => {
+      void this.sweep()
+        .catch((err) => this.logger.warn(`sweep: ${err.message}`))
+        .finally(() => {
+          this.timer = setTimeout(tick, this.config.jobs.sweepIntervalMs);
+          this.timer.unref();
+        });
+    };
+    this.timer = setTimeout(tick, FIRST_SWEEP_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearTimeout(this.timer);
+  }
+
+  async sweep(): Promise<{ queued: number[]; removed: number[] }> {
+    if (this.running) return { queued: [], removed: [] };
+    this.running = true;
+    try {
+      const [apps, plans, active, containers] = await Promise.all([
+        this.db.getRepository(App).find(),
+        this.db.getRepository(Plan).find(),
+        this.db.getRepository(Operation).find({ select: { targetId: true }, where: { targetType: 'app', status: In(ACTIVE_STATUSES) } }),
+        this.driver.list(),
+      ]);
+      const planById = new Map(plans.map((p) => [p.id, p]));
+      const busy = new Set(active.map((o) => o.targetId));
+      const byApp = new Map<number, ObservedContainer>(containers.map((c) => [c.appId, c]));
+      const queued: number[] = [];
+      for (const app of apps) {
+        if (busy.has(app.id) || this.differs(app, planById.get(app.planId)!, byApp.get(app.id))) {
+          // Deduplicated by the app's job id: an app already queued or being worked on is left alone.
+          await this.queue.add(AppJob.Converge, { appId: app.id }, appJobOptions(this.config, app.id));
+          queued.push(app.id);
+        } else {
+          await this.refreshStatus(app, byApp.get(app.id));
+        }
+      }
+      const known = new Set(apps.map((a) => a.id));
+      const removed: number[] = [];
+      for (const container of containers) {
+        if (known.has(container.appId)) continue;
+        // Its app is gone (a delete that crashed before it finished, say): the volume is left for an operator.
+        await this.driver.remove(container.appId);
+        removed.push(container.appId);
+        this.logger.warn({ appId: container.appId }, 'removed a container whose app does not exist');
+      }
+      return { queued, removed };
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private differs(app: App, plan: Plan, container: ObservedContainer | undefined): boolean {
+    if (app.deleting) return true;
+    if (!app.enabled) return container !== undefined;
+    if (!container || !container.running) return true;
+    if (app.restartGeneration > app.restartedGeneration) return true;
+    return container.specHash !== containerSpec(app, plan, this.config.docker.pidsLimit).specHash;
+  }
+
+  /** In line with Docker, but the recorded status may be stale (an app that healed, say). */
+  private async refreshStatus(app: App, container: ObservedContainer | undefined): Promise<void> {
+    const status = app.enabled ? (container?.running ? 'running' : 'error') : 'stopped';
+    if (status === app.status) return;
+    const message = status === 'running' ? 'running' : status === 'stopped' ? 'stopped: the container is removed, the data in /srv is kept' : app.statusMessage;
+    await this.db.query(
+      `UPDATE apps SET status = $1, status_message = $2 WHERE id = $3 AND NOT EXISTS
+         (SELECT 1 FROM operations WHERE target_type = 'app' AND target_id = $3 AND status IN ('pending', 'running'))`,
+      [status, message, app.id],
+    );
+  }
+}

@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { AppConverger } from './app-converger.js';
+import { AppProcessor } from './app.processor.js';
+import { AppSweeper } from './app-sweeper.js';
+
+/** The worker side of apps: consumes the apps queue and sweeps for drift. */
+@Module({ providers: [AppConverger, AppProcessor, AppSweeper], exports: [AppConverger, AppSweeper] })
+export class AppWorkerModule {}

@@ -1,0 +1,128 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Job, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DataSource, In } from 'typeorm';
+import { App } from '../apps/entities/app.entity.js';
+import { BerthConfig } from '../config/config.js';
+import { CONFIG } from '../config/config.module.js';
+import { ContainerSpecError } from '../containers/container-driver.js';
+import { ACTIVE_STATUSES, Operation } from '../operations/operation.entity.js';
+import { OperationsService } from '../operations/operations.service.js';
+import { AppConverger, Converged } from './app-converger.js';
+import { AppJobData, QueueName } from './jobs.js';
+import { closeRedis } from './queues.module.js';
+
+const CONCURRENCY = 4;
+// A job takes on changes recorded while it ran (their own add was deduplicated away), up to this many.
+const MAX_ROUNDS = 10;
+
+function describe(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.length > 500 ? `${message.slice(0, 500)}…` : message;
+}
+
+/**
+ * Consumes the apps queue: one job per app (`app-<id>`), which converges the
+ * app and finishes its unfinished operation. Retries back off exponentially;
+ * the last failure ends the operation in error with the reason.
+ */
+@Injectable()
+export class AppProcessor implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('app-worker');
+  private worker?: Worker<AppJobData>;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(CONFIG) private readonly config: BerthConfig,
+    private readonly operations: OperationsService,
+    private readonly converger: AppConverger,
+  ) {}
+
+  onModuleInit(): void {
+    this.worker = new Worker<AppJobData>(QueueName.Apps, (job) => this.process(job), {
+      prefix: this.config.jobs.queuePrefix,
+      // BullMQ workers block on Redis and must retry forever while it is away.
+      connection: new Redis(this.config.redisUrl.reveal(), { maxRetriesPerRequest: null }),
+      concurrency: CONCURRENCY,
+      // A worker killed mid-job loses its lock; another (or the restarted one) takes the job over after this.
+      lockDuration: this.config.jobs.lockMs,
+      stalledInterval: this.config.jobs.lockMs,
+    });
+    this.worker.on('failed', (job, err) => void this.onFailed(job, err).catch((e) => this.logger.error(`recording a failure: ${e.message}`)));
+    this.worker.on('error', (err) => this.logger.warn(`app worker: ${err.message}`));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker?.close();
+    if (this.worker) await closeRedis(this.worker.opts.connection as Redis);
+  }
+
+  private activeOperation(appId: number): Promise<Operation | null> {
+    return this.db.getRepository(Operation).findOne({ where: { targetType: 'app', targetId: appId, status: In(ACTIVE_STATUSES) }, order: { id: 'ASC' } });
+  }
+
+  async process(job: Job<AppJobData>): Promise<void> {
+    const { appId } = job.data;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const operation = await this.activeOperation(appId);
+      const app = await this.db.getRepository(App).findOne({ where: { id: appId } });
+      if (!app) {
+        if (operation) await this.operations.succeed(operation.id, 'the app no longer exists');
+        return;
+      }
+      const log = { jobId: job.id, appId, companyId: app.companyId, operationId: operation?.id };
+      if (operation) await this.operations.start(operation.id, job.attemptsMade + 1);
+      let result: Converged;
+      try {
+        result = await this.converger.converge(app);
+      } catch (err) {
+        if (err instanceof ContainerSpecError) throw new UnrecoverableError(describe(err));
+        const message = describe(err);
+        this.logger.warn({ ...log, attempt: job.attemptsMade + 1 }, `converging failed: ${message}`);
+        if (operation && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
+          await this.operations.retrying(operation.id, `try ${job.attemptsMade + 1} failed, will retry: ${message}`);
+        }
+        throw new Error(message);
+      }
+      await this.finish(app, operation, result);
+      if (operation) this.logger.log(log, `${operation.kind} done: ${result.message}`);
+      const next = await this.activeOperation(appId);
+      if (!next || next.id === operation?.id) return;
+    }
+  }
+
+  private async finish(app: App, operation: Operation | null, result: Converged): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      if (app.deleting) {
+        await tx.getRepository(App).delete({ id: app.id });
+      } else if (operation) {
+        await tx.getRepository(App).update({ id: app.id }, { status: result.status, statusMessage: result.message });
+      } else {
+        // A sweep's run: an operation recorded meanwhile owns the status now.
+        await tx.query(
+          `UPDATE apps SET status = $1, status_message = $2 WHERE id = $3 AND NOT EXISTS
+             (SELECT 1 FROM operations WHERE target_type = 'app' AND target_id = $3 AND status IN ('pending', 'running'))`,
+          [result.status, result.message, app.id],
+        );
+      }
+      if (operation) await this.operations.succeed(operation.id, result.message, tx);
+    });
+  }
+
+  /** The last try failed: the operation ends in error with the reason, and the app says so. */
+  private async onFailed(job: Job<AppJobData> | undefined, err: Error): Promise<void> {
+    if (!job) return;
+    const final = err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (!final) return;
+    const { appId } = job.data;
+    const tries = `${job.attemptsMade} ${job.attemptsMade === 1 ? 'try' : 'tries'}`;
+    const message = `failed after ${tries}: ${err.message}`;
+    await this.db.transaction(async (tx) => {
+      const operation = await tx.getRepository(Operation).findOne({ where: { targetType: 'app', targetId: appId, status: In(ACTIVE_STATUSES) } });
+      if (operation) await this.operations.fail(operation.id, message, tx);
+      await tx.getRepository(App).update({ id: appId }, { status: 'error', statusMessage: message });
+    });
+    this.logger.warn({ jobId: job.id, appId }, message);
+  }
+}

@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** The docker CLI, as an operator would use it. */
+export async function docker(...args: string[]): Promise<string> {
+  return (await run('docker', args, { timeout: 60_000 })).stdout.trim();
+}
+
+/**
+ * What a test Berth needs to share this machine's Docker with other test files
+ * running at once: its own name prefix (its sweep must not take their
+ * containers for orphans) and its own blocks of host ports.
+ */
+export function dockerEnv(): Record<string, string> {
+  const block = (base: number) => {
+    const from = base + randomInt(0, 50) * 200;
+    return `${from}-${from + 199}`;
+  };
+  return {
+    DOCKER_NAME_PREFIX: `bt${randomBytes(4).toString('hex')}`,
+    APP_PORTS: block(30000),
+    SSH_PORTS: block(42000),
+  };
+}
+
+/** Removes every container, volume and network of a test installation. */
+export async function removeInstallation(prefix: string): Promise<void> {
+  const filter = `label=berth.installation=${prefix}`;
+  const containers = (await docker('ps', '-aq', '--filter', filter)).split('\n').filter(Boolean);
+  if (containers.length) await docker('rm', '-f', ...containers).catch(() => undefined);
+  const volumes = (await docker('volume', 'ls', '-q', '--filter', filter)).split('\n').filter(Boolean);
+  if (volumes.length) await docker('volume', 'rm', '-f', ...volumes).catch(() => undefined);
+  const networks = (await docker('network', 'ls', '-q', '--filter', filter)).split('\n').filter(Boolean);
+  if (networks.length) await docker('network', 'rm', ...networks).catch(() => undefined);
+}
+
+export async function inspect(name: string): Promise<any | null> {
+  try {
+    return JSON.parse(await docker('inspect', name))[0];
+  } catch {
+    return null;
+  }
+}
+
+export async function containersOf(prefix: string): Promise<string[]> {
+  return (await docker('ps', '-a', '--filter', `label=berth.installation=${prefix}`, '--format', '{{.Names}}')).split('\n').filter(Boolean);
+}
+
+/** The loopback port a container's port is published on. */
+export async function publishedPort(container: string, port: number): Promise<number> {
+  return Number((await docker('port', container, `${port}/tcp`)).split('\n')[0].split(':').pop());
+}
+
+/** Polls `url` until it answers 200; returns the body. */
+export async function firstOk(url: string, ms = 30_000, init: RequestInit = {}): Promise<string> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const answer = await fetch(url, { ...init, signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+    if (answer?.status === 200) return answer.text();
+    await answer?.body?.cancel();
+    if (Date.now() > until) throw new Error(`${url} gave no 200 within ${ms} ms (last: ${answer?.status ?? 'no answer'})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Waits until `check` holds, polling; fails naming `what`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
