@@ -19,6 +19,7 @@ import { RuntimesModule } from './runtimes/runtimes.module.js';
 import { OperationsModule } from './operations/operations.module.js';
 import { QueuesModule } from './provisioning/queues.module.js';
 import { StorageEnginesModule } from './storages/engines/storage-engines.module.js';
+import { SshApiModule } from './ssh/ssh-api.module.js';
 import { StoragesModule } from './storages/storages.module.js';
 
 /** The HTTP API role. */
@@ -42,6 +43,7 @@ export class ApiModule {
         StoragesModule,
         ContainersModule,
         AppsModule,
+        SshApiModule,
       ],
       providers: [
         // Guards run in this order: who is calling, in which company, with which role.

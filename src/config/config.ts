@@ -59,6 +59,16 @@ export interface BerthConfig {
     hostname: string;
     /** Ports the gateway gives apps' SSH endpoints, one each. */
     ports: PortRange;
+    /** Address the gateway listens on. */
+    listenAddress: string;
+    /** A connection that has not authenticated by then is closed. */
+    authTimeoutMs: number;
+    /** Failed authentications allowed on one connection before it is closed. */
+    maxAuthTries: number;
+    /** Failed authentications allowed per client address in 10 minutes; then its connections are refused. 0: no limit. */
+    failuresPerIp: number;
+    /** How often the gateway reads the apps to open and close their ports. */
+    syncIntervalMs: number;
   };
 }
 
@@ -141,6 +151,11 @@ export function loadConfig(env: Env = process.env): BerthConfig {
     ssh: {
       hostname: read.hostname('SSH_HOSTNAME', 'localhost'),
       ports: read.portRange('SSH_PORTS', '22000-23999'),
+      listenAddress: read.addresses('SSH_LISTEN_ADDRESS', '0.0.0.0')[0],
+      authTimeoutMs: read.int('SSH_AUTH_TIMEOUT_MS', 30_000, 500, 600_000),
+      maxAuthTries: read.int('SSH_MAX_AUTH_TRIES', 6, 1, 100),
+      failuresPerIp: read.int('SSH_FAILURES_PER_IP', 30, 0, 1_000_000),
+      syncIntervalMs: read.int('SSH_SYNC_INTERVAL_MS', 2000, 100, 600_000),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

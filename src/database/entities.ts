@@ -7,7 +7,8 @@ import { Membership } from '../companies/entities/membership.entity.js';
 import { Plan } from '../plans/plan.entity.js';
 import { Operation } from '../operations/operation.entity.js';
 import { Runtime } from '../runtimes/runtime.entity.js';
+import { SshHostKey } from '../ssh/ssh-host-key.entity.js';
 import { Storage } from '../storages/storage.entity.js';
 
 /** Listed explicitly: globs behave differently under the build and the test transpiler. */
-export const ENTITIES = [Account, ApiToken, Company, Membership, Plan, Runtime, Operation, Storage, App, AppDomain];
+export const ENTITIES = [Account, ApiToken, Company, Membership, Plan, Runtime, Operation, Storage, App, AppDomain, SshHostKey];

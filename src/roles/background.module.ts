@@ -8,6 +8,7 @@ import { OperationsModule } from '../operations/operations.module.js';
 import { AppWorkerModule } from '../provisioning/app-worker.module.js';
 import { QueuesModule } from '../provisioning/queues.module.js';
 import { StorageEnginesModule } from '../storages/engines/storage-engines.module.js';
+import { SshModule } from '../ssh/ssh.module.js';
 import { StorageWorkerModule } from '../storages/storage-worker.module.js';
 
 export type BackgroundRole = Exclude<Role, 'api'>;
@@ -20,7 +21,9 @@ export type BackgroundRole = Exclude<Role, 'api'>;
 @Module({})
 export class BackgroundModule {
   static forRoles(config: BerthConfig, roles: BackgroundRole[]): DynamicModule {
-    const worker = roles.includes('worker') ? [OperationsModule, QueuesModule, StorageEnginesModule, StorageWorkerModule, ContainersModule, AppWorkerModule] : [];
-    return { module: BackgroundModule, imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule, ...worker] };
+    const modules = new Set<Function>();
+    if (roles.includes('worker')) [OperationsModule, QueuesModule, StorageEnginesModule, StorageWorkerModule, ContainersModule, AppWorkerModule].forEach((m) => modules.add(m));
+    if (roles.includes('ssh')) [ContainersModule, SshModule].forEach((m) => modules.add(m));
+    return { module: BackgroundModule, imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule, ...(modules as Set<never>)] };
   }
 }

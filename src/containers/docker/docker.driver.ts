@@ -212,7 +212,7 @@ export class DockerDriver implements ContainerDriver {
         const done = () => {
           if (settled) return;
           settled = true;
-          exec.inspect().then((info) => resolve(info.ExitCode ?? null), () => resolve(null));
+          void exitCode(exec).then(resolve);
         };
         socket.once('end', done);
         socket.once('close', done);
@@ -295,6 +295,17 @@ export class DockerDriver implements ContainerDriver {
       throw new Error(describeDockerError(err));
     }
   }
+}
+
+/** The exec's exit code; the engine may report the process as running for a moment after its streams closed. */
+async function exitCode(exec: Docker.Exec): Promise<number | null> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const info = await exec.inspect().catch(() => null);
+    if (!info) return null;
+    if (!info.Running) return info.ExitCode ?? null;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return null;
 }
 
 function ignoreStatus(status: number) {

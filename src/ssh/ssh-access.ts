@@ -1,0 +1,59 @@
+import { DataSource } from 'typeorm';
+import ssh2, { type AuthContext, type ParsedKey, type PasswordAuthContext, type PublicKeyAuthContext } from 'ssh2';
+import { timingSafeEqual } from 'node:crypto';
+import { verifyPassword } from '../auth/password.js';
+import { App } from '../apps/entities/app.entity.js';
+
+/** What a connection to one app's endpoint may do, read fresh at every attempt: key changes apply at once. */
+export interface AppAccess {
+  id: number;
+  companyId: number;
+  enabled: boolean;
+  deleting: boolean;
+  sshKeys: string[];
+  sshPasswordHash: string | null;
+}
+
+export async function loadAccess(db: DataSource, appId: number): Promise<AppAccess | null> {
+  return db.getRepository(App).findOne({
+    select: { id: true, companyId: true, enabled: true, deleting: true, sshKeys: true, sshPasswordHash: true },
+    where: { id: appId },
+  });
+}
+
+export type AuthOutcome = 'accepted' | 'key-ok' | 'rejected' | 'unsupported';
+
+// Apps log in as app, Rosti's user; everything else is refused like a wrong key.
+export const SSH_USER = 'app';
+
+function parsedKeys(keys: string[]): ParsedKey[] {
+  return keys.flatMap((line) => {
+    const parsed = ssh2.utils.parseKey(line);
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    return key instanceof Error || !key ? [] : [key];
+  });
+}
+
+function sameBlob(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Decides one authentication attempt against the app's keys and password.
+ * A public key offered without a signature only asks whether it would do
+ * (`key-ok`); RSA signatures must use SHA-2 (no `ssh-rsa` SHA-1).
+ */
+export async function decide(ctx: AuthContext, access: AppAccess | null): Promise<AuthOutcome> {
+  if (ctx.method !== 'publickey' && ctx.method !== 'password') return 'unsupported';
+  if (!access || access.deleting || ctx.username !== SSH_USER) return 'rejected';
+  if (ctx.method === 'password') {
+    const { password } = ctx as PasswordAuthContext;
+    return access.sshPasswordHash && (await verifyPassword(access.sshPasswordHash, password)) ? 'accepted' : 'rejected';
+  }
+  const pk = ctx as PublicKeyAuthContext;
+  const key = parsedKeys(access.sshKeys).find((k) => sameBlob(k.getPublicSSH(), pk.key.data));
+  if (!key) return 'rejected';
+  if (key.type === 'ssh-rsa' && pk.hashAlgo !== 'sha256' && pk.hashAlgo !== 'sha512') return 'rejected';
+  if (!pk.signature) return 'key-ok';
+  return key.verify(pk.blob!, pk.signature, pk.hashAlgo) === true ? 'accepted' : 'rejected';
+}

@@ -1,0 +1,118 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import ssh2, { type Algorithms, type Connection } from 'ssh2';
+import { DataSource } from 'typeorm';
+import { App } from '../apps/entities/app.entity.js';
+import { RateLimiter } from '../common/rate-limit/rate-limiter.js';
+import { BerthConfig } from '../config/config.js';
+import { CONFIG } from '../config/config.module.js';
+import { CONTAINER_DRIVER, ContainerDriver } from '../containers/container-driver.js';
+import { serveConnection } from './ssh-connection.js';
+import { SshHostKeys } from './ssh-host-keys.service.js';
+
+/**
+ * Modern algorithms only: no SHA-1 anywhere (no ssh-rsa host key, no hmac-sha1,
+ * no group1/group14-sha1 key exchange). chacha20-poly1305 is left out because
+ * without ssh2's native binding it runs in JavaScript, far slower than AES-GCM.
+ */
+export const ALGORITHMS: Algorithms = {
+  kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521', 'diffie-hellman-group16-sha512', 'diffie-hellman-group18-sha512', 'diffie-hellman-group14-sha256'],
+  serverHostKey: ['ssh-ed25519'],
+  cipher: ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes192-ctr', 'aes256-ctr'],
+  hmac: ['hmac-sha2-256-etm@openssh.com', 'hmac-sha2-512-etm@openssh.com', 'hmac-sha2-256', 'hmac-sha2-512'],
+  compress: ['none', 'zlib@openssh.com', 'zlib'],
+};
+
+interface Endpoint {
+  port: number;
+  server: ssh2.Server;
+  clients: Set<Connection>;
+}
+
+/**
+ * The SSH gateway role: one listening port per app (from SSH_PORTS, recorded
+ * on the app), kept in step with the database every SSH_SYNC_INTERVAL_MS, so
+ * new apps, key changes and deletions take effect without a restart.
+ */
+@Injectable()
+export class SshGateway implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('ssh-gateway');
+  private readonly endpoints = new Map<number, Endpoint>();
+  private hostKey = '';
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(CONFIG) private readonly config: BerthConfig,
+    @Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver,
+    private readonly hostKeys: SshHostKeys,
+    private readonly limiter: RateLimiter,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.hostKey = (await this.hostKeys.ensure()).privateKey;
+    const tick = () => {
+      void this.sync()
+        .catch((err: Error) => this.logger.warn(`sync: ${err.message}`))
+        .finally(() => {
+          if (this.stopped) return;
+          this.timer = setTimeout(tick, this.config.ssh.syncIntervalMs);
+          this.timer.unref();
+        });
+    };
+    await this.sync().catch((err: Error) => this.logger.warn(`sync: ${err.message}`));
+    this.timer = setTimeout(tick, this.config.ssh.syncIntervalMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await Promise.all([...this.endpoints.keys()].map((id) => this.close(id)));
+  }
+
+  /** Opens the endpoints of apps that have none and closes those of apps that are gone or being deleted. */
+  async sync(): Promise<void> {
+    const apps = await this.db.getRepository(App).find({ select: { id: true, sshPort: true }, where: { deleting: false } });
+    const wanted = new Map(apps.map((a) => [a.id, a.sshPort]));
+    for (const [appId, endpoint] of this.endpoints) {
+      if (wanted.get(appId) !== endpoint.port) await this.close(appId);
+    }
+    for (const [appId, port] of wanted) {
+      if (!this.endpoints.has(appId)) await this.open(appId, port).catch((err: Error) => this.logger.warn({ appId, port }, `cannot listen: ${err.message}`));
+    }
+  }
+
+  /** The ports listening now, by app (for status and tests). */
+  listening(): Map<number, number> {
+    return new Map([...this.endpoints].map(([id, e]) => [id, e.port]));
+  }
+
+  private async open(appId: number, port: number): Promise<void> {
+    const clients = new Set<Connection>();
+    const server = new ssh2.Server({ hostKeys: [this.hostKey], algorithms: ALGORITHMS, ident: 'Berth' }, (client, info) => {
+      clients.add(client);
+      client.once('close', () => clients.delete(client));
+      serveConnection(appId, client, info, { db: this.db, driver: this.driver, limiter: this.limiter, config: this.config, logger: this.logger });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, this.config.ssh.listenAddress, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err: Error) => this.logger.warn({ appId, port }, `ssh endpoint: ${err.message}`));
+    this.endpoints.set(appId, { port, server, clients });
+  }
+
+  private async close(appId: number): Promise<void> {
+    const endpoint = this.endpoints.get(appId);
+    if (!endpoint) return;
+    this.endpoints.delete(appId);
+    // A deleted app's sessions end with it.
+    for (const client of endpoint.clients) client.end();
+    await new Promise<void>((resolve) => endpoint.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { RateLimiter } from '../common/rate-limit/rate-limiter.js';
+import { SshGateway } from './ssh-gateway.service.js';
+import { SshHostKeys } from './ssh-host-keys.service.js';
+
+/** The ssh role: the gateway into apps' containers. */
+@Module({ providers: [SshGateway, SshHostKeys, RateLimiter] })
+export class SshModule {}
