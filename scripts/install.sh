@@ -46,6 +46,11 @@ have_all psql pg_isready || missing+=(postgresql-client)
 # Storages: a MariaDB server, and the real clients the tests log in with.
 have mariadbd || [[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)
 have mariadb || missing+=(mariadb-client)
+# The edge (Caddy, started by Berth's edge role), and the clients the tests use as people would.
+have caddy || missing+=(caddy)
+have_all ssh scp sftp ssh-keygen || missing+=(openssh-client)
+have rsync || missing+=(rsync)
+have script || missing+=(bsdutils)
 # Debian's npm only bootstraps Node 24 and a current npm from the npm registry.
 have npm || missing+=(npm)
 

@@ -76,6 +76,12 @@ describe('app field rules', () => {
     expect(app.domains).toEqual(['shop.example.com', 'xn--bcher-kva.example.com', '*.wild.example.com']);
     const twice = await fx.api.put(`/${owner.company.id}/apps/${app.id}/`, { token: owner.token, body: { domains: ['a.example.com', 'A.example.com'] } });
     expect(twice.body.errors.domains[0]).toMatch(/listed twice/);
+    // None of them points at this platform (127.0.0.1, ::1): the status names each and says what to do.
+    const status = await fx.api.get(`/${owner.company.id}/apps-status/${app.id}/`, { token: owner.token });
+    expect(status.body.dns_status).toBe(false);
+    for (const name of ['shop.example.com', 'xn--bcher-kva.example.com', '*.wild.example.com']) {
+      expect(status.body.errors.find((e: string) => e.startsWith(`${name} `)), name).toMatch(/127\.0\.0\.1, ::1/);
+    }
   });
 });
 

@@ -91,7 +91,10 @@ export function installationEnv(databaseUrl, ports) {
     APP_PORTS: ports.apps,
     SSH_PORTS: ports.ssh,
     APPS_PER_COMPANY: '1000',
+    REGISTRATIONS_PER_IP: '0',
     LOG_LEVEL: 'warn',
+    // bench/edge turns the edge on with ports of its own; the others reach apps on their published ports.
+    EDGE_ROUTER: 'off',
   };
 }
 

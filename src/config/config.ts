@@ -70,6 +70,26 @@ export interface BerthConfig {
     /** How often the gateway reads the apps to open and close their ports. */
     syncIntervalMs: number;
   };
+  edge: EdgeConfig;
+}
+
+export interface EdgeConfig {
+  /** `caddy`: Berth keeps a Caddy's routes in step with the apps; `off`: no edge (apps are reached on their published ports). */
+  router: 'caddy' | 'off';
+  /** Caddy's admin API; the edge role starts a Caddy there when none answers. */
+  caddyAdminUrl: string;
+  /** Ports the edge serves HTTP and HTTPS on, also what redirects and ACME use. */
+  httpPort: number;
+  httpsPort: number;
+  /** Address the edge listens on; empty: every address. */
+  listenAddress: string;
+  /** ACME directory certificates come from, or `internal` for Caddy's own CA (tests, private installations). */
+  acmeCa: string;
+  acmeEmail: string;
+  startCaddy: boolean;
+  caddyBin: string;
+  /** Where a Caddy started by Berth keeps certificates and its log. */
+  caddyDataDir: string;
 }
 
 export interface DockerConfig {
@@ -156,6 +176,18 @@ export function loadConfig(env: Env = process.env): BerthConfig {
       maxAuthTries: read.int('SSH_MAX_AUTH_TRIES', 6, 1, 100),
       failuresPerIp: read.int('SSH_FAILURES_PER_IP', 30, 0, 1_000_000),
       syncIntervalMs: read.int('SSH_SYNC_INTERVAL_MS', 2000, 100, 600_000),
+    },
+    edge: {
+      router: read.oneOf('EDGE_ROUTER', 'caddy', ['caddy', 'off']),
+      caddyAdminUrl: read.url('CADDY_ADMIN_URL', 'http://127.0.0.1:2019', ['http:']),
+      httpPort: read.int('EDGE_HTTP_PORT', 80, 1, 65535),
+      httpsPort: read.int('EDGE_HTTPS_PORT', 443, 1, 65535),
+      listenAddress: read.matching('EDGE_LISTEN_ADDRESS', '', /^$|^[0-9a-fA-F:.]+$/, 'an IP address, or empty for every address'),
+      acmeCa: read.matching('ACME_CA', 'https://acme-v02.api.letsencrypt.org/directory', /^internal$|^https?:\/\/\S+$/, 'an ACME directory URL or "internal"'),
+      acmeEmail: read.string('ACME_EMAIL', ''),
+      startCaddy: read.bool('EDGE_START_CADDY', true),
+      caddyBin: read.string('CADDY_BIN', 'caddy'),
+      caddyDataDir: read.string('CADDY_DATA_DIR', '/var/lib/berth/caddy'),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -6,6 +6,7 @@ import { App } from '../apps/entities/app.entity.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { CONTAINER_DRIVER, ContainerDriver, ObservedContainer } from '../containers/container-driver.js';
+import { EdgeSync } from '../edge/edge-sync.service.js';
 import { ACTIVE_STATUSES, Operation } from '../operations/operation.entity.js';
 import { Plan } from '../plans/plan.entity.js';
 import { containerSpec } from './app-converger.js';
@@ -33,6 +34,7 @@ export class AppSweeper implements OnModuleInit, OnApplicationShutdown {
     @Inject(CONFIG) private readonly config: BerthConfig,
     @Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver,
     @Inject(APPS_QUEUE) private readonly queue: Queue<AppJobData>,
+    private readonly edge: EdgeSync,
   ) {}
 
   onModuleInit(): void {
@@ -56,6 +58,8 @@ export class AppSweeper implements OnModuleInit, OnApplicationShutdown {
     if (this.running) return { queued: [], removed: [] };
     this.running = true;
     try {
+      // A Caddy that restarted empty, or lost a route, gets them back (whatever Docker's state).
+      await this.edge.sync().catch((err: Error) => this.logger.warn(`edge: ${err.message}`));
       const [apps, plans, active, containers] = await Promise.all([
         this.db.getRepository(App).find(),
         this.db.getRepository(Plan).find(),

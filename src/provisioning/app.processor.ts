@@ -7,6 +7,7 @@ import { App } from '../apps/entities/app.entity.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { ContainerSpecError } from '../containers/container-driver.js';
+import { EdgeSync } from '../edge/edge-sync.service.js';
 import { ACTIVE_STATUSES, Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { AppConverger, Converged } from './app-converger.js';
@@ -37,6 +38,7 @@ export class AppProcessor implements OnModuleInit, OnApplicationShutdown {
     @Inject(CONFIG) private readonly config: BerthConfig,
     private readonly operations: OperationsService,
     private readonly converger: AppConverger,
+    private readonly edge: EdgeSync,
   ) {}
 
   onModuleInit(): void {
@@ -76,6 +78,8 @@ export class AppProcessor implements OnModuleInit, OnApplicationShutdown {
       let result: Converged;
       try {
         result = await this.converger.converge(app);
+        // Part of the operation: a domain change is live at the edge once the operation succeeds.
+        await this.edge.sync();
       } catch (err) {
         if (err instanceof ContainerSpecError) throw new UnrecoverableError(describe(err));
         const message = describe(err);

@@ -4,6 +4,8 @@ import { BerthConfig, Role } from '../config/config.js';
 import { ConfigModule } from '../config/config.module.js';
 import { DatabaseModule } from '../database/database.module.js';
 import { ContainersModule } from '../containers/containers.module.js';
+import { EdgeRoleModule } from '../edge/edge-role.module.js';
+import { EdgeModule } from '../edge/edge.module.js';
 import { OperationsModule } from '../operations/operations.module.js';
 import { AppWorkerModule } from '../provisioning/app-worker.module.js';
 import { QueuesModule } from '../provisioning/queues.module.js';
@@ -22,8 +24,9 @@ export type BackgroundRole = Exclude<Role, 'api'>;
 export class BackgroundModule {
   static forRoles(config: BerthConfig, roles: BackgroundRole[]): DynamicModule {
     const modules = new Set<Function>();
-    if (roles.includes('worker')) [OperationsModule, QueuesModule, StorageEnginesModule, StorageWorkerModule, ContainersModule, AppWorkerModule].forEach((m) => modules.add(m));
+    if (roles.includes('worker')) [OperationsModule, QueuesModule, StorageEnginesModule, StorageWorkerModule, ContainersModule, EdgeModule, AppWorkerModule].forEach((m) => modules.add(m));
     if (roles.includes('ssh')) [ContainersModule, SshModule].forEach((m) => modules.add(m));
+    if (roles.includes('edge')) [EdgeModule, EdgeRoleModule].forEach((m) => modules.add(m));
     return { module: BackgroundModule, imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule, ...(modules as Set<never>)] };
   }
 }

@@ -23,6 +23,8 @@ export function dockerEnv(): Record<string, string> {
     DOCKER_NAME_PREFIX: `bt${randomBytes(4).toString('hex')}`,
     APP_PORTS: block(30000),
     SSH_PORTS: block(42000),
+    // The edge has tests of its own (edge.e2e); elsewhere apps are reached on their published ports.
+    EDGE_ROUTER: 'off',
   };
 }
 

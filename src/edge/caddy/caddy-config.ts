@@ -1,0 +1,97 @@
+import type { EdgeConfig } from '../../config/config.js';
+import type { EdgeRoute } from '../edge-router.js';
+
+// The pages Caddy itself serves. No request data goes into them (a Host header is the client's to forge).
+const STOPPED_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>App stopped</title></head>
+<body style="font-family:sans-serif;max-width:36em;margin:4em auto"><h1>This app is stopped</h1>
+<p>Its owner has stopped it for now. If it is yours, start it again with the action <code>start</code> of the Berth API.</p></body></html>\n`;
+const UNKNOWN_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>No such app</title></head>
+<body style="font-family:sans-serif;max-width:36em;margin:4em auto"><h1>No app answers to this name</h1>
+<p>Check the address, or add this domain to an app.</p></body></html>\n`;
+
+const html = { 'Content-Type': ['text/html; charset=utf-8'], 'Cache-Control': ['no-store'] };
+
+/** The names of an app that get HTTPS: not wildcards, which stay HTTP only. */
+export function httpsNames(route: EdgeRoute): string[] {
+  return route.mode === 'https+le' ? route.domains.filter((d) => !d.startsWith('*.')) : [];
+}
+
+function listen(config: EdgeConfig, port: number): string[] {
+  const host = config.listenAddress.includes(':') ? `[${config.listenAddress}]` : config.listenAddress;
+  return [`${host}:${port}`];
+}
+
+type Handler = Record<string, unknown>;
+
+function proxy(route: EdgeRoute): Handler {
+  return {
+    handler: 'reverse_proxy',
+    upstreams: [{ dial: `${route.upstream!.host}:${route.upstream!.port}` }],
+    // Caddy keeps 32 idle connections per upstream by default: a busier app would pay a new
+    // connection (through Docker's port proxy) for most requests.
+    transport: { protocol: 'http', keep_alive: { enabled: true, max_idle_conns_per_host: 512, idle_timeout: '60s' } },
+  };
+}
+
+const stopped: Handler = { handler: 'static_response', status_code: 503, headers: { ...html, 'Retry-After': ['300'] }, body: STOPPED_PAGE };
+const unknown: Handler = { handler: 'static_response', status_code: 404, headers: html, body: UNKNOWN_PAGE };
+
+/** Exact names before wildcards, so `shop.example.com` wins over `*.example.com`. */
+function hostRoutes(routes: EdgeRoute[], pick: (r: EdgeRoute) => Array<{ hosts: string[]; handle: Handler }>): unknown[] {
+  const all = routes.flatMap(pick).filter((r) => r.hosts.length > 0);
+  const exact = all.flatMap((r) => (r.hosts.some((h) => !h.startsWith('*.')) ? [{ ...r, hosts: r.hosts.filter((h) => !h.startsWith('*.')) }] : []));
+  const wild = all.flatMap((r) => (r.hosts.some((h) => h.startsWith('*.')) ? [{ ...r, hosts: r.hosts.filter((h) => h.startsWith('*.')) }] : []));
+  return [...exact, ...wild].map((r) => ({ match: [{ host: r.hosts }], handle: [r.handle], terminal: true }));
+}
+
+/**
+ * The whole Caddy configuration for `routes`, deterministic (same routes, same
+ * JSON), so comparing it with what Caddy runs tells whether anything changed.
+ * Certificates are requested for the listed HTTPS names only: Caddy never
+ * obtains one for a name Berth does not know.
+ */
+export function caddyConfig(routes: EdgeRoute[], config: EdgeConfig, adminListen: string): Record<string, unknown> {
+  const sorted = [...routes].sort((a, b) => a.appId - b.appId);
+  const redirectHost = config.httpsPort === 443 ? '{http.request.host}' : `{http.request.host}:${config.httpsPort}`;
+  const redirect: Handler = { handler: 'static_response', status_code: 308, headers: { Location: [`https://${redirectHost}{http.request.uri}`] } };
+
+  const httpRoutes = hostRoutes(sorted, (r) => {
+    const secure = new Set(httpsNames(r));
+    const plain = r.domains.filter((d) => !secure.has(d));
+    return [
+      { hosts: plain, handle: r.upstream ? proxy(r) : stopped },
+      { hosts: [...secure], handle: redirect },
+    ];
+  });
+  const httpsRoutes = hostRoutes(sorted, (r) => [{ hosts: httpsNames(r), handle: r.upstream ? proxy(r) : stopped }]);
+  const subjects = [...new Set(sorted.flatMap(httpsNames))].sort();
+  const issuer =
+    config.acmeCa === 'internal'
+      ? { module: 'internal' }
+      : { module: 'acme', ca: config.acmeCa, ...(config.acmeEmail ? { email: config.acmeEmail } : {}) };
+
+  return {
+    admin: { listen: adminListen },
+    apps: {
+      http: {
+        http_port: config.httpPort,
+        https_port: config.httpsPort,
+        servers: {
+          'berth-http': { listen: listen(config, config.httpPort), automatic_https: { disable: true }, routes: [...httpRoutes, { handle: [unknown] }] },
+          'berth-https': {
+            listen: listen(config, config.httpsPort),
+            automatic_https: { disable: true },
+            tls_connection_policies: [{}],
+            routes: [...httpsRoutes, { handle: [unknown] }],
+          },
+        },
+      },
+      tls: {
+        certificates: { automate: subjects },
+        automation: { policies: [{ ...(subjects.length ? { subjects } : {}), issuers: [issuer] }] },
+      },
+      // Caddy's internal CA must not add itself to this machine's trust store.
+      pki: { certificate_authorities: { local: { install_trust: false } } },
+    },
+  };
+}

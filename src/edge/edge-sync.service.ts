@@ -1,0 +1,50 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { BerthConfig } from '../config/config.js';
+import { CONFIG } from '../config/config.module.js';
+import { EDGE_ROUTER, EdgeRoute, EdgeRouter } from './edge-router.js';
+
+// Any constant works; it only has to be the same in every Berth process.
+const EDGE_LOCK_KEY = 0x65646765; // "edge"
+
+/**
+ * Keeps the edge in step with the database: every app that is not being
+ * deleted, by its domains, to its published port (or to the stopped page).
+ * Syncs are serialised across processes and each reads the database under the
+ * lock, so the last to run always applies the newest state.
+ */
+@Injectable()
+export class EdgeSync {
+  private readonly logger = new Logger('edge');
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(CONFIG) private readonly config: BerthConfig,
+    @Optional() @Inject(EDGE_ROUTER) private readonly router: EdgeRouter | null,
+  ) {}
+
+  get enabled(): boolean {
+    return this.router !== null;
+  }
+
+  /** Applies the routes the database describes; true when the edge had to change. */
+  async sync(): Promise<boolean> {
+    if (!this.router) return false;
+    const router = this.router;
+    const changed = await this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [EDGE_LOCK_KEY]);
+      const rows: Array<{ id: number; enabled: boolean; mode: EdgeRoute['mode']; host_port: number; domains: string[] }> = await tx.query(
+        `SELECT a.id, a.enabled, a.mode, a.host_port, array_agg(d.domain ORDER BY d.position) AS domains
+           FROM apps a JOIN app_domains d ON d.app_id = a.id
+          WHERE NOT a.deleting GROUP BY a.id ORDER BY a.id`,
+      );
+      const host = ['0.0.0.0', '::'].includes(this.config.docker.publishAddress) ? '127.0.0.1' : this.config.docker.publishAddress;
+      return router.apply(
+        rows.map((r) => ({ appId: r.id, domains: r.domains, mode: r.mode, upstream: r.enabled ? { host, port: r.host_port } : null })),
+      );
+    });
+    if (changed) this.logger.log('edge routes updated');
+    return changed;
+  }
+}

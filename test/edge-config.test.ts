@@ -1,0 +1,54 @@
+// The Caddy configuration Berth derives from apps' routes (a pure function; the edge e2e test runs it in Caddy).
+import { describe, expect, it } from 'vitest';
+import { caddyConfig } from '../dist/src/edge/caddy/caddy-config.js';
+import { loadConfig } from '../dist/src/config/config.js';
+
+const edge = loadConfig({ EDGE_HTTP_PORT: '8080', EDGE_HTTPS_PORT: '8443', ACME_CA: 'https://acme.example/dir', ACME_EMAIL: 'ops@example.com' }).edge;
+const up = (port: number) => ({ host: '127.0.0.1', port });
+
+describe('Caddy configuration', () => {
+  const config = caddyConfig(
+    [
+      { appId: 2, domains: ['*.example.com'], mode: 'http', upstream: up(20002) },
+      { appId: 1, domains: ['shop.example.com', '*.shop.example.com'], mode: 'https+le', upstream: up(20001) },
+      { appId: 3, domains: ['stopped.example.com'], mode: 'https+le', upstream: null },
+    ],
+    edge,
+    '127.0.0.1:2019',
+  ) as any;
+  const servers = config.apps.http.servers;
+  const hosts = (server: any) => server.routes.map((r: any) => r.match?.[0].host ?? 'fallback');
+  const handler = (server: any, host: string) => server.routes.find((r: any) => r.match?.[0].host.includes(host)).handle[0];
+
+  it('puts exact names before wildcards and ends with the 404 page', () => {
+    expect(hosts(servers['berth-http'])).toEqual([['shop.example.com'], ['stopped.example.com'], ['*.shop.example.com'], ['*.example.com'], 'fallback']);
+    expect(servers['berth-http'].routes.at(-1).handle[0].status_code).toBe(404);
+  });
+
+  it('redirects HTTP to HTTPS for https+le names, to the configured port, and proxies the rest', () => {
+    expect(handler(servers['berth-http'], 'shop.example.com')).toMatchObject({ status_code: 308, headers: { Location: ['https://{http.request.host}:8443{http.request.uri}'] } });
+    expect(handler(servers['berth-http'], '*.shop.example.com')).toMatchObject({ handler: 'reverse_proxy', upstreams: [{ dial: '127.0.0.1:20001' }] });
+    expect(handler(servers['berth-https'], 'shop.example.com')).toMatchObject({ handler: 'reverse_proxy', upstreams: [{ dial: '127.0.0.1:20001' }] });
+  });
+
+  it('answers a stopped app’s names with the 503 page on both ports', () => {
+    expect(handler(servers['berth-https'], 'stopped.example.com').status_code).toBe(503);
+    expect(handler(servers['berth-http'], 'stopped.example.com').status_code).toBe(308);
+  });
+
+  it('asks ACME for exactly the https+le names that are not wildcards', () => {
+    expect(config.apps.tls.certificates.automate).toEqual(['shop.example.com', 'stopped.example.com']);
+    expect(config.apps.tls.automation.policies).toEqual([
+      { subjects: ['shop.example.com', 'stopped.example.com'], issuers: [{ module: 'acme', ca: 'https://acme.example/dir', email: 'ops@example.com' }] },
+    ]);
+    expect(config.apps.pki.certificate_authorities.local.install_trust).toBe(false);
+  });
+
+  it('is the same JSON for the same routes in any order', () => {
+    const routes = [
+      { appId: 1, domains: ['a.example.com'], mode: 'http' as const, upstream: up(1) },
+      { appId: 2, domains: ['b.example.com'], mode: 'http' as const, upstream: up(2) },
+    ];
+    expect(JSON.stringify(caddyConfig(routes, edge, 'x:1'))).toBe(JSON.stringify(caddyConfig([...routes].reverse(), edge, 'x:1')));
+  });
+});
