@@ -1,5 +1,4 @@
 import Docker from 'dockerode';
-import { type Duplex, PassThrough } from 'node:stream';
 import { within } from '../../common/within.js';
 import type { DockerConfig } from '../../config/config.js';
 import {
@@ -12,7 +11,7 @@ import {
   HostPortTakenError,
   ObservedContainer,
 } from '../container-driver.js';
-import { DockerDemuxer } from './demux.js';
+import { runToEnd, startExec } from './docker-exec.js';
 import { describeDockerError, isNotFound, isUnavailable } from './docker-errors.js';
 
 const CONTROL_TIMEOUT_MS = 60_000;
@@ -182,72 +181,11 @@ export class DockerDriver implements ContainerDriver {
   }
 
   async exec(appId: number, argv: string[], options: ExecOptions = {}): Promise<ExecSession> {
-    return this.call(async () => {
-      const container = this.streams.getContainer(this.containerName(appId));
-      const tty = options.tty ?? null;
-      const exec = await container.exec({
-        Cmd: argv,
-        User: options.user ?? 'app',
-        Env: Object.entries({ ...(tty ? { TERM: tty.term } : {}), ...options.env }).map(([k, v]) => `${k}=${v}`),
-        WorkingDir: options.workingDir,
-        AttachStdin: true,
-        AttachStdout: true,
-        AttachStderr: true,
-        Tty: tty !== null,
-      });
-      const socket = (await exec.start({ hijack: true, stdin: true, Tty: tty !== null })) as unknown as Duplex;
-      if (tty) await exec.resize({ h: tty.rows, w: tty.cols }).catch(() => undefined);
-      let stdout: NodeJS.ReadableStream = socket;
-      let stderr: NodeJS.ReadableStream;
-      if (tty) {
-        stderr = new PassThrough().end();
-      } else {
-        const demuxer = new DockerDemuxer();
-        socket.pipe(demuxer);
-        stdout = demuxer.stdout;
-        stderr = demuxer.stderr;
-      }
-      const exit = new Promise<number | null>((resolve) => {
-        let settled = false;
-        const done = () => {
-          if (settled) return;
-          settled = true;
-          void exitCode(exec).then(resolve);
-        };
-        socket.once('end', done);
-        socket.once('close', done);
-      });
-      return {
-        stdin: socket,
-        stdout,
-        stderr,
-        exit,
-        socket,
-        resize: async (rows, cols) => {
-          await exec.resize({ h: rows, w: cols }).catch(() => undefined);
-        },
-      };
-    });
+    return this.call(() => startExec(this.streams.getContainer(this.containerName(appId)), argv, options));
   }
 
   async run(appId: number, argv: string[], timeoutMs: number): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
-    const session = await this.exec(appId, argv);
-    session.stdin.end();
-    const collect = (stream: NodeJS.ReadableStream) =>
-      new Promise<string>((resolve) => {
-        let text = '';
-        stream.on('data', (chunk: Buffer) => {
-          if (text.length < 64 * 1024) text += chunk.toString();
-        });
-        stream.on('end', () => resolve(text));
-        stream.on('error', () => resolve(text));
-      });
-    try {
-      const [stdout, stderr, exitCode] = await within(Promise.all([collect(session.stdout), collect(session.stderr), session.exit]), timeoutMs, `${argv[0]} in the container`);
-      return { exitCode, stdout, stderr };
-    } finally {
-      session.socket.destroy();
-    }
+    return runToEnd(await this.exec(appId, argv), argv[0], timeoutMs);
   }
 
   async close(): Promise<void> {
@@ -295,17 +233,6 @@ export class DockerDriver implements ContainerDriver {
       throw new Error(describeDockerError(err));
     }
   }
-}
-
-/** The exec's exit code; the engine may report the process as running for a moment after its streams closed. */
-async function exitCode(exec: Docker.Exec): Promise<number | null> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const info = await exec.inspect().catch(() => null);
-    if (!info) return null;
-    if (!info.Running) return info.ExitCode ?? null;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return null;
 }
 
 function ignoreStatus(status: number) {
