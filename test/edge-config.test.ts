@@ -44,6 +44,16 @@ describe('Caddy configuration', () => {
     expect(config.apps.pki.certificate_authorities.local.install_trust).toBe(false);
   });
 
+  it('keeps .localhost names on HTTP with a public CA (none would issue), and gives them HTTPS with the internal one', () => {
+    const route = { appId: 9, domains: ['shop-9.apps.localhost', 'shop.example.com'], mode: 'https+le' as const, upstream: up(20009) };
+    const publicCa = caddyConfig([route], edge, 'x:1') as any;
+    expect(publicCa.apps.tls.certificates.automate).toEqual(['shop.example.com']);
+    expect(handler(publicCa.apps.http.servers['berth-http'], 'shop-9.apps.localhost').handler).toBe('reverse_proxy');
+    const internal = caddyConfig([route], { ...edge, acmeCa: 'internal' }, 'x:1') as any;
+    expect(internal.apps.tls.certificates.automate).toEqual(['shop-9.apps.localhost', 'shop.example.com']);
+    expect(internal.apps.tls.automation.policies[0].issuers).toEqual([{ module: 'internal' }]);
+  });
+
   it('is the same JSON for the same routes in any order', () => {
     const routes = [
       { appId: 1, domains: ['a.example.com'], mode: 'http' as const, upstream: up(1) },

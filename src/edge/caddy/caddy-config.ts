@@ -11,9 +11,14 @@ const UNKNOWN_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>No
 
 const html = { 'Content-Type': ['text/html; charset=utf-8'], 'Cache-Control': ['no-store'] };
 
-/** The names of an app that get HTTPS: not wildcards, which stay HTTP only. */
-export function httpsNames(route: EdgeRoute): string[] {
-  return route.mode === 'https+le' ? route.domains.filter((d) => !d.startsWith('*.')) : [];
+/**
+ * The names of an app that get HTTPS. Wildcards stay HTTP only, and so do
+ * `.localhost` names unless certificates come from Caddy's internal CA: no public
+ * CA issues for them, and redirecting to an HTTPS that cannot work would break them.
+ */
+export function httpsNames(route: EdgeRoute, config: EdgeConfig): string[] {
+  if (route.mode !== 'https+le') return [];
+  return route.domains.filter((d) => !d.startsWith('*.') && (config.acmeCa === 'internal' || !(d === 'localhost' || d.endsWith('.localhost'))));
 }
 
 function listen(config: EdgeConfig, port: number): string[] {
@@ -56,15 +61,15 @@ export function caddyConfig(routes: EdgeRoute[], config: EdgeConfig, adminListen
   const redirect: Handler = { handler: 'static_response', status_code: 308, headers: { Location: [`https://${redirectHost}{http.request.uri}`] } };
 
   const httpRoutes = hostRoutes(sorted, (r) => {
-    const secure = new Set(httpsNames(r));
+    const secure = new Set(httpsNames(r, config));
     const plain = r.domains.filter((d) => !secure.has(d));
     return [
       { hosts: plain, handle: r.upstream ? proxy(r) : stopped },
       { hosts: [...secure], handle: redirect },
     ];
   });
-  const httpsRoutes = hostRoutes(sorted, (r) => [{ hosts: httpsNames(r), handle: r.upstream ? proxy(r) : stopped }]);
-  const subjects = [...new Set(sorted.flatMap(httpsNames))].sort();
+  const httpsRoutes = hostRoutes(sorted, (r) => [{ hosts: httpsNames(r, config), handle: r.upstream ? proxy(r) : stopped }]);
+  const subjects = [...new Set(sorted.flatMap((r) => httpsNames(r, config)))].sort();
   const issuer =
     config.acmeCa === 'internal'
       ? { module: 'internal' }
