@@ -13,6 +13,7 @@ const base = 45000 + randomInt(0, 300) * 10;
 const HTTP = base;
 const HTTPS = base + 1;
 const ADMIN = base + 2;
+const API_PORT = base + 3;
 const dataDir = mkdtempSync(join(tmpdir(), 'berth-caddy-'));
 const fx = useBerth('edge', {
   BERTH_ROLES: 'api,worker,edge',
@@ -23,6 +24,8 @@ const fx = useBerth('edge', {
   EDGE_LISTEN_ADDRESS: '127.0.0.1',
   ACME_CA: 'internal',
   CADDY_DATA_DIR: dataDir,
+  EDGE_API_HOST: 'api.localhost',
+  PORT: String(API_PORT),
   SWEEP_INTERVAL_MS: '1000',
   JOB_BACKOFF_MS: '200',
 });
@@ -123,10 +126,23 @@ describe('the edge', () => {
     expect((await https('any.wild.localhost')).code).not.toBe(0);
     expect((await https('nobody.localhost')).code).not.toBe(0);
     const automate = await fetch(`http://127.0.0.1:${ADMIN}/config/apps/tls/certificates/automate`).then((r) => r.json());
-    expect(automate).toEqual(['secure.localhost']);
+    expect(automate).toEqual(['api.localhost', 'secure.localhost']);
     // A plain-HTTP app gets no certificate either.
     expect((await https('sky.localhost')).code).not.toBe(0);
     expect(secure.mode).toBe('https+le');
+  });
+
+  it('serves Berth’s own API at EDGE_API_HOST over HTTPS, and keeps that name from apps', async () => {
+    const health = await eventually('the API answers through the edge', async () => {
+      const answer = await https('api.localhost', '/api/v1/health');
+      return answer.status === 200 ? answer : undefined;
+    });
+    expect(JSON.parse(health.body).status).toBe('ok');
+    expect((await http('api.localhost', '/api/v1/health')).status).toBe(308);
+    const plan = (await fx.api.get(`/${a.company.id}/plans/`, { token: a.token })).body[0].id;
+    const squat = await fx.api.post(`/${a.company.id}/apps/`, { token: a.token, body: { name: 'api', image: 'berth/runtime:2026.11-1', plan, domains: ['api.localhost'] } });
+    expect(squat.status).toBe(409);
+    expect(squat.body.errors.domains[0]).toMatch(/serves its API/);
   });
 
   it('refuses a domain another app holds, in any company, with 409 naming it', async () => {

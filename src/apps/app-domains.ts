@@ -12,7 +12,8 @@ export function defaultDomain(app: Pick<App, 'id' | 'name'>, appsDomain: string)
  * Names under the platform's apps domain are Berth's to hand out: an app may
  * hold only its own default one there, so nobody can take over another app's.
  */
-export function checkDomainRules(app: Pick<App, 'id' | 'name'>, domains: string[], appsDomain: string): void {
+export function checkDomainRules(app: Pick<App, 'id' | 'name'>, domains: string[], appsDomain: string, apiHost = ''): void {
+  if (apiHost && domains.includes(apiHost)) throw DomainError.conflict('domains', `${apiHost} is where this platform serves its API`);
   const own = defaultDomain(app, appsDomain);
   const taken = domains.find((d) => d !== own && (d === appsDomain || d.endsWith(`.${appsDomain}`)));
   if (taken) {
@@ -33,9 +34,14 @@ export async function domainsOf(tx: EntityManager, appIds: number[]): Promise<Ma
  * Replaces the app's domains (a default one when `domains` is empty). A domain
  * another app holds, in any company, is a 409 naming it.
  */
-export async function replaceDomains(tx: EntityManager, app: Pick<App, 'id' | 'name' | 'companyId'>, domains: string[], appsDomain: string): Promise<string[]> {
-  const wanted = domains.length > 0 ? domains : [defaultDomain(app, appsDomain)];
-  checkDomainRules(app, wanted, appsDomain);
+export async function replaceDomains(
+  tx: EntityManager,
+  app: Pick<App, 'id' | 'name' | 'companyId'>,
+  domains: string[],
+  rules: { appsDomain: string; apiHost: string },
+): Promise<string[]> {
+  const wanted = domains.length > 0 ? domains : [defaultDomain(app, rules.appsDomain)];
+  checkDomainRules(app, wanted, rules.appsDomain, rules.apiHost);
   const held = await tx.getRepository(AppDomain).find({ where: { domain: In(wanted) } });
   const foreign = held.find((d) => d.appId !== app.id);
   if (foreign) throw DomainError.conflict('domains', `${foreign.domain} is already used by another app`);

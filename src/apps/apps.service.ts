@@ -36,6 +36,10 @@ export class AppsService {
     private readonly changes: AppChanges,
   ) {}
 
+  private get domainRules() {
+    return { appsDomain: this.config.apps.domain, apiHost: this.config.edge.apiHost };
+  }
+
   async list(companyId: number): Promise<AppDto[]> {
     const apps = await this.db.getRepository(App).find({ where: { companyId }, order: { id: 'ASC' } });
     const domains = await domainsOf(this.db.manager, apps.map((a) => a.id));
@@ -82,7 +86,7 @@ export class AppsService {
         sshPort: await allocatePort(tx, 'ssh_port', this.config.ssh.ports),
       });
       await this.insert(tx, app);
-      await replaceDomains(tx, app, input.domains ?? [], this.config.apps.domain);
+      await replaceDomains(tx, app, input.domains ?? [], this.domainRules);
       return { app, kind: AppOperation.Create, status: 'creating', created: true };
     });
     return this.view(this.db.manager, app);
@@ -124,7 +128,7 @@ export class AppsService {
       app!.appPort = input.app_port ?? app!.appPort;
       app!.mode = input.mode ?? app!.mode;
       applyAccess(app!);
-      if (input.domains !== undefined) await replaceDomains(tx, app!, input.domains, this.config.apps.domain);
+      if (input.domains !== undefined) await replaceDomains(tx, app!, input.domains, this.domainRules);
       return { app: app!, kind: AppOperation.Update, status: 'updating' };
     });
     return this.view(this.db.manager, app);

@@ -90,6 +90,8 @@ export interface EdgeConfig {
   caddyBin: string;
   /** Where a Caddy started by Berth keeps certificates and its log. */
   caddyDataDir: string;
+  /** Host name the edge serves Berth's own API at (HTTPS like an https+le app); empty: not served by the edge. */
+  apiHost: string;
 }
 
 export interface DockerConfig {
@@ -188,6 +190,7 @@ export function loadConfig(env: Env = process.env): BerthConfig {
       startCaddy: read.bool('EDGE_START_CADDY', true),
       caddyBin: read.string('CADDY_BIN', 'caddy'),
       caddyDataDir: read.string('CADDY_DATA_DIR', '/var/lib/berth/caddy'),
+      apiHost: read.optionalHostname('EDGE_API_HOST'),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -127,6 +127,11 @@ export class Reader {
     return value;
   }
 
+  /** A host name, or empty when the variable is not set. */
+  optionalHostname(name: string): string {
+    return this.raw(name) === undefined ? '' : this.hostname(name, '');
+  }
+
   /** A comma-separated list of IPv4 or IPv6 addresses. */
   addresses(name: string, fallback: string): string[] {
     const value = this.raw(name) ?? fallback;
