@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { DataSource, In } from 'typeorm';
 import { App } from '../apps/entities/app.entity.js';
+import { every, Periodic } from '../common/periodic.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { CONTAINER_DRIVER, ContainerDriver, ObservedContainer } from '../containers/container-driver.js';
@@ -26,7 +27,7 @@ const FIRST_SWEEP_MS = 1000;
 @Injectable()
 export class AppSweeper implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('app-sweeper');
-  private timer?: NodeJS.Timeout;
+  private loop?: Periodic;
   private running = false;
 
   constructor(
@@ -38,20 +39,11 @@ export class AppSweeper implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    const tick = () => {
-      void this.sweep()
-        .catch((err) => this.logger.warn(`sweep: ${err.message}`))
-        .finally(() => {
-          this.timer = setTimeout(tick, this.config.jobs.sweepIntervalMs);
-          this.timer.unref();
-        });
-    };
-    this.timer = setTimeout(tick, FIRST_SWEEP_MS);
-    this.timer.unref();
+    this.loop = every(this.config.jobs.sweepIntervalMs, () => this.sweep(), (err) => this.logger.warn(`sweep: ${err.message}`), FIRST_SWEEP_MS);
   }
 
   onApplicationShutdown(): void {
-    clearTimeout(this.timer);
+    this.loop?.stop();
   }
 
   async sweep(): Promise<{ queued: number[]; removed: number[] }> {

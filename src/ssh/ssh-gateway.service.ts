@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import ssh2, { type Algorithms, type Connection } from 'ssh2';
 import { DataSource } from 'typeorm';
 import { App } from '../apps/entities/app.entity.js';
+import { every, Periodic } from '../common/periodic.js';
 import { RateLimiter } from '../common/rate-limit/rate-limiter.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
@@ -39,8 +40,8 @@ export class SshGateway implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('ssh-gateway');
   private readonly endpoints = new Map<number, Endpoint>();
   private hostKey = '';
-  private timer?: NodeJS.Timeout;
-  private stopped = false;
+  private loop?: Periodic;
+  private stopping = false;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -52,23 +53,13 @@ export class SshGateway implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     this.hostKey = (await this.hostKeys.ensure()).privateKey;
-    const tick = () => {
-      void this.sync()
-        .catch((err: Error) => this.logger.warn(`sync: ${err.message}`))
-        .finally(() => {
-          if (this.stopped) return;
-          this.timer = setTimeout(tick, this.config.ssh.syncIntervalMs);
-          this.timer.unref();
-        });
-    };
     await this.sync().catch((err: Error) => this.logger.warn(`sync: ${err.message}`));
-    this.timer = setTimeout(tick, this.config.ssh.syncIntervalMs);
-    this.timer.unref();
+    this.loop = every(this.config.ssh.syncIntervalMs, () => this.sync(), (err) => this.logger.warn(`sync: ${err.message}`));
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    this.stopping = true;
+    this.loop?.stop();
     await Promise.all([...this.endpoints.keys()].map((id) => this.close(id)));
   }
 
@@ -90,6 +81,8 @@ export class SshGateway implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async open(appId: number, port: number): Promise<void> {
+    // A sync that was under way when shutdown began opens nothing more.
+    if (this.stopping) return;
     const clients = new Set<Connection>();
     const server = new ssh2.Server({ hostKeys: [this.hostKey], algorithms: ALGORITHMS, ident: 'Berth' }, (client, info) => {
       clients.add(client);

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { every, Periodic } from '../../common/periodic.js';
 import { BerthConfig } from '../../config/config.js';
 import { CONFIG } from '../../config/config.module.js';
 import { EDGE_ROUTER, EdgeRouter } from '../edge-router.js';
@@ -20,7 +21,7 @@ const START_TIMEOUT_MS = 15_000;
 export class CaddyProcess implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('edge');
   private child?: ChildProcess;
-  private timer?: NodeJS.Timeout;
+  private loop?: Periodic;
   private stopped = false;
 
   constructor(
@@ -33,22 +34,12 @@ export class CaddyProcess implements OnModuleInit, OnApplicationShutdown {
     if (!(this.router instanceof CaddyRouter)) return;
     const up = await this.router.ping().then(() => true, () => false);
     if (!up && this.config.edge.startCaddy) await this.start(this.router).catch((err: Error) => this.logger.error(`could not start Caddy: ${err.message}`));
-    const tick = () => {
-      void this.edge
-        .sync()
-        .catch((err: Error) => this.logger.warn(`edge sync: ${err.message}`))
-        .finally(() => {
-          if (this.stopped) return;
-          this.timer = setTimeout(tick, this.config.jobs.sweepIntervalMs);
-          this.timer.unref();
-        });
-    };
-    tick();
+    this.loop = every(this.config.jobs.sweepIntervalMs, () => this.edge.sync(), (err) => this.logger.warn(`edge sync: ${err.message}`), 0);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.loop?.stop();
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
