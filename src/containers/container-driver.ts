@@ -20,19 +20,19 @@ export interface AppContainerSpec {
   specHash: string;
 }
 
-/** An app's container as the engine reports it. */
-export interface ObservedContainer {
+/** An app's container as a listing reports it. */
+export interface ContainerSummary {
   appId: number;
-  companyId: number;
-  id: string;
   running: boolean;
   /** created, running, restarting, exited, dead, ... */
   state: string;
   specHash: string;
+}
+
+/** An app's container inspected in full: also why it stopped. */
+export interface ObservedContainer extends ContainerSummary {
   exitCode: number;
   oomKilled: boolean;
-  startedAt: Date | null;
-  finishedAt: Date | null;
   /** The engine's own error for a container that could not start. */
   error: string;
 }
@@ -67,13 +67,11 @@ export interface ExecSession {
 export interface ContainerDriver {
   /** Resolves when the engine answers, rejects with the reason otherwise. */
   ping(): Promise<void>;
-  /** Whether `image` exists on the engine (there may be no registry to pull it from). */
-  hasImage(image: string): Promise<boolean>;
   /** The app's container, or null when it has none. */
   inspect(appId: number): Promise<ObservedContainer | null>;
   /** Every app container of this installation. */
-  list(): Promise<ObservedContainer[]>;
-  /** Creates the app's volume (if missing) and container from `spec`, and starts it. */
+  list(): Promise<ContainerSummary[]>;
+  /** Creates the app's volume (if missing) and container from `spec`, and starts it; ContainerSpecError when its image is not on the engine. */
   create(spec: AppContainerSpec): Promise<void>;
   /** Starts the existing container. */
   start(appId: number): Promise<void>;
@@ -83,14 +81,12 @@ export interface ContainerDriver {
   remove(appId: number): Promise<void>;
   /** Removes the app's /srv volume; succeeds when there is none. */
   removeVolume(appId: number): Promise<void>;
-  volumeExists(appId: number): Promise<boolean>;
   /** Memory in use now, in MB. */
   memoryUsageMb(appId: number): Promise<number>;
   /** Starts a process in the running container. */
   exec(appId: number, argv: string[], options?: ExecOptions): Promise<ExecSession>;
   /** Runs a short command to completion and collects its output (bounded by `timeoutMs`). */
   run(appId: number, argv: string[], timeoutMs: number): Promise<{ exitCode: number | null; stdout: string; stderr: string }>;
-  close(): Promise<void>;
 }
 
 /** The engine could not be reached: retrying later may work. */

@@ -1,4 +1,4 @@
-import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { CONTAINER_DRIVER, ContainerDriver } from './container-driver.js';
@@ -10,10 +10,4 @@ import { DockerDriver } from './docker/docker.driver.js';
   providers: [{ provide: CONTAINER_DRIVER, inject: [CONFIG], useFactory: (config: BerthConfig): ContainerDriver => new DockerDriver(config.docker) }],
   exports: [CONTAINER_DRIVER],
 })
-export class ContainersModule implements OnApplicationShutdown {
-  constructor(@Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.driver.close();
-  }
-}
+export class ContainersModule {}

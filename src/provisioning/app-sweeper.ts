@@ -6,7 +6,7 @@ import { App } from '../apps/entities/app.entity.js';
 import { every, Periodic } from '../common/periodic.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
-import { CONTAINER_DRIVER, ContainerDriver, ObservedContainer } from '../containers/container-driver.js';
+import { CONTAINER_DRIVER, ContainerDriver, ContainerSummary } from '../containers/container-driver.js';
 import { EdgeSync } from '../edge/edge-sync.service.js';
 import { ACTIVE_STATUSES, Operation } from '../operations/operation.entity.js';
 import { Plan } from '../plans/plan.entity.js';
@@ -60,7 +60,7 @@ export class AppSweeper implements OnModuleInit, OnApplicationShutdown {
       ]);
       const planById = new Map(plans.map((p) => [p.id, p]));
       const busy = new Set(active.map((o) => o.targetId));
-      const byApp = new Map<number, ObservedContainer>(containers.map((c) => [c.appId, c]));
+      const byApp = new Map<number, ContainerSummary>(containers.map((c) => [c.appId, c]));
       const queued: number[] = [];
       for (const app of apps) {
         if (busy.has(app.id) || this.differs(app, planById.get(app.planId)!, byApp.get(app.id))) {
@@ -86,7 +86,7 @@ export class AppSweeper implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private differs(app: App, plan: Plan, container: ObservedContainer | undefined): boolean {
+  private differs(app: App, plan: Plan, container: ContainerSummary | undefined): boolean {
     if (app.deleting) return true;
     if (!app.enabled) return container !== undefined;
     if (!container || !container.running) return true;
@@ -95,7 +95,7 @@ export class AppSweeper implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** In line with Docker, but the recorded status may be stale (an app that healed, say). */
-  private async refreshStatus(app: App, container: ObservedContainer | undefined): Promise<void> {
+  private async refreshStatus(app: App, container: ContainerSummary | undefined): Promise<void> {
     const status = app.enabled ? (container?.running ? 'running' : 'error') : 'stopped';
     if (status === app.status) return;
     const message = status === 'running' ? 'running' : status === 'stopped' ? 'stopped: the container is removed, the data in /srv is kept' : app.statusMessage;

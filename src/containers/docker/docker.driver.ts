@@ -6,6 +6,7 @@ import {
   ContainerDriver,
   ContainerEngineUnavailableError,
   ContainerSpecError,
+  ContainerSummary,
   ExecOptions,
   ExecSession,
   HostPortTakenError,
@@ -58,10 +59,6 @@ export class DockerDriver implements ContainerDriver {
     await this.call(() => within(this.docker.ping(), PING_TIMEOUT_MS, 'the Docker engine'));
   }
 
-  async hasImage(image: string): Promise<boolean> {
-    return this.call(() => this.docker.getImage(image).inspect().then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err))));
-  }
-
   async inspect(appId: number): Promise<ObservedContainer | null> {
     return this.call(async () => {
       try {
@@ -73,28 +70,18 @@ export class DockerDriver implements ContainerDriver {
     });
   }
 
-  async list(): Promise<ObservedContainer[]> {
+  async list(): Promise<ContainerSummary[]> {
     return this.call(async () => {
       const found = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL.installation}=${this.config.namePrefix}`] } });
-      return found.map((c) => ({
-        appId: Number(c.Labels[LABEL.app]),
-        companyId: Number(c.Labels[LABEL.company]),
-        id: c.Id,
-        running: c.State === 'running',
-        state: c.State,
-        specHash: c.Labels[LABEL.spec] ?? '',
-        exitCode: 0,
-        oomKilled: false,
-        startedAt: null,
-        finishedAt: null,
-        error: '',
-      }));
+      return found.map((c) => ({ appId: Number(c.Labels[LABEL.app]), running: c.State === 'running', state: c.State, specHash: c.Labels[LABEL.spec] ?? '' }));
     });
   }
 
   async create(spec: AppContainerSpec): Promise<void> {
     await this.call(async () => {
-      if (!(await this.hasImage(spec.image))) {
+      // There may be no registry to pull it from: say so instead of failing on a pull.
+      const hasImage = await this.docker.getImage(spec.image).inspect().then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err)));
+      if (!hasImage) {
         throw new ContainerSpecError(`image ${spec.image} is not on the Docker host (build it with scripts/build-runtimes.sh)`);
       }
       const network = await this.ensureNetwork();
@@ -164,10 +151,6 @@ export class DockerDriver implements ContainerDriver {
     await this.call(() => this.docker.getVolume(this.volumeName(appId)).remove().catch(ignoreStatus(404)));
   }
 
-  async volumeExists(appId: number): Promise<boolean> {
-    return this.call(() => this.docker.getVolume(this.volumeName(appId)).inspect().then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err))));
-  }
-
   async memoryUsageMb(appId: number): Promise<number> {
     return this.call(async () => {
       const stats = (await this.docker.getContainer(this.containerName(appId)).stats({ stream: false, 'one-shot': true } as never)) as unknown as {
@@ -186,10 +169,6 @@ export class DockerDriver implements ContainerDriver {
 
   async run(appId: number, argv: string[], timeoutMs: number): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
     return runToEnd(await this.exec(appId, argv), argv[0], timeoutMs);
-  }
-
-  async close(): Promise<void> {
-    // dockerode keeps no pooled connections of its own.
   }
 
   private labels(appId: number, companyId: number): Record<string, string> {
@@ -244,18 +223,13 @@ function ignoreStatus(status: number) {
 
 function observe(info: Docker.ContainerInspectInfo): ObservedContainer {
   const state = info.State;
-  const date = (value: string | undefined) => (!value || value.startsWith('0001-') ? null : new Date(value));
   return {
     appId: Number(info.Config.Labels?.[LABEL.app]),
-    companyId: Number(info.Config.Labels?.[LABEL.company]),
-    id: info.Id,
     running: state.Running,
     state: state.Status,
     specHash: info.Config.Labels?.[LABEL.spec] ?? '',
     exitCode: state.ExitCode,
     oomKilled: state.OOMKilled,
-    startedAt: date(state.StartedAt),
-    finishedAt: date(state.FinishedAt),
     error: state.Error ?? '',
   };
 }
