@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { CONTAINER_DRIVER, ContainerDriver, ContainerEngineUnavailableError, ObservedContainer } from '../containers/container-driver.js';
-import { ACTIVE_STATUSES, Operation } from '../operations/operation.entity.js';
+import { OperationsService } from '../operations/operations.service.js';
 import { Plan } from '../plans/plan.entity.js';
 import { Runtime } from '../runtimes/runtime.entity.js';
 import { domainsOf } from './app-domains.js';
@@ -25,6 +25,7 @@ export class AppStatusService {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(CONFIG) private readonly config: BerthConfig,
     @Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver,
+    private readonly operations: OperationsService,
   ) {}
 
   async status(companyId: number, id: number): Promise<AppStatusDto> {
@@ -34,7 +35,7 @@ export class AppStatusService {
       this.db.getRepository(Plan).findOneByOrFail({ id: app.planId }),
       this.db.getRepository(Runtime).findOneBy({ image: app.image }),
       domainsOf(this.db.manager, [id]).then((d) => d.get(id)!),
-      this.db.getRepository(Operation).findOne({ where: { targetType: 'app', targetId: id, status: In(ACTIVE_STATUSES) } }),
+      this.operations.active('app', id),
     ]);
     let container: ObservedContainer | null;
     try {

@@ -40,6 +40,11 @@ export class OperationsService {
     }
   }
 
+  /** The target's unfinished operation, if any (the database allows one at a time). */
+  active(targetType: TargetType, targetId: number, tx: EntityManager = this.db.manager): Promise<Operation | null> {
+    return tx.getRepository(Operation).findOne({ where: { targetType, targetId, status: In(ACTIVE_STATUSES) } });
+  }
+
   async get(companyId: number, id: number): Promise<OperationDto> {
     const op = await this.db.getRepository(Operation).findOne({ where: { id, companyId } });
     if (!op) throw DomainError.notFound('operation');

@@ -12,6 +12,8 @@ import { Plan } from '../plans/plan.entity.js';
 const PORT_TRIES = 3;
 const SETTLE_MS = 500;
 
+export const STOPPED_MESSAGE = 'stopped: the container is removed, the data in /srv is kept';
+
 export interface Converged {
   status: AppStatus;
   /** What was done or found, for the operation's message. */
@@ -58,28 +60,28 @@ export class AppConverger {
     }
     if (!app.enabled) {
       await this.driver.remove(app.id);
-      return { status: 'stopped', message: 'stopped: the container is removed, the data in /srv is kept' };
+      return { status: 'stopped', message: STOPPED_MESSAGE };
     }
     const plan = await this.db.getRepository(Plan).findOneByOrFail({ id: app.planId });
     let spec = containerSpec(app, plan, this.config.docker.pidsLimit);
-    let current = await this.driver.inspect(app.id);
-    let done = 'running';
-    if (current && current.specHash !== spec.specHash) {
-      await this.driver.remove(app.id);
-      current = null;
-      done = 'container replaced and running';
-    }
-    if (!current) {
+    const current = await this.driver.inspect(app.id);
+    const outdated = current !== null && current.specHash !== spec.specHash;
+    const restartDue = app.restartGeneration > app.restartedGeneration;
+    let done: string;
+    if (!current || outdated) {
+      if (outdated) await this.driver.remove(app.id);
       spec = await this.createOnFreePort(app, plan, spec);
-      done = done === 'running' ? 'container created and running' : done;
+      done = outdated ? 'container replaced and running' : 'container created and running';
     } else if (!current.running) {
       await this.driver.start(app.id);
       done = 'container started';
-    } else if (app.restartGeneration > app.restartedGeneration) {
+    } else if (restartDue) {
       await this.driver.restart(app.id);
       done = 'restarted';
+    } else {
+      done = 'running';
     }
-    if (app.restartGeneration > app.restartedGeneration) {
+    if (restartDue) {
       // Recorded after the fact: a retry after a crash restarts at most once more, never forever.
       await this.db.getRepository(App).update({ id: app.id }, { restartedGeneration: app.restartGeneration });
     }

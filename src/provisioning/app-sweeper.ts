@@ -10,7 +10,8 @@ import { CONTAINER_DRIVER, ContainerDriver, ContainerSummary } from '../containe
 import { EdgeSync } from '../edge/edge-sync.service.js';
 import { ACTIVE_STATUSES, Operation } from '../operations/operation.entity.js';
 import { Plan } from '../plans/plan.entity.js';
-import { containerSpec } from './app-converger.js';
+import { containerSpec, STOPPED_MESSAGE } from './app-converger.js';
+import { recordObservedStatus } from './observed-status.js';
 import { AppJob, AppJobData, appJobOptions } from './jobs.js';
 import { APPS_QUEUE } from './queues.module.js';
 
@@ -28,7 +29,6 @@ const FIRST_SWEEP_MS = 1000;
 export class AppSweeper implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('app-sweeper');
   private loop?: Periodic;
-  private running = false;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -46,43 +46,33 @@ export class AppSweeper implements OnModuleInit, OnApplicationShutdown {
     this.loop?.stop();
   }
 
-  async sweep(): Promise<{ queued: number[]; removed: number[] }> {
-    if (this.running) return { queued: [], removed: [] };
-    this.running = true;
-    try {
-      // A Caddy that restarted empty, or lost a route, gets them back (whatever Docker's state).
-      await this.edge.sync().catch((err: Error) => this.logger.warn(`edge: ${err.message}`));
-      const [apps, plans, active, containers] = await Promise.all([
-        this.db.getRepository(App).find(),
-        this.db.getRepository(Plan).find(),
-        this.db.getRepository(Operation).find({ select: { targetId: true }, where: { targetType: 'app', status: In(ACTIVE_STATUSES) } }),
-        this.driver.list(),
-      ]);
-      const planById = new Map(plans.map((p) => [p.id, p]));
-      const busy = new Set(active.map((o) => o.targetId));
-      const byApp = new Map<number, ContainerSummary>(containers.map((c) => [c.appId, c]));
-      const queued: number[] = [];
-      for (const app of apps) {
-        if (busy.has(app.id) || this.differs(app, planById.get(app.planId)!, byApp.get(app.id))) {
-          // Deduplicated by the app's job id: an app already queued or being worked on is left alone.
-          await this.queue.add(AppJob.Converge, { appId: app.id }, appJobOptions(this.config, app.id));
-          queued.push(app.id);
-        } else {
-          await this.refreshStatus(app, byApp.get(app.id));
-        }
+  /** One reconcile of every app; runs never overlap (the loop starts the next after this one ends). */
+  async sweep(): Promise<void> {
+    // A Caddy that restarted empty, or lost a route, gets them back (whatever Docker's state).
+    await this.edge.sync().catch((err: Error) => this.logger.warn(`edge: ${err.message}`));
+    const [apps, plans, active, containers] = await Promise.all([
+      this.db.getRepository(App).find(),
+      this.db.getRepository(Plan).find(),
+      this.db.getRepository(Operation).find({ select: { targetId: true }, where: { targetType: 'app', status: In(ACTIVE_STATUSES) } }),
+      this.driver.list(),
+    ]);
+    const planById = new Map(plans.map((p) => [p.id, p]));
+    const busy = new Set(active.map((o) => o.targetId));
+    const byApp = new Map<number, ContainerSummary>(containers.map((c) => [c.appId, c]));
+    for (const app of apps) {
+      if (busy.has(app.id) || this.differs(app, planById.get(app.planId)!, byApp.get(app.id))) {
+        // Deduplicated by the app's job id: an app already queued or being worked on is left alone.
+        await this.queue.add(AppJob.Converge, { appId: app.id }, appJobOptions(this.config, app.id));
+      } else {
+        await this.refreshStatus(app);
       }
-      const known = new Set(apps.map((a) => a.id));
-      const removed: number[] = [];
-      for (const container of containers) {
-        if (known.has(container.appId)) continue;
-        // Its app is gone (a delete that crashed before it finished, say): the volume is left for an operator.
-        await this.driver.remove(container.appId);
-        removed.push(container.appId);
-        this.logger.warn({ appId: container.appId }, 'removed a container whose app does not exist');
-      }
-      return { queued, removed };
-    } finally {
-      this.running = false;
+    }
+    const known = new Set(apps.map((a) => a.id));
+    for (const container of containers) {
+      if (known.has(container.appId)) continue;
+      // Its app is gone (a delete that crashed before it finished, say): the volume is left for an operator.
+      await this.driver.remove(container.appId);
+      this.logger.warn({ appId: container.appId }, 'removed a container whose app does not exist');
     }
   }
 
@@ -94,15 +84,9 @@ export class AppSweeper implements OnModuleInit, OnApplicationShutdown {
     return container.specHash !== containerSpec(app, plan, this.config.docker.pidsLimit).specHash;
   }
 
-  /** In line with Docker, but the recorded status may be stale (an app that healed, say). */
-  private async refreshStatus(app: App, container: ContainerSummary | undefined): Promise<void> {
-    const status = app.enabled ? (container?.running ? 'running' : 'error') : 'stopped';
-    if (status === app.status) return;
-    const message = status === 'running' ? 'running' : status === 'stopped' ? 'stopped: the container is removed, the data in /srv is kept' : app.statusMessage;
-    await this.db.query(
-      `UPDATE apps SET status = $1, status_message = $2 WHERE id = $3 AND NOT EXISTS
-         (SELECT 1 FROM operations WHERE target_type = 'app' AND target_id = $3 AND status IN ('pending', 'running'))`,
-      [status, message, app.id],
-    );
+  /** In line with Docker (running if enabled, no container if not), but the recorded status may be stale: an app that healed, say. */
+  private async refreshStatus(app: App): Promise<void> {
+    const status = app.enabled ? 'running' : 'stopped';
+    if (status !== app.status) await recordObservedStatus(this.db.manager, app.id, status, app.enabled ? 'running' : STOPPED_MESSAGE);
   }
 }

@@ -2,16 +2,17 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { DataSource, In } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { App } from '../apps/entities/app.entity.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { ContainerSpecError } from '../containers/container-driver.js';
 import { EdgeSync } from '../edge/edge-sync.service.js';
-import { ACTIVE_STATUSES, Operation } from '../operations/operation.entity.js';
+import { Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { AppConverger, Converged } from './app-converger.js';
 import { AppJobData, QueueName } from './jobs.js';
+import { recordObservedStatus } from './observed-status.js';
 import { closeRedis } from './queues.module.js';
 
 const CONCURRENCY = 4;
@@ -60,14 +61,10 @@ export class AppProcessor implements OnModuleInit, OnApplicationShutdown {
     if (this.worker) await closeRedis(this.worker.opts.connection as Redis);
   }
 
-  private activeOperation(appId: number): Promise<Operation | null> {
-    return this.db.getRepository(Operation).findOne({ where: { targetType: 'app', targetId: appId, status: In(ACTIVE_STATUSES) }, order: { id: 'ASC' } });
-  }
-
   async process(job: Job<AppJobData>): Promise<void> {
     const { appId } = job.data;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const operation = await this.activeOperation(appId);
+      const operation = await this.operations.active('app', appId);
       const app = await this.db.getRepository(App).findOne({ where: { id: appId } });
       if (!app) {
         if (operation) await this.operations.succeed(operation.id, 'the app no longer exists');
@@ -91,7 +88,7 @@ export class AppProcessor implements OnModuleInit, OnApplicationShutdown {
       }
       await this.finish(app, operation, result);
       if (operation) this.logger.log(log, `${operation.kind} done: ${result.message}`);
-      const next = await this.activeOperation(appId);
+      const next = await this.operations.active('app', appId);
       if (!next || next.id === operation?.id) return;
     }
   }
@@ -103,12 +100,7 @@ export class AppProcessor implements OnModuleInit, OnApplicationShutdown {
       } else if (operation) {
         await tx.getRepository(App).update({ id: app.id }, { status: result.status, statusMessage: result.message });
       } else {
-        // A sweep's run: an operation recorded meanwhile owns the status now.
-        await tx.query(
-          `UPDATE apps SET status = $1, status_message = $2 WHERE id = $3 AND NOT EXISTS
-             (SELECT 1 FROM operations WHERE target_type = 'app' AND target_id = $3 AND status IN ('pending', 'running'))`,
-          [result.status, result.message, app.id],
-        );
+        await recordObservedStatus(tx, app.id, result.status, result.message);
       }
       if (operation) await this.operations.succeed(operation.id, result.message, tx);
     });
@@ -123,7 +115,7 @@ export class AppProcessor implements OnModuleInit, OnApplicationShutdown {
     const tries = `${job.attemptsMade} ${job.attemptsMade === 1 ? 'try' : 'tries'}`;
     const message = `failed after ${tries}: ${err.message}`;
     await this.db.transaction(async (tx) => {
-      const operation = await tx.getRepository(Operation).findOne({ where: { targetType: 'app', targetId: appId, status: In(ACTIVE_STATUSES) } });
+      const operation = await this.operations.active('app', appId, tx);
       if (operation) await this.operations.fail(operation.id, message, tx);
       await tx.getRepository(App).update({ id: appId }, { status: 'error', statusMessage: message });
     });
