@@ -54,6 +54,13 @@ describe('Caddy configuration', () => {
     expect(internal.apps.tls.automation.policies[0].issuers).toEqual([{ module: 'internal' }]);
   });
 
+  it('dials and listens on IPv6 addresses in brackets', () => {
+    const v6 = caddyConfig([{ appId: 1, domains: ['a.example.com'], mode: 'http', upstream: { host: '::1', port: 20001 } }], { ...edge, listenAddress: '::1' }, 'x:1') as any;
+    expect(handler(v6.apps.http.servers['berth-http'], 'a.example.com').upstreams).toEqual([{ dial: '[::1]:20001' }]);
+    expect(v6.apps.http.servers['berth-http'].listen).toEqual(['[::1]:8080']);
+    expect(servers['berth-http'].listen).toEqual([':8080']);
+  });
+
   it('is the same JSON for the same routes in any order', () => {
     const routes = [
       { appId: 1, domains: ['a.example.com'], mode: 'http' as const, upstream: up(1) },

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error.js';
+import { hostPort, reachable } from '../common/net.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { CONTAINER_DRIVER, ContainerDriver, ContainerEngineUnavailableError, ObservedContainer } from '../containers/container-driver.js';
@@ -99,8 +100,7 @@ export class AppStatusService {
 
   /** GET / on the published port: any answer means the app's server runs; null when nothing answers. */
   private async probe(app: App): Promise<{ status: number | null }> {
-    const host = ['0.0.0.0', '::'].includes(this.config.docker.publishAddress) ? '127.0.0.1' : this.config.docker.publishAddress;
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${app.hostPort}/`;
+    const url = `http://${hostPort(reachable(this.config.docker.publishAddress), app.hostPort)}/`;
     try {
       const answer = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
       await answer.body?.cancel();

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { reachable } from '../common/net.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { EDGE_ROUTER, EdgeRoute, EdgeRouter } from './edge-router.js';
@@ -28,11 +29,6 @@ export class EdgeSync {
     return this.router !== null;
   }
 
-  /** Where the edge reaches the API: its own listening address, loopback when it listens everywhere. */
-  private apiAddress(): string {
-    return ['0.0.0.0', '::', ''].includes(this.config.host) ? '127.0.0.1' : this.config.host;
-  }
-
   /** Applies the routes the database describes; true when the edge had to change. */
   async sync(): Promise<boolean> {
     if (!this.router) return false;
@@ -44,11 +40,11 @@ export class EdgeSync {
            FROM apps a JOIN app_domains d ON d.app_id = a.id
           WHERE NOT a.deleting GROUP BY a.id ORDER BY a.id`,
       );
-      const host = ['0.0.0.0', '::'].includes(this.config.docker.publishAddress) ? '127.0.0.1' : this.config.docker.publishAddress;
+      const host = reachable(this.config.docker.publishAddress);
       const routes: EdgeRoute[] = rows.map((r) => ({ appId: r.id, domains: r.domains, mode: r.mode, upstream: r.enabled ? { host, port: r.host_port } : null }));
       // Berth's own API, when the edge fronts it: an https+le route of id 0 (no app has it).
       if (this.config.edge.apiHost) {
-        routes.unshift({ appId: 0, domains: [this.config.edge.apiHost], mode: 'https+le', upstream: { host: this.apiAddress(), port: this.config.port } });
+        routes.unshift({ appId: 0, domains: [this.config.edge.apiHost], mode: 'https+le', upstream: { host: reachable(this.config.host), port: this.config.port } });
       }
       return router.apply(routes);
     });

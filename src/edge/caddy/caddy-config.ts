@@ -1,3 +1,4 @@
+import { hostPort } from '../../common/net.js';
 import type { EdgeConfig } from '../../config/config.js';
 import type { EdgeRoute } from '../edge-router.js';
 
@@ -22,8 +23,7 @@ export function httpsNames(route: EdgeRoute, config: EdgeConfig): string[] {
 }
 
 function listen(config: EdgeConfig, port: number): string[] {
-  const host = config.listenAddress.includes(':') ? `[${config.listenAddress}]` : config.listenAddress;
-  return [`${host}:${port}`];
+  return [hostPort(config.listenAddress, port)];
 }
 
 type Handler = Record<string, unknown>;
@@ -31,7 +31,7 @@ type Handler = Record<string, unknown>;
 function proxy(route: EdgeRoute): Handler {
   return {
     handler: 'reverse_proxy',
-    upstreams: [{ dial: `${route.upstream!.host}:${route.upstream!.port}` }],
+    upstreams: [{ dial: hostPort(route.upstream!.host, route.upstream!.port) }],
     // Caddy keeps 32 idle connections per upstream by default: a busier app would pay a new
     // connection (through Docker's port proxy) for most requests.
     transport: { protocol: 'http', keep_alive: { enabled: true, max_idle_conns_per_host: 512, idle_timeout: '60s' } },
