@@ -10,6 +10,7 @@ import { OperationsService } from '../operations/operations.service.js';
 import { Plan } from '../plans/plan.entity.js';
 import { Runtime } from '../runtimes/runtime.entity.js';
 import { domainsOf } from './app-domains.js';
+import { actionHint } from './app-view.js';
 import { checkDomains } from './dns-check.js';
 import { AppStatusDto, TechDto } from './dto/app-status.dto.js';
 import { App } from './entities/app.entity.js';
@@ -56,7 +57,7 @@ export class AppStatusService {
 
     const errors: string[] = [];
     const info: string[] = [];
-    const action = (name: string) => `PUT /api/v1/${companyId}/apps-action/${id}/ {"action": "${name}"}`;
+    const action = (name: 'start' | 'rebuild') => actionHint(companyId, id, name);
     if (operation) info.push(`operation ${operation.id} (${operation.kind}) is ${operation.status}: ${operation.message}`);
     if (app.deleting) info.push('the app is being deleted');
     else if (!app.enabled) info.push(`the app is stopped; start it with ${action('start')}`);

@@ -22,3 +22,8 @@ export function toAppDto(app: App, domains: string[], config: BerthConfig): AppD
     operation_id: app.operationId,
   };
 }
+
+/** How to ask for an action on an app, for sentences that tell a person what to do. */
+export function actionHint(companyId: number, appId: number, action: 'start' | 'rebuild'): string {
+  return `PUT /api/v1/${companyId}/apps-action/${appId}/ {"action": "${action}"}`;
+}

@@ -48,7 +48,7 @@ export class AppsService {
 
   async get(companyId: number, id: number): Promise<AppDto> {
     const app = await this.find(companyId, id);
-    return this.view(this.db.manager, app);
+    return this.view(app);
   }
 
   /** The app of the company, or 404 (another company's app is as absent as a missing one). */
@@ -69,9 +69,6 @@ export class AppsService {
         throw new DomainError('quota_exceeded', `this company has ${count} apps, the most it may have (${this.config.apps.perCompany})`);
       }
       await this.checkCatalog(tx, input.image, input.plan, true);
-      if (await tx.getRepository(App).exists({ where: { companyId, name: input.name } })) {
-        throw DomainError.conflict('name', `${input.name} is already the name of an app in this company`);
-      }
       const app = tx.getRepository(App).create({
         companyId,
         name: input.name,
@@ -89,7 +86,7 @@ export class AppsService {
       await replaceDomains(tx, app, input.domains ?? [], this.domainRules);
       return { app, kind: AppOperation.Create, status: 'creating', created: true };
     });
-    return this.view(this.db.manager, app);
+    return this.view(app);
   }
 
   async update(companyId: number, id: number, input: UpdateAppDto): Promise<AppDto> {
@@ -113,11 +110,11 @@ export class AppsService {
       const app = await this.db.transaction(async (tx) => {
         const app = await tx.getRepository(App).findOne({ where: { id, companyId }, lock: { mode: 'pessimistic_write' } });
         if (!app) throw DomainError.notFound('app');
-        if (app.deleting) throw new DomainError('conflict', 'the app is being deleted');
+        this.assertNotDeleting(app);
         applyAccess(app);
         return tx.save(app);
       });
-      return this.view(this.db.manager, app);
+      return this.view(app);
     }
 
     const app = await this.changes.record(companyId, id, async (tx, app) => {
@@ -131,7 +128,7 @@ export class AppsService {
       if (input.domains !== undefined) await replaceDomains(tx, app!, input.domains, this.domainRules);
       return { app: app!, kind: AppOperation.Update, status: 'updating' };
     });
-    return this.view(this.db.manager, app);
+    return this.view(app);
   }
 
   async action(companyId: number, id: number, action: AppAction): Promise<AppDto> {
@@ -147,7 +144,7 @@ export class AppsService {
       if (action === 'rebuild') app!.rebuildGeneration += 1;
       return { app: app!, kind, status };
     });
-    return this.view(this.db.manager, app);
+    return this.view(app);
   }
 
   async remove(companyId: number, id: number): Promise<AppDto> {
@@ -156,15 +153,15 @@ export class AppsService {
       app!.deleting = true;
       return { app: app!, kind: AppOperation.Delete, status: 'deleting' };
     });
-    return this.view(this.db.manager, app);
+    return this.view(app);
   }
 
   private assertNotDeleting(app: App): void {
     if (app.deleting) throw new DomainError('conflict', 'the app is being deleted');
   }
 
-  private async view(tx: EntityManager, app: App): Promise<AppDto> {
-    return toAppDto(app, (await domainsOf(tx, [app.id])).get(app.id)!, this.config);
+  private async view(app: App): Promise<AppDto> {
+    return toAppDto(app, (await domainsOf(this.db.manager, [app.id])).get(app.id)!, this.config);
   }
 
   /** 400 naming the field when the image is not a runtime of the catalog (offered for new apps) or the plan does not exist. */
@@ -177,6 +174,7 @@ export class AppsService {
     }
   }
 
+  /** Saves a new app; a name the company already uses is a 409 (the unique index decides, races included). */
   private async insert(tx: EntityManager, app: App): Promise<void> {
     try {
       await tx.save(app);

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { ServerChannel, Session } from 'ssh2';
+import { actionHint } from '../apps/app-view.js';
 import { ContainerDriver, ExecSession } from '../containers/container-driver.js';
 import { AppAccess } from './ssh-access.js';
 
@@ -75,7 +76,7 @@ function finish(channel: ServerChannel, code: number, message?: string): void {
 
 async function bridge(channel: ServerChannel, argv: string[], tty: Pty | null, env: Record<string, string>, ctx: SessionContext): Promise<ExecSession | null> {
   const { access, driver } = ctx;
-  const action = (name: string) => `PUT /api/v1/${access.companyId}/apps-action/${access.id}/ {"action": "${name}"}`;
+  const action = (name: 'start' | 'rebuild') => actionHint(access.companyId, access.id, name);
   if (!access.enabled) {
     finish(channel, 1, `berth: this app is stopped. Start it with ${action('start')}, then connect again.\n`);
     return null;
