@@ -13,9 +13,10 @@ const START_TIMEOUT_MS = 15_000;
 
 /**
  * The edge role: makes sure a Caddy answers at CADDY_ADMIN_URL (starting one
- * when none does and EDGE_START_CADDY allows), and keeps its routes in step
- * with the database every SWEEP_INTERVAL_MS, so a Caddy that restarted heals
- * even when no worker runs beside it. A Caddy it started stops with it.
+ * when none does and EDGE_START_CADDY allows), and, in a process without the
+ * worker role, keeps its routes in step with the database every
+ * SWEEP_INTERVAL_MS, so a Caddy that restarted heals even where no worker runs.
+ * A Caddy it started stops with it.
  */
 @Injectable()
 export class CaddyProcess implements OnModuleInit, OnApplicationShutdown {
@@ -34,6 +35,8 @@ export class CaddyProcess implements OnModuleInit, OnApplicationShutdown {
     if (!(this.router instanceof CaddyRouter)) return;
     const up = await this.router.ping().then(() => true, () => false);
     if (!up && this.config.edge.startCaddy) await this.start(this.router).catch((err: Error) => this.logger.error(`could not start Caddy: ${err.message}`));
+    // A worker in this process syncs the edge on each of its sweeps already; no need to do it twice.
+    if (this.config.roles.includes('worker')) return;
     this.loop = every(this.config.jobs.sweepIntervalMs, () => this.edge.sync(), (err) => this.logger.warn(`edge sync: ${err.message}`), 0);
   }
 

@@ -40,11 +40,6 @@ export class CaddyRouter implements EdgeRouter {
     return true;
   }
 
-  /** The root certificate of Caddy's internal CA (PEM), for clients of an installation with ACME_CA=internal. */
-  async internalRootCertificate(): Promise<string> {
-    return JSON.parse(await this.request('GET', '/pki/ca/local')).root_certificate as string;
-  }
-
   private async request(method: string, path: string, body?: string): Promise<string> {
     let answer: Response;
     try {

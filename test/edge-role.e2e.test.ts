@@ -1,0 +1,48 @@
+// The edge role on its own (no worker beside it): it starts Caddy and keeps Caddy's routes
+// in step with the database, healing a Caddy that restarted empty.
+import { randomInt } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { eventually } from './support/docker.js';
+import { useBerth } from './support/fixture.js';
+import { register } from './support/http.js';
+
+const base = 48000 + randomInt(0, 300) * 10;
+const ADMIN = base + 2;
+const dataDir = mkdtempSync(join(tmpdir(), 'berth-caddy-'));
+const fx = useBerth('edgerole', {
+  BERTH_ROLES: 'api,edge',
+  EDGE_ROUTER: 'caddy',
+  CADDY_ADMIN_URL: `http://127.0.0.1:${ADMIN}`,
+  EDGE_HTTP_PORT: String(base),
+  EDGE_HTTPS_PORT: String(base + 1),
+  EDGE_LISTEN_ADDRESS: '127.0.0.1',
+  ACME_CA: 'internal',
+  CADDY_DATA_DIR: dataDir,
+  SWEEP_INTERVAL_MS: '500',
+});
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const routedHosts = async () => {
+  const routes = await fetch(`http://127.0.0.1:${ADMIN}/config/apps/http/servers/berth-http/routes`).then((r) => (r.ok ? r.json() : []));
+  return (routes ?? []).flatMap((r: any) => r.match?.[0]?.host ?? []);
+};
+
+it('routes an app’s domains from the database and heals a Caddy that restarted empty', async () => {
+  const owner = await register(fx.api, 'Edge Only');
+  const plan = (await fx.api.get(`/${owner.company.id}/plans/`, { token: owner.token })).body[0].id;
+  const app = await fx.api.post(`/${owner.company.id}/apps/`, { token: owner.token, body: { name: 'routed', image: 'berth/runtime:2026.11-1', plan, domains: ['routed.localhost'] } });
+  expect(app.status, app.text).toBe(200);
+  // No worker runs: only the edge role's own loop can have put the route there.
+  await eventually('the edge role routes the app', async () => (await routedHosts()).includes('routed.localhost'), 15_000);
+  const emptied = await fetch(`http://127.0.0.1:${ADMIN}/load`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ admin: { listen: `127.0.0.1:${ADMIN}` } }),
+  });
+  expect(emptied.status).toBe(200);
+  expect(await routedHosts()).toEqual([]);
+  await eventually('the edge role heals the routes', async () => (await routedHosts()).includes('routed.localhost'), 15_000);
+});
