@@ -74,6 +74,22 @@ describe('Docker engine unreachable', () => {
   });
 });
 
+describe('failures retrying cannot fix', () => {
+  it('ends the operation after one try when the runtime image is not on the Docker host', async () => {
+    // In the catalog, but never built here: no registry could supply it either.
+    await db.query(`INSERT INTO runtimes (image, name, show, techs) VALUES ('berth/never-built:1', 'Never built', true, '{}')`);
+    await worker();
+    const created = await http.post(`/${owner.company.id}/apps/`, { token: owner.token, body: { name: 'imageless', image: 'berth/never-built:1', plan } });
+    expect(created.status, created.text).toBe(200);
+    const op = await waitForOperation(http, owner.token, owner.company.id, created.body.operation_id);
+    expect(op.status).toBe('error');
+    expect(op.message).toMatch(/^failed after 1 try: image berth\/never-built:1 is not on the Docker host/);
+    const gone = await http.delete(`/${owner.company.id}/apps/${created.body.id}/`, { token: owner.token });
+    expect((await waitForOperation(http, owner.token, owner.company.id, gone.body.operation_id)).status).toBe('success');
+    await workers.pop()!.stop();
+  });
+});
+
 describe('a worker killed with SIGKILL while provisioning', () => {
   it('leaves the app to converge after restart: one container, no orphans, the operation succeeds', async () => {
     const first = await worker();

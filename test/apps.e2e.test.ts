@@ -73,6 +73,16 @@ describe('an app through its life', () => {
     expect(status.body.primary_tech.version).toMatch(/^\d+\.\d+/);
   });
 
+  it('tells a running container whose app does not answer HTTP from one that does', async () => {
+    await docker('exec', container, 'supervisorctl', 'stop', 'app');
+    const status = await fx.api.get(path(`apps-status/${app.id}/`), { token: owner.token });
+    expect(status.body).toMatchObject({ running: true, http_status: false });
+    expect(status.body.errors.join(' ')).toMatch(/nothing answers HTTP on port 8080 inside the container/);
+    await docker('exec', container, 'supervisorctl', 'start', 'app');
+    await firstOk(`http://127.0.0.1:${await publishedPort(container, 8080)}/`);
+    expect((await fx.api.get(path(`apps-status/${app.id}/`), { token: owner.token })).body.http_status).toBe(true);
+  });
+
   it('converges instead of replaying: the sweep leaves a running app exactly as it is', async () => {
     const before = await inspect(container);
     await new Promise((r) => setTimeout(r, 2500)); // two sweeps at SWEEP_INTERVAL_MS=1000

@@ -24,6 +24,15 @@ function describe(err: unknown): string {
   return message.length > 500 ? `${message.slice(0, 500)}…` : message;
 }
 
+/** An error of a run, with the operation that run was carrying out (null: a sweep's run). */
+interface FailedRun {
+  operationId: number | null;
+}
+
+function failure<E extends Error>(err: E, operation: Operation | null): E & FailedRun {
+  return Object.assign(err, { operationId: operation?.id ?? null });
+}
+
 /**
  * Consumes the apps queue: one job per app (`app-<id>`), which converges the
  * app and finishes its unfinished operation. Retries back off exponentially;
@@ -78,13 +87,13 @@ export class AppProcessor implements OnModuleInit, OnApplicationShutdown {
         // Part of the operation: a domain change is live at the edge once the operation succeeds.
         await this.edge.sync();
       } catch (err) {
-        if (err instanceof ContainerSpecError) throw new UnrecoverableError(describe(err));
         const message = describe(err);
+        if (err instanceof ContainerSpecError) throw failure(new UnrecoverableError(message), operation);
         this.logger.warn({ ...log, attempt: job.attemptsMade + 1 }, `converging failed: ${message}`);
         if (operation && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
           await this.operations.retrying(operation.id, `try ${job.attemptsMade + 1} failed, will retry: ${message}`);
         }
-        throw new Error(message);
+        throw failure(new Error(message), operation);
       }
       await this.finish(app, operation, result);
       if (operation) this.logger.log(log, `${operation.kind} done: ${result.message}`);
@@ -114,9 +123,11 @@ export class AppProcessor implements OnModuleInit, OnApplicationShutdown {
     const { appId } = job.data;
     const tries = `${job.attemptsMade} ${job.attemptsMade === 1 ? 'try' : 'tries'}`;
     const message = `failed after ${tries}: ${err.message}`;
+    // Only the operation the failed run worked on ends: one recorded since (a delete, say) is still to come.
+    const operationId = (err as Partial<FailedRun>).operationId ?? null;
     await this.db.transaction(async (tx) => {
-      const operation = await this.operations.active('app', appId, tx);
-      if (operation) await this.operations.fail(operation.id, message, tx);
+      if (operationId === null) return recordObservedStatus(tx, appId, 'error', message);
+      await this.operations.fail(operationId, message, tx);
       await tx.getRepository(App).update({ id: appId }, { status: 'error', statusMessage: message });
     });
     this.logger.warn({ jobId: job.id, appId }, message);
