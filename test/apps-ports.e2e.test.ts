@@ -9,7 +9,8 @@ import { register, waitForOperation } from './support/http.js';
 
 const P = 47000 + randomInt(0, 400) * 2;
 // Two ports for apps; a program outside Berth holds the first.
-const fx = useBerth('appports', { BERTH_ROLES: 'api,worker', APP_PORTS: `${P}-${P + 1}`, JOB_BACKOFF_MS: '200' });
+// Also a platform domain of its own, to show APPS_DOMAIN names the default domains.
+const fx = useBerth('appports', { BERTH_ROLES: 'api,worker', APP_PORTS: `${P}-${P + 1}`, APPS_DOMAIN: 'apps.example.test', JOB_BACKOFF_MS: '200' });
 let squatter: Server;
 
 beforeAll(async () => {
@@ -26,6 +27,7 @@ it('moves an app off a host port something else holds, to one that is free, and 
   for (let i = 0; i < 4; i++) {
     const created = await fx.api.post(`/${owner.company.id}/apps/`, { token: owner.token, body: { name: `p${i}`, image: 'berth/runtime:2026.11-1', plan } });
     expect(created.status, created.text).toBe(200);
+    expect(created.body.domains).toEqual([`p${i}-${created.body.id}.apps.example.test`]);
     const op = await waitForOperation(fx.api, owner.token, owner.company.id, created.body.operation_id);
     expect(op.status, op.message).toBe('success');
     expect(op.message).toContain(`published on 127.0.0.1:${P + 1}`);

@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { startBerth } from './support/server.js';
+import { runTool } from './support/ssh.js';
 import { eventually } from './support/docker.js';
 import { useBerth } from './support/fixture.js';
 import { register } from './support/http.js';
@@ -45,4 +47,30 @@ it('routes an app’s domains from the database and heals a Caddy that restarted
   expect(emptied.status).toBe(200);
   expect(await routedHosts()).toEqual([]);
   await eventually('the edge role heals the routes', async () => (await routedHosts()).includes('routed.localhost'), 15_000);
+});
+
+/** Pids of the Caddy processes serving this test's data directory. */
+const caddyPids = async () =>
+  (await runTool('pgrep', ['-f', `caddy run --config ${join(dataDir, 'initial.json')}`])).stdout.toString().split('\n').filter(Boolean);
+
+it('starts its Caddy again when it dies, and gives it its routes', async () => {
+  const [pid] = await caddyPids();
+  expect(pid).toBeTruthy();
+  process.kill(Number(pid), 'SIGKILL');
+  await eventually('Caddy is started again, with the routes', async () => {
+    const pids = await caddyPids();
+    return pids.length === 1 && pids[0] !== pid && (await routedHosts()).includes('routed.localhost');
+  }, 20_000);
+});
+
+it('uses a Caddy that already answers instead of starting a second one, and leaves it running when it stops', async () => {
+  const before = await caddyPids();
+  const second = await startBerth({ ...fx.env, BERTH_ROLES: 'edge' });
+  try {
+    expect(await caddyPids()).toEqual(before);
+  } finally {
+    await second.stop();
+  }
+  expect(await caddyPids()).toEqual(before);
+  expect((await fetch(`http://127.0.0.1:${ADMIN}/config/`)).status).toBe(200);
 });

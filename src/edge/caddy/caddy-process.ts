@@ -10,10 +10,14 @@ import { EdgeSync } from '../edge-sync.service.js';
 import { CaddyRouter } from './caddy.router.js';
 
 const START_TIMEOUT_MS = 15_000;
+// A Caddy that died is started again after a moment; one that will not start is tried again less often.
+const RESTART_MS = 1000;
+const RETRY_MS = 10_000;
 
 /**
  * The edge role: makes sure a Caddy answers at CADDY_ADMIN_URL (starting one
- * when none does and EDGE_START_CADDY allows), and, in a process without the
+ * when none does and EDGE_START_CADDY allows, and starting it again should it
+ * die), and, in a process without the
  * worker role, keeps its routes in step with the database every
  * SWEEP_INTERVAL_MS, so a Caddy that restarted heals even where no worker runs.
  * A Caddy it started stops with it.
@@ -34,7 +38,13 @@ export class CaddyProcess implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     if (!(this.router instanceof CaddyRouter)) return;
     const up = await this.router.ping().then(() => true, () => false);
-    if (!up && this.config.edge.startCaddy) await this.start(this.router).catch((err: Error) => this.logger.error(`could not start Caddy: ${err.message}`));
+    if (!up && this.config.edge.startCaddy) {
+      const router = this.router;
+      await this.start(router).catch((err: Error) => {
+        this.logger.error(`could not start Caddy: ${err.message}`);
+        this.startLater(router, RETRY_MS);
+      });
+    }
     // A worker in this process syncs the edge on each of its sweeps already; no need to do it twice.
     if (this.config.roles.includes('worker')) return;
     this.loop = every(this.config.jobs.sweepIntervalMs, () => this.edge.sync(), (err) => this.logger.warn(`edge sync: ${err.message}`), 0);
@@ -76,16 +86,37 @@ export class CaddyProcess implements OnModuleInit, OnApplicationShutdown {
     });
     failed.catch(() => undefined); // observed through the race below; later exits are logged instead
     const until = Date.now() + START_TIMEOUT_MS;
-    for (;;) {
-      const answered = await Promise.race([router.ping().then(() => true, () => false), failed]);
-      if (answered) break;
-      if (Date.now() > until) throw new Error(`Caddy did not answer at ${this.config.edge.caddyAdminUrl} within ${START_TIMEOUT_MS} ms`);
-      await new Promise((r) => setTimeout(r, 100));
+    try {
+      for (;;) {
+        const answered = await Promise.race([router.ping().then(() => true, () => false), failed]);
+        if (answered) break;
+        if (Date.now() > until) throw new Error(`Caddy did not answer at ${this.config.edge.caddyAdminUrl} within ${START_TIMEOUT_MS} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw err;
     }
     child.removeAllListeners('exit');
     child.once('exit', (code, signal) => {
-      if (!this.stopped) this.logger.error({ code, signal }, 'Caddy exited; the edge is down until it is started again');
+      if (this.stopped) return;
+      this.logger.error({ code, signal }, 'Caddy exited; starting it again');
+      this.startLater(router, RESTART_MS);
     });
     this.logger.log({ pid: child.pid, admin: this.config.edge.caddyAdminUrl }, 'started Caddy');
+  }
+
+  /** Starts the Caddy this role runs again (it died, or would not start), and gives it its routes at once. */
+  private startLater(router: CaddyRouter, delayMs: number): void {
+    const timer = setTimeout(() => {
+      if (this.stopped) return;
+      this.start(router)
+        .then(() => this.edge.sync())
+        .catch((err: Error) => {
+          this.logger.error(`could not start Caddy: ${err.message}`);
+          this.startLater(router, RETRY_MS);
+        });
+    }, delayMs);
+    timer.unref();
   }
 }
