@@ -1,7 +1,7 @@
 // The SSH gateway with the real OpenSSH client tools: ssh, scp, sftp and rsync into apps' containers.
 import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './support/docker.js';
@@ -160,12 +160,26 @@ describe('SSH endpoint', () => {
     expect((await runTool('ssh', args, { env: user.askpass('correct horse staple') })).code).toBe(255);
   });
 
-  it('offers no port forwarding and no SHA-1 algorithms', async () => {
+  it('offers no port, agent or X11 forwarding, and no SHA-1 algorithms', async () => {
     const forward = await user.ssh(port, keyA.path, [], { args: ['-W', '127.0.0.1:8080'] });
     expect(forward.code).toBe(255);
     expect(forward.stderr).toMatch(/open failed|prohibited|forwarding failed/i);
     const remote = await user.ssh(port, keyA.path, ['true'], { args: ['-o', 'ExitOnForwardFailure=yes', '-R', '0:127.0.0.1:9'] });
     expect(remote.code).toBe(255);
+    // Agent forwarding asked for, with a real agent: the session gets no agent socket.
+    const agentSocket = join(user.dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', agentSocket], { stdio: 'ignore' });
+    try {
+      await eventually('ssh-agent listens', async () => existsSync(agentSocket));
+      const forwarded = await runTool('ssh', [...user.options(keyA.path), '-o', 'ForwardAgent=yes', '-p', String(port), 'app@127.0.0.1', 'echo "agent=${SSH_AUTH_SOCK:-none}"'], { env: { SSH_AUTH_SOCK: agentSocket } });
+      expect(forwarded.stdout.toString()).toBe('agent=none\n');
+    } finally {
+      agent.kill();
+    }
+    // X11 forwarding asked for: refused, and the session has no display.
+    const x11 = await runTool('ssh', ['-o', 'LogLevel=INFO', ...user.options(keyA.path), '-o', 'ForwardX11=yes', '-p', String(port), 'app@127.0.0.1', 'echo "display=${DISPLAY:-none}"'], { env: { DISPLAY: ':99' } });
+    expect(x11.stdout.toString()).toBe('display=none\n');
+    expect(x11.stderr).toMatch(/X11 forwarding request failed/);
     for (const weak of [['-o', 'HostKeyAlgorithms=ssh-rsa'], ['-c', 'aes128-ctr', '-o', 'MACs=hmac-sha1'], ['-o', 'KexAlgorithms=diffie-hellman-group14-sha1']]) {
       // ssh keeps the first value given for an option: INFO before the usual ERROR, to see why it failed.
       const run = await runTool('ssh', ['-o', 'LogLevel=INFO', ...weak, ...user.options(keyA.path), '-p', String(port), 'app@127.0.0.1', 'true']);
