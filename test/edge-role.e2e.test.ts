@@ -1,34 +1,17 @@
 // The edge role on its own (no worker beside it): it starts Caddy and keeps Caddy's routes
 // in step with the database, healing a Caddy that restarted empty.
-import { randomInt } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { startBerth } from './support/server.js';
 import { runTool } from './support/ssh.js';
 import { eventually } from './support/docker.js';
-import { useBerth } from './support/fixture.js';
+import { useEdgeBerth } from './support/edge.js';
 import { register } from './support/http.js';
 
-const base = 48000 + randomInt(0, 300) * 10;
-const ADMIN = base + 2;
-const dataDir = mkdtempSync(join(tmpdir(), 'berth-caddy-'));
-const fx = useBerth('edgerole', {
-  BERTH_ROLES: 'api,edge',
-  EDGE_ROUTER: 'caddy',
-  CADDY_ADMIN_URL: `http://127.0.0.1:${ADMIN}`,
-  EDGE_HTTP_PORT: String(base),
-  EDGE_HTTPS_PORT: String(base + 1),
-  EDGE_LISTEN_ADDRESS: '127.0.0.1',
-  ACME_CA: 'internal',
-  CADDY_DATA_DIR: dataDir,
-  SWEEP_INTERVAL_MS: '500',
-});
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+const { fx, edge } = useEdgeBerth('edgerole', 48000, () => ({ BERTH_ROLES: 'api,edge', SWEEP_INTERVAL_MS: '500' }));
 
 const routedHosts = async () => {
-  const routes = await fetch(`http://127.0.0.1:${ADMIN}/config/apps/http/servers/berth-http/routes`).then((r) => (r.ok ? r.json() : []));
+  const routes = await fetch(`http://127.0.0.1:${edge.admin}/config/apps/http/servers/berth-http/routes`).then((r) => (r.ok ? r.json() : []));
   return (routes ?? []).flatMap((r: any) => r.match?.[0]?.host ?? []);
 };
 
@@ -39,19 +22,14 @@ it('routes an app’s domains from the database and heals a Caddy that restarted
   expect(app.status, app.text).toBe(200);
   // No worker runs: only the edge role's own loop can have put the route there.
   await eventually('the edge role routes the app', async () => (await routedHosts()).includes('routed.localhost'), 15_000);
-  const emptied = await fetch(`http://127.0.0.1:${ADMIN}/load`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ admin: { listen: `127.0.0.1:${ADMIN}` } }),
-  });
-  expect(emptied.status).toBe(200);
+  await edge.emptyCaddy();
   expect(await routedHosts()).toEqual([]);
   await eventually('the edge role heals the routes', async () => (await routedHosts()).includes('routed.localhost'), 15_000);
 });
 
 /** Pids of the Caddy processes serving this test's data directory. */
 const caddyPids = async () =>
-  (await runTool('pgrep', ['-f', `caddy run --config ${join(dataDir, 'initial.json')}`])).stdout.toString().split('\n').filter(Boolean);
+  (await runTool('pgrep', ['-f', `caddy run --config ${join(edge.dataDir, 'initial.json')}`])).stdout.toString().split('\n').filter(Boolean);
 
 it('starts its Caddy again when it dies, and gives it its routes', async () => {
   const [pid] = await caddyPids();
@@ -72,5 +50,5 @@ it('uses a Caddy that already answers instead of starting a second one, and leav
     await second.stop();
   }
   expect(await caddyPids()).toEqual(before);
-  expect((await fetch(`http://127.0.0.1:${ADMIN}/config/`)).status).toBe(200);
+  expect((await fetch(`http://127.0.0.1:${edge.admin}/config/`)).status).toBe(200);
 });

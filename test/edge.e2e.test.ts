@@ -1,34 +1,20 @@
 // The edge: apps reached by their domains through a real Caddy, driven by Berth, tested with curl.
-import { randomInt } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './support/docker.js';
-import { useBerth } from './support/fixture.js';
+import { useEdgeBerth } from './support/edge.js';
 import { register, waitForOperation } from './support/http.js';
 import { runTool } from './support/ssh.js';
 
-const base = 45000 + randomInt(0, 300) * 10;
-const HTTP = base;
-const HTTPS = base + 1;
-const ADMIN = base + 2;
-const API_PORT = base + 3;
-const dataDir = mkdtempSync(join(tmpdir(), 'berth-caddy-'));
-const fx = useBerth('edge', {
+const { fx, edge } = useEdgeBerth('edge', 45000, ({ spare }) => ({
   BERTH_ROLES: 'api,worker,edge',
-  EDGE_ROUTER: 'caddy',
-  CADDY_ADMIN_URL: `http://127.0.0.1:${ADMIN}`,
-  EDGE_HTTP_PORT: String(HTTP),
-  EDGE_HTTPS_PORT: String(HTTPS),
-  EDGE_LISTEN_ADDRESS: '127.0.0.1',
-  ACME_CA: 'internal',
-  CADDY_DATA_DIR: dataDir,
   EDGE_API_HOST: 'api.localhost',
-  PORT: String(API_PORT),
+  // A fixed port for the API: the edge routes EDGE_API_HOST to it.
+  PORT: String(spare),
   SWEEP_INTERVAL_MS: '1000',
   JOB_BACKOFF_MS: '200',
-});
+}));
 
 /** curl, as a visitor would use it: `*.localhost` resolves to loopback by itself. */
 async function visit(url: string, ...extra: string[]) {
@@ -38,9 +24,9 @@ async function visit(url: string, ...extra: string[]) {
   const [status, location] = text.slice(cut + 1).split(' ');
   return { code: run.code, status: Number(status), location, body: text.slice(0, cut) };
 }
-const http = (host: string, path = '/') => visit(`http://${host}:${HTTP}${path}`);
+const http = (host: string, path = '/') => visit(`http://${host}:${edge.http}${path}`);
 let rootCert: string;
-const https = (host: string, path = '/') => visit(`https://${host}:${HTTPS}${path}`, '--cacert', rootCert);
+const https = (host: string, path = '/') => visit(`https://${host}:${edge.https}${path}`, '--cacert', rootCert);
 
 let a: Awaited<ReturnType<typeof register>>;
 let b: Awaited<ReturnType<typeof register>>;
@@ -68,16 +54,13 @@ const answers = (host: string, text: string) => eventually(`${host} answers`, as
   return page.status === 200 && page.body.includes(text) ? page : undefined;
 });
 
-// Registered after the fixture's own teardown, so it runs once Caddy has stopped.
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
 beforeAll(async () => {
   a = await register(fx.api, 'Blue Co');
   b = await register(fx.api, 'Green Co');
   blue = await createApp(a, { name: 'blue', domains: 'blue.localhost www.blue.localhost' });
   green = await createApp(b, { name: 'green', image: 'berth/runtime-python:2026.11-1' });
-  rootCert = join(dataDir, 'test-root.pem');
-  const ca = await fetch(`http://127.0.0.1:${ADMIN}/pki/ca/local`).then((r) => r.json());
+  rootCert = join(edge.dataDir, 'test-root.pem');
+  const ca = await fetch(`http://127.0.0.1:${edge.admin}/pki/ca/local`).then((r) => r.json());
   writeFileSync(rootCert, ca.root_certificate);
 });
 
@@ -120,12 +103,12 @@ describe('the edge', () => {
     expect(page.body).toContain('default Node.js app');
     const redirect = await http('secure.localhost', '/some/path?x=1');
     expect(redirect.status).toBe(308);
-    expect(redirect.location).toBe(`https://secure.localhost:${HTTPS}/some/path?x=1`);
+    expect(redirect.location).toBe(`https://secure.localhost:${edge.https}/some/path?x=1`);
     // Wildcards stay HTTP only: served without a redirect, and no certificate is made for them.
     expect((await answers('any.wild.localhost', 'Node.js')).status).toBe(200);
     expect((await https('any.wild.localhost')).code).not.toBe(0);
     expect((await https('nobody.localhost')).code).not.toBe(0);
-    const automate = await fetch(`http://127.0.0.1:${ADMIN}/config/apps/tls/certificates/automate`).then((r) => r.json());
+    const automate = await fetch(`http://127.0.0.1:${edge.admin}/config/apps/tls/certificates/automate`).then((r) => r.json());
     expect(automate).toEqual(['api.localhost', 'secure.localhost']);
     // A plain-HTTP app gets no certificate either.
     expect((await https('sky.localhost')).code).not.toBe(0);
@@ -153,12 +136,7 @@ describe('the edge', () => {
   });
 
   it('heals a Caddy that restarted empty on the next sweep', async () => {
-    const load = await fetch(`http://127.0.0.1:${ADMIN}/load`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ admin: { listen: `127.0.0.1:${ADMIN}` } }),
-    });
-    expect(load.status).toBe(200);
+    await edge.emptyCaddy();
     expect((await http('sky.localhost')).status).not.toBe(200);
     await answers('sky.localhost', 'Node.js');
   });

@@ -1,0 +1,54 @@
+import { randomInt } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { BerthFixture, useBerth } from './fixture.js';
+
+export interface TestEdge {
+  http: number;
+  https: number;
+  admin: number;
+  /** A fourth port of the block, free for the test's own use (the API's, say). */
+  spare: number;
+  dataDir: string;
+  /** Makes Caddy run an empty configuration, as one that just restarted does. */
+  emptyCaddy(): Promise<void>;
+}
+
+/**
+ * A Berth whose edge role runs a Caddy of its own: ports from a random block at
+ * `from` (on loopback), Caddy's internal CA, a throw-away data directory.
+ */
+export function useEdgeBerth(label: string, from: number, env: (edge: TestEdge) => Record<string, string>): { fx: BerthFixture; edge: TestEdge } {
+  const base = from + randomInt(0, 300) * 10;
+  const dataDir = mkdtempSync(join(tmpdir(), 'berth-caddy-'));
+  // Hooks run last-registered first: this one, registered before the fixture's, runs after Caddy has stopped.
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  const edge: TestEdge = {
+    http: base,
+    https: base + 1,
+    admin: base + 2,
+    spare: base + 3,
+    dataDir,
+    emptyCaddy: async () => {
+      const answer = await fetch(`http://127.0.0.1:${base + 2}/load`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ admin: { listen: `127.0.0.1:${base + 2}` } }),
+      });
+      if (answer.status !== 200) throw new Error(`Caddy refused an empty configuration: ${answer.status}`);
+    },
+  };
+  const fx = useBerth(label, {
+    EDGE_ROUTER: 'caddy',
+    CADDY_ADMIN_URL: `http://127.0.0.1:${edge.admin}`,
+    EDGE_HTTP_PORT: String(edge.http),
+    EDGE_HTTPS_PORT: String(edge.https),
+    EDGE_LISTEN_ADDRESS: '127.0.0.1',
+    ACME_CA: 'internal',
+    CADDY_DATA_DIR: dataDir,
+    ...env(edge),
+  });
+  return { fx, edge };
+}
