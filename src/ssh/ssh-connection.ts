@@ -17,9 +17,9 @@ export interface ConnectionDeps {
   logger: Logger;
 }
 
-/** Failed logins per client address in 10 minutes, counted in Redis across gateway processes of this installation. */
+/** Failed logins per client address in 10 minutes, counted in Redis across the gateway processes of this installation. */
 export function failureLimit(config: BerthConfig): Limit {
-  return { name: `${config.jobs.queuePrefix}:ssh-auth-ip`, max: config.ssh.failuresPerIp, windowMs: 10 * 60_000 };
+  return { name: 'ssh-auth-ip', max: config.ssh.failuresPerIp, windowMs: 10 * 60_000 };
 }
 
 /**
@@ -51,13 +51,21 @@ export function serveConnection(appId: number, client: Connection, info: ClientI
   // Resets and protocol errors of one client must not reach the process.
   client.on('error', (err) => logger.debug?.({ ...log, err: err.message }, 'ssh client error'));
 
-  // An address that failed too often lately is turned away before it may try again.
-  limiter.check(limit, info.ip).catch((err: Error & { code?: string }) => {
-    if (err.code === 'rate_limited') drop('too many failed logins from this address');
-  });
+  // An address that failed too often lately is turned away before it may try again. Every
+  // authentication waits for this answer: a fast client must not log in while Redis is asked.
+  // Redis being unreachable lets the address try (keys still decide); it does not lock everyone out.
+  const admitted = limiter.check(limit, info.ip).then(
+    () => true,
+    (err: Error & { code?: string }) => {
+      if (err.code !== 'rate_limited') return true;
+      drop('too many failed logins from this address');
+      return false;
+    },
+  );
 
   client.on('authentication', (ctx) => {
     void (async () => {
+      if (!(await admitted)) return;
       access = await loadAccess(deps.db, appId);
       const outcome = await decide(ctx, access);
       if (closed) return;
@@ -65,7 +73,9 @@ export function serveConnection(appId: number, client: Connection, info: ClientI
       // Probing with "none" to learn the methods is no failure.
       if (outcome === 'unsupported' && ctx.method === 'none') return ctx.reject(METHODS);
       failures += 1;
-      void limiter.hit(limit, info.ip).catch(() => undefined);
+      // Counted before the client hears of it, so its next connection already sees the failure.
+      await limiter.hit(limit, info.ip).catch(() => undefined);
+      if (closed) return;
       // The last allowed failure closes the connection instead of inviting another try.
       if (failures >= config.ssh.maxAuthTries) return drop(`${failures} failed authentications`);
       ctx.reject(METHODS);
