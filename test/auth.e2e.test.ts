@@ -227,8 +227,10 @@ describe('brute force', () => {
     const limited = await startBerth({ DATABASE_URL: fx.db.url, MIGRATIONS_RUN: 'false', TRUST_PROXY: 'true', LOGIN_FAILURES_PER_IP: '3', REGISTRATIONS_PER_IP: '2' });
     try {
       const lapi = client(limited.url);
-      // A random documentation-range address per run keeps earlier runs' counters out of the way.
-      const ip = () => ({ 'x-forwarded-for': `203.0.113.${Math.floor(Math.random() * 254) + 1}` });
+      // A new documentation-range address each call: the attacker, elsewhere, and signups are
+      // never the same. Counters are the installation's own (startBerth gives each a QUEUE_PREFIX).
+      let last = 0;
+      const ip = () => ({ 'x-forwarded-for': `203.0.113.${++last}` });
       const attacker = ip();
       const { email, password } = await register(fx.api);
       for (let i = 0; i < 3; i++) {
@@ -240,7 +242,15 @@ describe('brute force', () => {
       expect(blocked.body.code).toBe('rate_limited');
       expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
       // The same right password from elsewhere still works.
-      expect((await lapi.post('/auth/login/', { body: { email, password }, headers: ip() })).status).toBe(200);
+      const elsewhere = await lapi.post('/auth/login/', { body: { email, password }, headers: ip() });
+      expect({ status: elsewhere.status, body: elsewhere.body }).toMatchObject({ status: 200 });
+      // Another installation on the same Redis keeps counts of its own.
+      const neighbour = await startBerth({ DATABASE_URL: fx.db.url, MIGRATIONS_RUN: 'false', TRUST_PROXY: 'true', LOGIN_FAILURES_PER_IP: '3' });
+      try {
+        expect((await client(neighbour.url).post('/auth/login/', { body: { email, password }, headers: attacker })).status).toBe(200);
+      } finally {
+        await neighbour.stop();
+      }
 
       const signups = ip();
       for (let i = 0; i < 2; i++) {

@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { BerthConfig } from '../../config/config.js';
+import { CONFIG } from '../../config/config.module.js';
 import { DomainError } from '../errors/domain-error.js';
 import { REDIS } from '../redis/redis.module.js';
 
@@ -18,10 +20,15 @@ export interface Limit {
 
 @Injectable()
 export class RateLimiter {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  private readonly prefix: string;
+
+  constructor(@Inject(REDIS) private readonly redis: Redis, @Inject(CONFIG) config: BerthConfig) {
+    // Per installation, like its queues: two installations sharing a Redis count apart.
+    this.prefix = `${config.jobs.queuePrefix}:rate`;
+  }
 
   private key(limit: Limit, subject: string): string {
-    return `berth:rate:${limit.name}:${subject}`;
+    return `${this.prefix}:${limit.name}:${subject}`;
   }
 
   /** Throws 429 with Retry-After when `subject` has already used up `limit`. A limit of 0 is off. */
