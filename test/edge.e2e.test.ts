@@ -72,6 +72,17 @@ describe('the edge', () => {
     expect((await answers(`green-${green.id}.apps.localhost`, 'Python')).body).toContain('default Python app');
   });
 
+  it('passes the default pages through whole: with their length, not as a stream', async () => {
+    // A response without a length is a stream to Caddy, flushed piece by piece; the default
+    // pages must not cost the edge that (see bench/edge).
+    for (const host of ['blue.localhost', `green-${green.id}.apps.localhost`]) {
+      const head = (await runTool('curl', ['-s', '--max-time', '10', '-D', '-', '-o', '/dev/null', `http://${host}:${edge.http}/`])).stdout.toString().toLowerCase();
+      expect(head).toMatch(/^http\/1\.1 200/);
+      expect(head).toMatch(/\ncontent-length: [1-9]\d+\r\n/);
+      expect(head).not.toContain('transfer-encoding');
+    }
+  });
+
   it('answers 404 for hosts no app has', async () => {
     const page = await http('nobody.localhost');
     expect(page.status).toBe(404);

@@ -4,7 +4,7 @@
 const http = require('node:http');
 
 const port = Number(process.env.PORT) || 8080;
-const page = `<!doctype html>
+const page = Buffer.from(`<!doctype html>
 <html><head><meta charset="utf-8"><title>Berth</title></head>
 <body><h1>It works</h1>
 <p>This is the default Node.js app of your Berth container.</p>
@@ -13,10 +13,17 @@ in <code>/srv/conf/supervisor.d/app.conf</code>, then run
 <code>supervisorctl reread &amp;&amp; supervisorctl update</code>.
 It must listen on the port in <code>$PORT</code> (${port}).</p>
 </body></html>
-`;
+`);
+// With its length the response goes out in one piece; without it Node sends it chunked and a
+// proxy in front (the edge) must treat it as a stream and flush every chunk on its own.
+const headers = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-length': String(page.length),
+  'cache-control': 'no-store',
+};
 
 const server = http.createServer((req, res) => {
-  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.writeHead(200, headers);
   res.end(req.method === 'HEAD' ? undefined : page);
 });
 server.listen(port, '0.0.0.0', () => console.log(`default app listening on :${port}`));
