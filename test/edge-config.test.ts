@@ -61,6 +61,10 @@ describe('Caddy configuration', () => {
     expect(servers['berth-http'].listen).toEqual([':8080']);
   });
 
+  it('leaves the proxy’s own logger out of the default log (the server still logs failed requests)', () => {
+    expect(config.logging).toEqual({ logs: { default: { exclude: ['http.handlers.reverse_proxy'] } } });
+  });
+
   it('is the same JSON for the same routes in any order', () => {
     const routes = [
       { appId: 1, domains: ['a.example.com'], mode: 'http' as const, upstream: up(1) },
