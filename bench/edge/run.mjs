@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { api, cleanup, createDatabase, installationEnv, installCleanup, median, onCleanup, query, registerAccount, startBerth, waitForOperation } from '../lib/berth.mjs';
+import { api, cleanup, createDatabase, installationEnv, installCleanup, median, onCleanup, query, registerAccount, sh, startBerth, waitForOperation } from '../lib/berth.mjs';
 
 const TARGET = 0.8;
 const CONNECTIONS = 64;
@@ -37,18 +37,33 @@ function load(url, headers, duration) {
   });
 }
 
-async function figure(label, url, headers) {
+/** CPU time (user, system) a process has used so far, in µs: /proc/<pid>/stat counts clock ticks of 10 ms. */
+function cpuUs(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { user: Number(fields[11]) * 10_000, system: Number(fields[12]) * 10_000 };
+}
+
+async function figure(label, url, headers, watch) {
   // node:http, not fetch: fetch will not send a Host header of the caller's choosing.
   const status = await new Promise((resolve, reject) => {
     http.get(url, { headers }, (res) => (res.resume(), resolve(res.statusCode))).on('error', reject);
   });
   if (status !== 200) throw new Error(`${label}: ${url} answered ${status}`);
   await load(url, headers, WARMUP_S);
+  const before = watch && cpuUs(watch);
   const r = await load(url, headers, DURATION_S);
   const bad = r.non2xx + r.errors + r.timeouts;
   if (bad > 0) throw new Error(`${label}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts: the run is invalid`);
-  log(`${label}: ${r.requests.average.toFixed(0)} req/s, p99 ${r.latency.p99} ms`);
-  return { rps: r.requests.average, p99: r.latency.p99 };
+  // What one proxied request costs Caddy, and how much of that is the kernel's.
+  let caddy;
+  if (watch) {
+    const after = cpuUs(watch);
+    const used = after.user - before.user + (after.system - before.system);
+    caddy = { cpuUsPerRequest: used / r.requests.total, systemShare: (after.system - before.system) / used };
+  }
+  const cost = caddy ? `; Caddy ${caddy.cpuUsPerRequest.toFixed(0)} µs CPU per request, ${(caddy.systemShare * 100).toFixed(0)} % of it in the kernel` : '';
+  log(`${label}: ${r.requests.average.toFixed(0)} req/s, p99 ${r.latency.p99} ms${cost}`);
+  return { rps: r.requests.average, p99: r.latency.p99, caddy };
 }
 
 const db = await createDatabase('edge');
@@ -63,6 +78,9 @@ const env = {
   CADDY_DATA_DIR: dataDir,
 };
 const berth = await startBerth(env, 'api,worker,edge', 'berth');
+// The Caddy Berth's edge role started (its config file lives in our data directory).
+const caddyPid = Number((await sh('pgrep', ['-f', `caddy run --config ${path.join(dataDir, 'initial.json')}`])).split('\n')[0]);
+if (!caddyPid) throw new Error('the edge role started no Caddy');
 const account = await registerAccount(berth.url);
 const plans = await api(berth.url, 'GET', `/${account.companyId}/plans/`, account.token);
 
@@ -80,13 +98,14 @@ async function measurePlan(planName) {
   const direct = [];
   for (let round = 0; round < ROUNDS; round++) {
     direct.push(await figure(`${plan.name} direct, round ${round + 1}`, `http://127.0.0.1:${port}/`, {}));
-    edge.push(await figure(`${plan.name} edge,   round ${round + 1}`, `http://127.0.0.1:${EDGE.http}/`, { host: domain }));
+    edge.push(await figure(`${plan.name} edge,   round ${round + 1}`, `http://127.0.0.1:${EDGE.http}/`, { host: domain }, caddyPid));
   }
   const gone = await api(berth.url, 'DELETE', `/${account.companyId}/apps/${app.id}/`, account.token);
   await waitForOperation(berth.url, account, gone.operation_id);
   const a = median(edge.map((f) => f.rps));
   const b = median(direct.map((f) => f.rps));
-  return { plan: plan.name, cpu: plan.cpu_quota, domain, edge, direct, a, b, ratio: a / b, p99: { edge: median(edge.map((f) => f.p99)), direct: median(direct.map((f) => f.p99)) } };
+  const caddyUs = median(edge.map((f) => f.caddy.cpuUsPerRequest));
+  return { plan: plan.name, cpu: plan.cpu_quota, domain, edge, direct, a, b, ratio: a / b, caddyUs, p99: { edge: median(edge.map((f) => f.p99)), direct: median(direct.map((f) => f.p99)) } };
 }
 
 // Mini is the headline: an app held to its plan, as apps are. Normal+ gives the trivial
@@ -100,10 +119,10 @@ for (const r of results) {
   console.log(`  plan ${r.plan} (${r.cpu} % CPU)`);
   console.log(`    A  through the edge (Host: ${r.domain})`.padEnd(64) + `${r.a.toFixed(0).padStart(7)} req/s   p99 ${String(r.p99.edge).padStart(4)} ms`);
   console.log(`    B  straight to the published port`.padEnd(64) + `${r.b.toFixed(0).padStart(7)} req/s   p99 ${String(r.p99.direct).padStart(4)} ms`);
-  console.log(`    A/B ${r.ratio.toFixed(2)}   target >= ${TARGET}   ${r.ratio >= TARGET ? 'MET' : 'NOT MET'}`);
+  console.log(`    A/B ${r.ratio.toFixed(2)}   target >= ${TARGET}   ${r.ratio >= TARGET ? 'MET' : 'NOT MET'}   (Caddy: ${r.caddyUs.toFixed(0)} µs CPU per request)`);
 }
 console.log('');
-console.log(JSON.stringify({ target: TARGET, results: results.map(({ plan, a, b, ratio, p99, edge, direct }) => ({ plan, medianRps: { edge: a, direct: b }, ratio, met: ratio >= TARGET, p99, edge, direct })) }));
+console.log(JSON.stringify({ target: TARGET, results: results.map(({ plan, a, b, ratio, caddyUs, p99, edge, direct }) => ({ plan, medianRps: { edge: a, direct: b }, ratio, met: ratio >= TARGET, caddyCpuUsPerRequest: caddyUs, p99, edge, direct })) }));
 
 log('cleaning up');
 await cleanup();
