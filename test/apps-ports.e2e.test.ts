@@ -7,7 +7,8 @@ import { firstOk, inspect } from './support/docker.js';
 import { useBerth } from './support/fixture.js';
 import { register, waitForOperation } from './support/http.js';
 
-const P = 47000 + randomInt(0, 400) * 2;
+// Below the ephemeral ports (32768 up) and the blocks other test files use (test/support).
+const P = 30000 + randomInt(0, 400) * 2;
 // Two ports for apps; a program outside Berth holds the first.
 // Also a platform domain of its own, to show APPS_DOMAIN names the default domains.
 const fx = useBerth('appports', { BERTH_ROLES: 'api,worker', APP_PORTS: `${P}-${P + 1}`, APPS_DOMAIN: 'apps.example.test', JOB_BACKOFF_MS: '200' });

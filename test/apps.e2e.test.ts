@@ -145,7 +145,8 @@ describe('an app through its life', () => {
     await docker('rm', '-f', container);
     await eventually('the sweep recreates the container', async () => (await inspect(container))?.State.Running);
     const stray = `${prefix()}-app-999999`;
-    await docker('run', '-d', '--name', stray, '--label', `berth.installation=${prefix()}`, '--label', 'berth.app=999999', IMAGE, 'sleep', '300');
+    // Created, not started: the sweep may remove it at any moment, even before a start.
+    await docker('create', '--name', stray, '--label', `berth.installation=${prefix()}`, '--label', 'berth.app=999999', IMAGE, 'sleep', '300');
     await eventually('the sweep removes the stray container', async () => (await inspect(stray)) === null);
   });
 

@@ -19,10 +19,12 @@ export function dockerEnv(): Record<string, string> {
     const from = base + randomInt(0, 50) * 200;
     return `${from}-${from + 199}`;
   };
+  // Below 32768, where Linux hands out ephemeral ports: a test's listener must not find its
+  // port taken by some outgoing connection of another test.
   return {
     DOCKER_NAME_PREFIX: `bt${randomBytes(4).toString('hex')}`,
-    APP_PORTS: block(30000),
-    SSH_PORTS: block(42000),
+    APP_PORTS: block(20000),
+    SSH_PORTS: block(10000),
     // The edge has tests of its own (edge.e2e); elsewhere apps are reached on their published ports.
     EDGE_ROUTER: 'off',
   };

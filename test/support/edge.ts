@@ -21,7 +21,7 @@ export interface TestEdge {
  * `from` (on loopback), Caddy's internal CA, a throw-away data directory.
  */
 export function useEdgeBerth(label: string, from: number, env: (edge: TestEdge) => Record<string, string>): { fx: BerthFixture; edge: TestEdge } {
-  const base = from + randomInt(0, 300) * 10;
+  const base = from + randomInt(0, 80) * 10;
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-caddy-'));
   // Hooks run last-registered first: this one, registered before the fixture's, runs after Caddy has stopped.
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
