@@ -34,6 +34,26 @@ describe('configuration', () => {
     expect(config.databaseUrl.reveal()).toContain('hunter2');
   });
 
+  it('refuses port ranges that would hand one port out twice, naming both variables', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(problems({ APP_PORTS: '20000-29999', SSH_PORTS: '22000-23999' })).toEqual([
+      "APP_PORTS (20000-29999) and SSH_PORTS (22000-23999) overlap: an app's web port could be another app's SSH port",
+    ]);
+    expect(problems({ SSH_PORTS: '2000-2999', EDGE_HTTP_PORT: '2080' })).toEqual(['EDGE_HTTP_PORT (2080) lies in SSH_PORTS (2000-2999): an app could be given the same port']);
+    expect(problems({ PORT: '25000' })).toEqual(['PORT (25000) lies in APP_PORTS (24000-31999): an app could be given the same port']);
+    // A port only counts where its role runs.
+    expect(problems({ PORT: '25000', BERTH_ROLES: 'worker' })).toEqual([]);
+    expect(problems({ EDGE_HTTP_PORT: '25000', BERTH_ROLES: 'api,worker' })).toEqual([]);
+    expect(problems({ APP_PORTS: '20000-21999', SSH_PORTS: '22000-23999' })).toEqual([]);
+  });
+
   it('caps the auth cache at one second so revocation spreads within a second', () => {
     expect(() => loadConfig({ AUTH_CACHE_TTL_MS: '5000' })).toThrow(/AUTH_CACHE_TTL_MS/);
   });

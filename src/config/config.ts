@@ -167,7 +167,8 @@ export function loadConfig(env: Env = process.env): BerthConfig {
       host: read.dockerHost('DOCKER_HOST', 'unix:///var/run/docker.sock'),
       namePrefix: read.matching('DOCKER_NAME_PREFIX', 'berth', /^[a-z][a-z0-9-]{0,29}$/, 'lower-case letters, digits and dashes, starting with a letter, at most 30'),
       publishAddress: read.addresses('APP_PUBLISH_ADDRESS', '127.0.0.1')[0],
-      appPorts: read.portRange('APP_PORTS', '20000-29999'),
+      // Apart from SSH_PORTS, and below 32768 where Linux picks ephemeral ports for outgoing connections.
+      appPorts: read.portRange('APP_PORTS', '24000-31999'),
       pidsLimit: read.int('APP_PIDS_LIMIT', 512, 16, 1_000_000),
     },
     ssh: {
@@ -193,8 +194,36 @@ export function loadConfig(env: Env = process.env): BerthConfig {
       apiHost: read.optionalHostname('EDGE_API_HOST'),
     },
   };
+  problems.push(...portClashes(config));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * Ports that would be handed out twice: an app's web port equal to another app's SSH
+ * port, or to a port the API or the edge listens on, breaks whichever binds second.
+ */
+function portClashes(config: BerthConfig): string[] {
+  const ranges = [
+    { name: 'APP_PORTS', ...config.docker.appPorts },
+    { name: 'SSH_PORTS', ...config.ssh.ports },
+  ];
+  const show = (r: PortRange) => `${r.from}-${r.to}`;
+  const clashes: string[] = [];
+  const [apps, ssh] = ranges;
+  if (apps.from <= ssh.to && ssh.from <= apps.to) {
+    clashes.push(`APP_PORTS (${show(apps)}) and SSH_PORTS (${show(ssh)}) overlap: an app's web port could be another app's SSH port`);
+  }
+  const listeners = [{ name: 'PORT', port: config.port, on: config.roles.includes('api') }];
+  if (config.edge.router === 'caddy' && config.roles.includes('edge')) {
+    listeners.push({ name: 'EDGE_HTTP_PORT', port: config.edge.httpPort, on: true }, { name: 'EDGE_HTTPS_PORT', port: config.edge.httpsPort, on: true });
+  }
+  for (const l of listeners.filter((x) => x.on && x.port !== 0)) {
+    for (const r of ranges.filter((x) => x.from <= l.port && l.port <= x.to)) {
+      clashes.push(`${l.name} (${l.port}) lies in ${r.name} (${show(r)}): an app could be given the same port`);
+    }
+  }
+  return clashes;
 }
 
 // Source (src/config) and build (dist/src/config) sit at different depths: walk up.

@@ -151,7 +151,7 @@ export class Reader {
     const from = Number(match?.[1]);
     const to = Number(match?.[2]);
     if (!match || from < 1024 || to > 65535 || from > to) {
-      this.problems.push(`${name} must be a port range FROM-TO within 1024-65535, like 20000-29999 (got "${value}")`);
+      this.problems.push(`${name} must be a port range FROM-TO within 1024-65535, like 24000-31999 (got "${value}")`);
       const [f, t] = fallback.split('-').map(Number);
       return { from: f, to: t };
     }
