@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DataSource, In, LessThan } from 'typeorm';
+import { every, Periodic } from '../common/periodic.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { ACTIVE_STATUSES, Operation } from '../operations/operation.entity.js';
@@ -33,7 +34,7 @@ function describe(err: unknown, verifier?: string): string {
 export class StorageProcessor implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('storage-worker');
   private worker?: Worker<StorageJobData>;
-  private sweeper?: NodeJS.Timeout;
+  private sweeper?: Periodic;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -44,8 +45,8 @@ export class StorageProcessor implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    this.sweeper = setInterval(() => void this.sweep().catch((err) => this.logger.warn(`sweep: ${err.message}`)), this.config.jobs.sweepIntervalMs);
-    this.sweeper.unref();
+    // One sweep at a time: a slow one is not joined by the next.
+    this.sweeper = every(this.config.jobs.sweepIntervalMs, () => this.sweep(), (err) => this.logger.warn(`sweep: ${err.message}`));
     this.worker = new Worker<StorageJobData>(QueueName.Storages, (job) => this.process(job), {
       prefix: this.config.jobs.queuePrefix,
       // BullMQ workers block on Redis and must retry forever while it is away.
@@ -57,7 +58,7 @@ export class StorageProcessor implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.sweeper);
+    this.sweeper?.stop();
     await this.worker?.close();
     if (this.worker) await closeRedis(this.worker.opts.connection as Redis);
   }
