@@ -1,9 +1,12 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { once } from 'node:events';
 import { createServer, connect, Server, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, register, waitForOperation } from './support/http.js';
 import { BerthProcess, startBerth } from './support/server.js';
-import { createTestDatabase, TestDatabase } from './support/services.js';
+import { dockerEnv } from './support/docker.js';
+import { createTestDatabase, REDIS_URL, TestDatabase } from './support/services.js';
 import { dropStoragesOnServers, mariadb } from './support/storage-clients.js';
 
 /** A TCP relay to the real MariaDB that the test can switch off and on: the server "goes down". */
@@ -142,6 +145,40 @@ describe('a job queue that is down', () => {
       expect(active.rows[0].n).toBe(0);
     } finally {
       await noRedis.stop();
+    }
+  });
+});
+
+describe('a job that disappeared from the queue', () => {
+  it('ends its operation as lost, saying what to do, and marks the new storage in error', async () => {
+    // An API alone queues the job; nothing takes it until the worker below starts.
+    const prefix = `berth-test-lost-${Date.now().toString(36)}`;
+    const apiOnly = await startBerth({ DATABASE_URL: db.url, MIGRATIONS_RUN: 'false', BERTH_ROLES: 'api', QUEUE_PREFIX: prefix });
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const queue = new Queue('storages', { connection: redis, prefix });
+    let worker: BerthProcess | undefined;
+    try {
+      const api = client(apiOnly.url);
+      const { token, company } = await register(api);
+      const created = await api.post(`/${company.id}/storages/`, { token, body: { type: 'pgsql', password: 'Lost-job-pass-1' } });
+      expect(created.status).toBe(200);
+      const opId = created.body.operation_id;
+      // Redis loses the job, and the operation is older than the sweep's margin for slow starts.
+      expect(await queue.getJob(`op-${opId}`)).toBeTruthy();
+      await queue.remove(`op-${opId}`);
+      await db.query(`UPDATE operations SET created_at = now() - interval '2 minutes' WHERE id = $1`, [opId]);
+
+      worker = await startBerth({ ...dockerEnv(), DATABASE_URL: db.url, MIGRATIONS_RUN: 'false', BERTH_ROLES: 'api,worker', QUEUE_PREFIX: prefix, SWEEP_INTERVAL_MS: '300' });
+      const op = await waitForOperation(api, token, company.id, opId);
+      expect(op.status).toBe('error');
+      expect(op.message).toMatch(/^lost: .*repeat the change$/);
+      expect((await api.get(`/${company.id}/storages/${created.body.id}/`, { token })).body.status).toBe('error');
+    } finally {
+      await worker?.stop();
+      await apiOnly.stop();
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+      await redis.quit();
     }
   });
 });
