@@ -109,6 +109,9 @@ export class DockerDriver implements ContainerDriver {
           PortBindings: { [port]: [{ HostIp: this.config.publishAddress, HostPort: String(spec.hostPort) }] },
           Mounts: [{ Type: 'volume', Source: this.volumeName(spec.appId), Target: '/srv' }],
           RestartPolicy: { Name: 'unless-stopped' },
+          // Docker's init as PID 1 passes signals on. supervisord as PID 1 ignored a SIGTERM that came
+          // before its handlers were set, so a stop right after a start waited out the whole grace period.
+          Init: true,
           NetworkMode: network,
           LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
         },
