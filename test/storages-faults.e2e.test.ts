@@ -180,5 +180,6 @@ describe('a job that disappeared from the queue', () => {
       await queue.close();
       await redis.quit();
     }
-  });
+    // Longer than waitForOperation's minute, so a failure still runs the cleanup above.
+  }, 90_000);
 });
