@@ -1,4 +1,5 @@
-import { EntityManager, In, QueryFailedError } from 'typeorm';
+import { EntityManager, In } from 'typeorm';
+import { violated } from '../common/errors/constraint.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { AppDomain } from './entities/app-domain.entity.js';
 import type { App } from './entities/app.entity.js';
@@ -52,9 +53,8 @@ export async function replaceDomains(
     );
   } catch (err) {
     // Another request took one of them between our check and our insert.
-    if (err instanceof QueryFailedError && (err.driverError as { constraint?: string }).constraint === 'app_domains_pkey') {
-      throw DomainError.conflict('domains', `${(err.driverError as { detail?: string }).detail?.match(/\((.*?)\)=\((.*?)\)/)?.[2] ?? 'a domain'} is already used by another app`);
-    }
+    const taken = violated(err, 'app_domains_pkey');
+    if (taken) throw DomainError.conflict('domains', `${/\((.*?)\)=\((.*?)\)/.exec(taken.detail)?.[2] ?? 'a domain'} is already used by another app`);
     throw err;
   }
   return wanted;

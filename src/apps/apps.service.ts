@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { hashPassword } from '../auth/password.js';
+import { violated } from '../common/errors/constraint.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
@@ -179,7 +180,7 @@ export class AppsService {
     try {
       await tx.save(app);
     } catch (err) {
-      if (err instanceof QueryFailedError && (err.driverError as { constraint?: string }).constraint === 'apps_company_name_key') {
+      if (violated(err, 'apps_company_name_key')) {
         throw DomainError.conflict('name', `${app.name} is already the name of an app in this company`);
       }
       throw err;

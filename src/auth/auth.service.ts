@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { violated } from '../common/errors/constraint.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { Limit, RateLimiter } from '../common/rate-limit/rate-limiter.js';
 import { CompaniesService } from '../companies/companies.service.js';
@@ -64,7 +65,7 @@ export class AuthService {
         };
       });
     } catch (err) {
-      if (err instanceof QueryFailedError && (err.driverError as { constraint?: string }).constraint === 'accounts_email_key') {
+      if (violated(err, 'accounts_email_key')) {
         throw DomainError.conflict('email', 'is already registered');
       }
       throw err;

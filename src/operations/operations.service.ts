@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, FindOptionsWhere, In, QueryFailedError } from 'typeorm';
+import { DataSource, EntityManager, FindOptionsWhere, In } from 'typeorm';
+import { violated } from '../common/errors/constraint.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { OperationDto } from './dto/operation.dto.js';
 import { ACTIVE_STATUSES, Operation, TargetType } from './operation.entity.js';
@@ -33,7 +34,7 @@ export class OperationsService {
     try {
       return await tx.save(tx.create(Operation, { companyId, kind, targetType, targetId, status: 'pending', message: 'waiting for a worker' }));
     } catch (err) {
-      if (err instanceof QueryFailedError && (err.driverError as { constraint?: string }).constraint === 'operations_one_active_per_target') {
+      if (violated(err, 'operations_one_active_per_target')) {
         throw new DomainError('conflict', `another operation is still running on this ${targetType}; wait for it to finish`);
       }
       throw err;
