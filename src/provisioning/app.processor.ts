@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { App } from '../apps/entities/app.entity.js';
 import { BerthConfig } from '../config/config.js';
@@ -11,18 +10,13 @@ import { EdgeSync } from '../edge/edge-sync.service.js';
 import { Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { AppConverger, Converged } from './app-converger.js';
-import { AppJobData, QueueName } from './jobs.js';
+import { AppJobData, failureMessage, QueueName } from './jobs.js';
 import { recordObservedStatus } from './observed-status.js';
-import { closeRedis } from './queues.module.js';
+import { closeConsumer, consumer } from './queues.module.js';
 
 const CONCURRENCY = 4;
 // A job takes on changes recorded while it ran (their own add was deduplicated away), up to this many.
 const MAX_ROUNDS = 10;
-
-function describe(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message.length > 500 ? `${message.slice(0, 500)}…` : message;
-}
 
 /** An error of a run, with the operation that run was carrying out (null: a sweep's run). */
 interface FailedRun {
@@ -52,10 +46,7 @@ export class AppProcessor implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    this.worker = new Worker<AppJobData>(QueueName.Apps, (job) => this.process(job), {
-      prefix: this.config.jobs.queuePrefix,
-      // BullMQ workers block on Redis and must retry forever while it is away.
-      connection: new Redis(this.config.redisUrl.reveal(), { maxRetriesPerRequest: null }),
+    this.worker = consumer<AppJobData>(QueueName.Apps, this.config, (job) => this.process(job), {
       concurrency: CONCURRENCY,
       // A worker killed mid-job loses its lock; another (or the restarted one) takes the job over after this.
       lockDuration: this.config.jobs.lockMs,
@@ -66,8 +57,7 @@ export class AppProcessor implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.worker?.close();
-    if (this.worker) await closeRedis(this.worker.opts.connection as Redis);
+    await closeConsumer(this.worker);
   }
 
   async process(job: Job<AppJobData>): Promise<void> {
@@ -87,7 +77,7 @@ export class AppProcessor implements OnModuleInit, OnApplicationShutdown {
         // Part of the operation: a domain change is live at the edge once the operation succeeds.
         await this.edge.sync();
       } catch (err) {
-        const message = describe(err);
+        const message = failureMessage(err);
         if (err instanceof ContainerSpecError) throw failure(new UnrecoverableError(message), operation);
         this.logger.warn({ ...log, attempt: job.attemptsMade + 1 }, `converging failed: ${message}`);
         if (operation && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {

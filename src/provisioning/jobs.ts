@@ -74,3 +74,13 @@ export function appJobOptions(config: BerthConfig, appId: number): JobsOptions {
     removeOnFail: true,
   };
 }
+
+/**
+ * A failure as an operation's message says it: at most 500 characters, and
+ * `secret` (a storage password's verifier, which driver messages may quote) never in it.
+ */
+export function failureMessage(err: unknown, secret?: string): string {
+  let message = err instanceof Error ? err.message : String(err);
+  if (secret) message = message.split(secret).join('[redacted]');
+  return message.length > 500 ? `${message.slice(0, 500)}…` : message;
+}

@@ -1,5 +1,5 @@
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { Queue } from 'bullmq';
+import { Processor, Queue, Worker, WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BerthConfig } from '../config/config.js';
 import { within } from '../common/within.js';
@@ -24,6 +24,25 @@ export async function closeRedis(redis: Redis): Promise<void> {
 /** Adds a job, giving up after `ms` so a Redis that vanishes mid-call cannot hang a request. */
 export async function addWithin<T>(queue: Queue<T>, ms: number, ...args: Parameters<Queue<T>['add']>): Promise<void> {
   await within(queue.add(...args), ms, 'the queue');
+}
+
+/**
+ * The consumer side of a queue, for a worker role. Its Redis connection is its own
+ * (BullMQ blocks on it) and retries forever while Redis is away; closeConsumer closes both.
+ */
+export function consumer<T>(name: QueueName, config: BerthConfig, process: Processor<T>, options: Omit<WorkerOptions, 'connection' | 'prefix'>): Worker<T> {
+  return new Worker<T>(name, process, {
+    ...options,
+    prefix: config.jobs.queuePrefix,
+    connection: new Redis(config.redisUrl.reveal(), { maxRetriesPerRequest: null }),
+  });
+}
+
+export async function closeConsumer(worker: Worker | undefined): Promise<void> {
+  if (!worker) return;
+  await worker.close();
+  // BullMQ leaves a connection it was given open: it is ours to close.
+  await closeRedis(worker.opts.connection as Redis);
 }
 
 /**

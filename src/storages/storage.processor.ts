@@ -1,15 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { DataSource, In, LessThan } from 'typeorm';
 import { every, Periodic } from '../common/periodic.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { ACTIVE_STATUSES, Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
-import { closeRedis, STORAGES_QUEUE } from '../provisioning/queues.module.js';
-import { QueueName, StorageJob, StorageJobData } from '../provisioning/jobs.js';
+import { failureMessage, QueueName, StorageJob, StorageJobData } from '../provisioning/jobs.js';
+import { closeConsumer, consumer, STORAGES_QUEUE } from '../provisioning/queues.module.js';
 import { STORAGE_ENGINES, StorageMissingError } from './engines/storage-engine.js';
 import type { StorageEngines } from './engines/storage-engines.module.js';
 import { Storage } from './storage.entity.js';
@@ -17,13 +16,6 @@ import { Storage } from './storage.entity.js';
 const CONCURRENCY = 4;
 // A job is in the queue from the moment its operation is committed; give slow starts a margin.
 const LOST_AFTER_MS = 60_000;
-
-/** Driver messages may quote the statement; make sure a verifier never reaches an operation's message. */
-function describe(err: unknown, verifier?: string): string {
-  let message = err instanceof Error ? err.message : String(err);
-  if (verifier) message = message.split(verifier).join('[redacted]');
-  return message.length > 500 ? `${message.slice(0, 500)}…` : message;
-}
 
 /**
  * Makes storages on the database servers match what the API recorded. Every
@@ -47,20 +39,14 @@ export class StorageProcessor implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     // One sweep at a time: a slow one is not joined by the next.
     this.sweeper = every(this.config.jobs.sweepIntervalMs, () => this.sweep(), (err) => this.logger.warn(`sweep: ${err.message}`));
-    this.worker = new Worker<StorageJobData>(QueueName.Storages, (job) => this.process(job), {
-      prefix: this.config.jobs.queuePrefix,
-      // BullMQ workers block on Redis and must retry forever while it is away.
-      connection: new Redis(this.config.redisUrl.reveal(), { maxRetriesPerRequest: null }),
-      concurrency: CONCURRENCY,
-    });
+    this.worker = consumer<StorageJobData>(QueueName.Storages, this.config, (job) => this.process(job), { concurrency: CONCURRENCY });
     this.worker.on('failed', (job, err) => void this.onFailed(job, err));
     this.worker.on('error', (err) => this.logger.warn(`storage worker: ${err.message}`));
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.sweeper?.stop();
-    await this.worker?.close();
-    if (this.worker) await closeRedis(this.worker.opts.connection as Redis);
+    await closeConsumer(this.worker);
   }
 
   /**
@@ -119,8 +105,8 @@ export class StorageProcessor implements OnModuleInit, OnApplicationShutdown {
       }
       this.logger.log(log, `${job.name} done`);
     } catch (err) {
-      if (err instanceof StorageMissingError) throw new UnrecoverableError(describe(err, verifier));
-      const message = describe(err, verifier);
+      if (err instanceof StorageMissingError) throw new UnrecoverableError(failureMessage(err, verifier));
+      const message = failureMessage(err, verifier);
       this.logger.warn({ ...log, attempt: job.attemptsMade + 1 }, `${job.name} failed: ${message}`);
       if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) await this.operations.retrying(operationId, `try ${job.attemptsMade + 1} failed, will retry: ${message}`);
       throw new Error(message);
