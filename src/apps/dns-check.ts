@@ -1,4 +1,5 @@
 import { Resolver } from 'node:dns/promises';
+import { isLocalhostName } from '../common/net.js';
 
 const TIMEOUT_MS = 2000;
 const LOOPBACK = ['127.0.0.1', '::1'];
@@ -23,7 +24,7 @@ export async function checkDomains(domains: string[], publicAddresses: string[])
     domains.map(async (domain): Promise<DnsFinding> => {
       // A wildcard works when any name under it resolves right.
       const name = domain.startsWith('*.') ? `berth-dns-check.${domain.slice(2)}` : domain;
-      const addresses = name === 'localhost' || name.endsWith('.localhost') ? LOOPBACK : await resolveAll(resolver, name);
+      const addresses = isLocalhostName(name) ? LOOPBACK : await resolveAll(resolver, name);
       if (addresses.length === 0) {
         return { domain, addresses, ok: false, problem: `${domain} does not resolve: create an A (or AAAA) record pointing at ${expected}` };
       }

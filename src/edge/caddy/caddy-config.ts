@@ -1,4 +1,4 @@
-import { hostPort } from '../../common/net.js';
+import { hostPort, isLocalhostName } from '../../common/net.js';
 import type { EdgeConfig } from '../../config/config.js';
 import type { EdgeRoute } from '../edge-router.js';
 
@@ -19,7 +19,7 @@ const html = { 'Content-Type': ['text/html; charset=utf-8'], 'Cache-Control': ['
  */
 export function httpsNames(route: EdgeRoute, config: EdgeConfig): string[] {
   if (route.mode !== 'https+le') return [];
-  return route.domains.filter((d) => !d.startsWith('*.') && (config.acmeCa === 'internal' || !(d === 'localhost' || d.endsWith('.localhost'))));
+  return route.domains.filter((d) => !d.startsWith('*.') && (config.acmeCa === 'internal' || !isLocalhostName(d)));
 }
 
 function listen(config: EdgeConfig, port: number): string[] {
