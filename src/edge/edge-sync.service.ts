@@ -25,10 +25,6 @@ export class EdgeSync {
     @Optional() @Inject(EDGE_ROUTER) private readonly router: EdgeRouter | null,
   ) {}
 
-  get enabled(): boolean {
-    return this.router !== null;
-  }
-
   /** Applies the routes the database describes; true when the edge had to change. */
   async sync(): Promise<boolean> {
     if (!this.router) return false;

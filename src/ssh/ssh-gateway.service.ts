@@ -75,11 +75,6 @@ export class SshGateway implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** The ports listening now, by app (for status and tests). */
-  listening(): Map<number, number> {
-    return new Map([...this.endpoints].map(([id, e]) => [id, e.port]));
-  }
-
   private async open(appId: number, port: number): Promise<void> {
     // A sync that was under way when shutdown began opens nothing more.
     if (this.stopping) return;
