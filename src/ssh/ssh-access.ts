@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
-import ssh2, { type AuthContext, type ParsedKey, type PasswordAuthContext, type PublicKeyAuthContext } from 'ssh2';
+import type { AuthContext, ParsedKey, PasswordAuthContext, PublicKeyAuthContext } from 'ssh2';
 import { timingSafeEqual } from 'node:crypto';
 import { verifyPassword } from '../auth/password.js';
+import { parseKeyLine } from '../apps/dto/app-fields.js';
 import { App } from '../apps/entities/app.entity.js';
 
 /** What a connection to one app's endpoint may do, read fresh at every attempt: key changes apply at once. */
@@ -27,11 +28,7 @@ export type AuthOutcome = 'accepted' | 'key-ok' | 'rejected' | 'unsupported';
 export const SSH_USER = 'app';
 
 function parsedKeys(keys: string[]): ParsedKey[] {
-  return keys.flatMap((line) => {
-    const parsed = ssh2.utils.parseKey(line);
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    return key instanceof Error || !key ? [] : [key];
-  });
+  return keys.flatMap((line) => parseKeyLine(line) ?? []);
 }
 
 function sameBlob(a: Buffer, b: Buffer): boolean {

@@ -1,7 +1,7 @@
 // Rosti's field rules for apps: parsing and normalising host names and SSH keys.
 import { registerDecorator, ValidationOptions } from 'class-validator';
 import { domainToASCII } from 'node:url';
-import ssh2 from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
 
 const { utils } = ssh2;
 
@@ -86,14 +86,20 @@ function rsaBits(blob: Buffer): number {
   return significant.length * 8 - Math.clz32(significant[0] ?? 0) + 24;
 }
 
+/** The first key ssh2 finds in `line`, or null when there is none. */
+export function parseKeyLine(line: string): ParsedKey | null {
+  const parsed = utils.parseKey(line);
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  return !key || key instanceof Error ? null : key;
+}
+
 /** The parsed key, normalised to `type base64 comment`; or the reason it is refused. */
 export function parseSshPublicKey(raw: unknown): { key: string } | { problem: string } {
   if (typeof raw !== 'string' || raw.length > 16_384) return { problem: 'is not an OpenSSH public key line' };
   const line = raw.trim();
   if (/PRIVATE KEY/.test(line)) return { problem: 'is a private key: send the public key (the .pub file) and keep the private one to yourself' };
-  const parsed = utils.parseKey(line);
-  const key = Array.isArray(parsed) ? parsed[0] : parsed;
-  if (!key || key instanceof Error || key.isPrivateKey()) return { problem: 'is not an OpenSSH public key (like "ssh-ed25519 AAAA... me@laptop")' };
+  const key = parseKeyLine(line);
+  if (!key || key.isPrivateKey()) return { problem: 'is not an OpenSSH public key (like "ssh-ed25519 AAAA... me@laptop")' };
   if (!KEY_TYPES.includes(key.type)) return { problem: `has type ${key.type}, which is not accepted; use ${KEY_TYPES.slice(0, 4).join(', ')} or ssh-rsa` };
   const blob = key.getPublicSSH();
   if (key.type === 'ssh-rsa' && rsaBits(blob) < RSA_MIN_BITS) return { problem: `is an RSA key shorter than ${RSA_MIN_BITS} bits` };
