@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Secret } from '../dist/src/config/secret.js';
 import { MariaDbEngine } from '../dist/src/storages/engines/mariadb.engine.js';
 import { PgSqlEngine, pgSaslprep, scramVerifier } from '../dist/src/storages/engines/pgsql.engine.js';
 import { StorageMissingError } from '../dist/src/storages/engines/storage-engine.js';
@@ -9,6 +10,10 @@ import { login } from './support/storage-clients.js';
 
 const MARIADB_URL = process.env.TEST_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306';
 const RUN = randomBytes(4).toString('hex');
+// Few, so reaching it is cheap; Berth's default is 20.
+const LIMIT = 3;
+/** An engine's server as configuration gives it; the app-facing part does not matter here. */
+const server = (url: string) => ({ adminUrl: new Secret(url), host: 'db.example.test', port: 1, address: null });
 // Everything SQL or a shell could trip on: quotes, backslash, semicolon, dollar, backtick,
 // wildcards, comment dashes, spaces, accents, CJK and an emoji.
 const NASTY = String.raw`pa'ss"wo\rd;DROP $x ü 日本 🎉` + ' `%_\\-- end';
@@ -29,34 +34,40 @@ async function mariadbAdmin(sql: string, params: unknown[] = []) {
 const ENGINES = [
   {
     type: 'mariadb' as const,
-    make: () => new MariaDbEngine(MARIADB_URL, '127.0.0.1', 3306),
+    make: (limit = LIMIT) => new MariaDbEngine(server(MARIADB_URL), limit),
     badLogin: /Access denied/,
     goneLogin: /Access denied/,
     otherDatabase: /Access denied for user .* to database/,
+    tooMany: /max_user_connections/,
+    limitOf: async (user: string) => Number((await mariadbAdmin("SELECT max_user_connections AS n FROM mysql.user WHERE User = ? AND Host = '%'", [user]))[0].n),
     sessions: async (user: string) => (await mariadbAdmin('SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ?', [user])).length,
     sleep: 'SELECT SLEEP(60)',
     nfkcIsSamePassword: false,
   },
   {
     type: 'pgsql' as const,
-    make: () => new PgSqlEngine(PG_ADMIN_URL, '127.0.0.1', 5432),
+    make: (limit = LIMIT) => new PgSqlEngine(server(PG_ADMIN_URL), limit),
     badLogin: /password authentication failed/,
     // A dropped role is no longer in berth_storage, so pg_hba.conf's later rules answer for it.
     goneLogin: /password authentication failed|role ".*" does not exist/,
-    otherDatabase: /permission denied for database/,
+    // pg_hba.conf (scripts/pg-storage-auth.sh) admits a storage user to its own database only.
+    otherDatabase: /pg_hba.conf rejects connection|no pg_hba.conf entry/,
+    tooMany: /too many connections for role/,
+    limitOf: async (user: string) => Number((await adminQuery('SELECT rolconnlimit AS n FROM pg_roles WHERE rolname = $1', [user])).rows[0].n),
     sessions: async (user: string) => (await adminQuery('SELECT pid FROM pg_stat_activity WHERE usename = $1', [user])).rowCount ?? 0,
     sleep: 'SELECT pg_sleep(60)',
     nfkcIsSamePassword: true,
   },
 ];
 
-describe.each(ENGINES)('$type storage engine', ({ type, make, badLogin, goneLogin, otherDatabase, sessions, sleep, nfkcIsSamePassword }) => {
+describe.each(ENGINES)('$type storage engine', ({ type, make, badLogin, goneLogin, otherDatabase, tooMany, limitOf, sessions, sleep, nfkcIsSamePassword }) => {
   const sign = type === 'mariadb' ? 'm' : 'p';
-  const storage = (label: string) => ({ name: `t${sign}_${RUN}_${label}`, username: `t${sign}_${RUN}_${label}_u` });
+  // As Berth makes them: a storage's database and user share one name.
+  const storage = (label: string) => ({ name: `t${sign}_${RUN}_${label}`, username: `t${sign}_${RUN}_${label}` });
   const a = storage('a');
   // Same as a's name with its first "_" replaced: a database-level GRANT on `tm_..._a`
   // would match it, as "_" is a wildcard there.
-  const w = { name: a.name.replace('_', 'x'), username: `t${sign}x${RUN}_w_u` };
+  const w = { name: a.name.replace('_', 'x'), username: a.name.replace('_', 'x') };
   const c = storage('c');
   const created = [a, w, c];
   const sql = (who: { name: string; username: string }, password: string, statement: string, database = who.name) =>
@@ -65,8 +76,8 @@ describe.each(ENGINES)('$type storage engine', ({ type, make, badLogin, goneLogi
 
   beforeAll(async () => {
     engine = make();
-    if (engine instanceof PgSqlEngine && !(await engine.passwordAuthEnforced())) {
-      throw new Error('pg_hba.conf trusts storage users on 127.0.0.1, so no password test can fail: run scripts/pg-storage-auth.sh');
+    if (engine instanceof PgSqlEngine && !(await engine.isolationEnforced())) {
+      throw new Error('pg_hba.conf trusts storage users on 127.0.0.1 or lets them into other databases, so no such test can fail: run scripts/pg-storage-auth.sh');
     }
   });
 
@@ -122,6 +133,46 @@ describe.each(ENGINES)('$type storage engine', ({ type, make, badLogin, goneLogi
     }
   });
 
+  it("keeps a storage's user out of the server's own databases", async () => {
+    for (const database of type === 'mariadb' ? ['mysql', 'test'] : ['postgres', 'template1']) {
+      await expect(sql(c, NASTY, 'select 1', database)).rejects.toThrow(type === 'mariadb' ? /Access denied|Unknown database/ : otherDatabase);
+    }
+    if (type === 'mariadb') {
+      // Only its own schema is there to see.
+      expect((await sql(c, NASTY, 'show databases')).split('\n').sort()).toEqual(['information_schema', c.name]);
+    }
+  });
+
+  it('refuses a storage user past its connection limit', async () => {
+    const sleeping = Array.from({ length: LIMIT }, () => sql(c, NASTY, sleep).catch(() => 'ended'));
+    try {
+      for (let i = 0; (await sessions(c.username)) < LIMIT; i++) {
+        if (i > 100) throw new Error(`${LIMIT} sessions never showed up`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await expect(sql(c, NASTY, 'select 1')).rejects.toThrow(tooMany);
+    } finally {
+      await engine.drop(c.name, c.username);
+      await Promise.all(sleeping);
+    }
+    await engine.ensure(c.name, c.username, engine.passwordVerifier(NASTY));
+    expect(await sql(c, NASTY, 'select 1')).toBe('1');
+  });
+
+  it('brings users made under another limit to the configured one, and only those', async () => {
+    const looser = make(LIMIT + 4);
+    try {
+      expect(await limitOf(c.username)).toBe(LIMIT);
+      expect(await looser.conform([c.username, `t${sign}_${RUN}_none`])).toBe(1);
+      expect(await limitOf(c.username)).toBe(LIMIT + 4);
+      expect(await looser.conform([c.username])).toBe(0);
+      expect(await engine.conform([c.username])).toBe(1);
+      expect(await limitOf(c.username)).toBe(LIMIT);
+    } finally {
+      await looser.close();
+    }
+  });
+
   it('refuses to change the password of a user that does not exist', async () => {
     await expect(engine.setPassword(`t${sign}_${RUN}_none`, engine.passwordVerifier(NASTY))).rejects.toBeInstanceOf(StorageMissingError);
   });
@@ -147,7 +198,7 @@ describe.each(ENGINES)('$type storage engine', ({ type, make, badLogin, goneLogi
 
   it('refuses unsafe names and foreign verifiers before any SQL', async () => {
     // Nothing listens on port 1: reaching the server would fail differently.
-    const offline = type === 'mariadb' ? new MariaDbEngine('mysql://root@127.0.0.1:1', 'x', 1) : new PgSqlEngine('postgres://postgres@127.0.0.1:1/postgres', 'x', 1);
+    const offline = type === 'mariadb' ? new MariaDbEngine(server('mysql://root@127.0.0.1:1'), LIMIT) : new PgSqlEngine(server('postgres://postgres@127.0.0.1:1/postgres'), LIMIT);
     const ok = storage('ok');
     const verifier = offline.passwordVerifier(NASTY);
     try {
@@ -159,7 +210,7 @@ describe.each(ENGINES)('$type storage engine', ({ type, make, badLogin, goneLogi
         await expect(offline.drop(ok.name, bad)).rejects.toThrow(/unsafe/);
         await expect(offline.observe(bad, ok.username)).rejects.toThrow(/unsafe/);
       }
-      const foreign = type === 'mariadb' ? scramVerifier(NASTY) : new MariaDbEngine(MARIADB_URL, 'x', 1).passwordVerifier(NASTY);
+      const foreign = type === 'mariadb' ? scramVerifier(NASTY) : new MariaDbEngine(server(MARIADB_URL), LIMIT).passwordVerifier(NASTY);
       for (const bad of [NASTY, "*' OR '1'='1", foreign, verifier + "'", verifier.toLowerCase()]) {
         await expect(offline.ensure(ok.name, ok.username, bad)).rejects.toThrow(/verifier/);
         await expect(offline.setPassword(ok.username, bad)).rejects.toThrow(/verifier/);
@@ -180,7 +231,7 @@ describe('password verifiers are what the servers themselves compute', () => {
   ];
 
   it('MariaDB: mysql_native_password, as PASSWORD() makes it', async () => {
-    const engine = new MariaDbEngine(MARIADB_URL, 'x', 1);
+    const engine = new MariaDbEngine(server(MARIADB_URL), LIMIT);
     try {
       for (const password of PASSWORDS) {
         const [row] = await mariadbAdmin('SELECT PASSWORD(?) AS hash', [password]);

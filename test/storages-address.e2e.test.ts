@@ -7,9 +7,9 @@ import { dropStoragesOnServers, login } from './support/storage-clients.js';
 
 const fx = useBerth('storageaddr', {
   BERTH_ROLES: 'api,worker',
-  STORAGE_PGSQL_PUBLIC_HOST: 'pg.example.test',
-  STORAGE_PGSQL_PUBLIC_PORT: '6543',
-  STORAGE_MARIADB_PUBLIC_HOST: 'mysql.example.test',
+  STORAGE_PGSQL_HOST: 'pg.example.test',
+  STORAGE_PGSQL_PORT: '6543',
+  STORAGE_MARIADB_HOST: 'mysql.example.test',
 });
 let owner: Awaited<ReturnType<typeof register>>;
 beforeAll(async () => {
@@ -21,7 +21,7 @@ it.each([
   ['pgsql', 'pg.example.test', 6543],
   // The port was not set: the admin URL's (the server's own) stays.
   ['mariadb', 'mysql.example.test', 3306],
-] as const)('%s storages read the configured public host and port, and are made on the admin server', async (type, host, port) => {
+] as const)('%s storages read the configured app-facing host and port, and are made on the admin server', async (type, host, port) => {
   const created = await fx.api.post(`/${owner.company.id}/storages/`, { token: owner.token, body: { type, password: 'Public-address-pass1' } });
   expect(created.status, created.text).toBe(200);
   expect(created.body).toMatchObject({ host, port });

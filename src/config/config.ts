@@ -32,6 +32,8 @@ export interface BerthConfig {
     pgsql: StorageServerConfig;
     /** Most storages one company may have. */
     perCompany: number;
+    /** Most connections one storage user may hold at once, so no tenant can take a server's every connection. */
+    connectionsPerUser: number;
   };
   jobs: {
     /** Prefix of the queues' keys in Redis: installations sharing one Redis need different ones. */
@@ -52,7 +54,10 @@ export interface BerthConfig {
     domain: string;
     /** Addresses the platform's domains must resolve to (the edge's public addresses). */
     publicAddresses: string[];
+    /** The apps' Docker network: fixed, so the host's database servers can listen on its gateway. */
+    subnet: Subnet;
   };
+  volumes: VolumesConfig;
   docker: DockerConfig;
   ssh: {
     /** Host name shown in apps' `ssh_access`: where people point their SSH clients. */
@@ -107,6 +112,20 @@ export interface DockerConfig {
   pidsLimit: number;
 }
 
+export interface VolumesConfig {
+  /** `loop`: each app's /srv is a filesystem image of the plan's size (a hard quota); `off`: a plain Docker volume, no quota. */
+  quota: 'loop' | 'off';
+  /** Where the images and their mount points live (on the Docker engine's host). */
+  dir: string;
+}
+
+export interface Subnet {
+  /** CIDR, like 10.210.0.0/16. */
+  cidr: string;
+  /** Its first address, the host's end of the network. */
+  gateway: string;
+}
+
 export interface PortRange {
   from: number;
   to: number;
@@ -115,9 +134,11 @@ export interface PortRange {
 export interface StorageServerConfig {
   /** Admin connection Berth creates databases and users through. */
   adminUrl: Secret;
-  /** Where apps and people connect; defaults to the admin URL's host and port. */
-  publicHost: string;
-  publicPort: number;
+  /** The app-facing name storage reads give, which apps connect to (pgsql.berth.internal). */
+  host: string;
+  port: number;
+  /** The address `host` resolves to inside app containers (written to their /etc/hosts); null: DNS resolves it. */
+  address: string | null;
 }
 
 export class ConfigError extends Error {
@@ -130,6 +151,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: Env = process.env): BerthConfig {
   const problems: string[] = [];
   const read = new Reader(env, problems);
+  const subnet = read.subnet('APPS_SUBNET', '10.210.0.0/16');
   const config: BerthConfig = {
     version: packageVersion(),
     roles: read.roles('BERTH_ROLES', 'all'),
@@ -147,9 +169,10 @@ export function loadConfig(env: Env = process.env): BerthConfig {
     loginFailuresPerIp: read.int('LOGIN_FAILURES_PER_IP', 30, 0, 1_000_000),
     registrationsPerIp: read.int('REGISTRATIONS_PER_IP', 20, 0, 1_000_000),
     storages: {
-      mariadb: read.storageServer('STORAGE_MARIADB', 'mysql://root@127.0.0.1:3306', ['mysql:', 'mariadb:'], 3306),
-      pgsql: read.storageServer('STORAGE_PGSQL', 'postgres://postgres@127.0.0.1:5432/postgres', ['postgres:', 'postgresql:'], 5432),
+      mariadb: read.storageServer('STORAGE_MARIADB', 'mysql://root@127.0.0.1:3306', ['mysql:', 'mariadb:'], 3306, 'mariadb.berth.internal', subnet.gateway),
+      pgsql: read.storageServer('STORAGE_PGSQL', 'postgres://postgres@127.0.0.1:5432/postgres', ['postgres:', 'postgresql:'], 5432, 'pgsql.berth.internal', subnet.gateway),
       perCompany: read.int('STORAGES_PER_COMPANY', 20, 0, 100_000),
+      connectionsPerUser: read.int('STORAGE_CONNECTIONS_PER_USER', 20, 1, 10_000),
     },
     jobs: {
       queuePrefix: read.string('QUEUE_PREFIX', 'berth'),
@@ -162,6 +185,11 @@ export function loadConfig(env: Env = process.env): BerthConfig {
       perCompany: read.int('APPS_PER_COMPANY', 50, 0, 100_000),
       domain: read.hostname('APPS_DOMAIN', 'apps.localhost'),
       publicAddresses: read.addresses('PUBLIC_ADDRESSES', '127.0.0.1,::1'),
+      subnet,
+    },
+    volumes: {
+      quota: read.oneOf('DISK_QUOTA', 'loop', ['loop', 'off']),
+      dir: read.matching('VOLUMES_DIR', '/var/lib/berth/volumes', /^\/[^\0]*[^/]$/, 'an absolute path'),
     },
     docker: {
       host: read.dockerHost('DOCKER_HOST', 'unix:///var/run/docker.sock'),

@@ -1,7 +1,7 @@
 // Parses environment values for loadConfig, collecting every problem instead of stopping at the first.
 // config.ts imports this module; these imports are used only when a Reader runs, after both have loaded.
 import { isIP } from 'node:net';
-import { ROLES, type PortRange, type Role, type StorageServerConfig } from './config.js';
+import { ROLES, type PortRange, type Role, type StorageServerConfig, type Subnet } from './config.js';
 import { Secret } from './secret.js';
 
 export type Env = Record<string, string | undefined>;
@@ -76,23 +76,43 @@ export class Reader {
     return bytes;
   }
 
-  /** `<PREFIX>_URL` (admin) plus optional `<PREFIX>_PUBLIC_HOST` and `<PREFIX>_PUBLIC_PORT`. */
-  storageServer(prefix: string, fallback: string, protocols: string[], defaultPort: number): StorageServerConfig {
+  /**
+   * `<PREFIX>_URL` (admin), and what apps see: `<PREFIX>_HOST` (default `appHost`), `<PREFIX>_PORT`
+   * (default the URL's port) and `<PREFIX>_ADDRESS`, what that host resolves to in app containers:
+   * an IP address, `gateway` (the apps network's, the default) or `dns`.
+   */
+  storageServer(prefix: string, fallback: string, protocols: string[], defaultPort: number, appHost: string, gateway: string): StorageServerConfig {
     const adminUrl = this.url(`${prefix}_URL`, fallback, protocols);
-    let host = '127.0.0.1';
     let port = defaultPort;
     try {
       const parsed = new URL(adminUrl);
-      host = parsed.hostname || host;
       port = parsed.port ? Number(parsed.port) : defaultPort;
     } catch {
       // already reported by url()
     }
+    // Their meaning changed (apps connect to the app-facing name now): say so rather than guess.
+    for (const old of ['HOST', 'PORT']) {
+      if (this.raw(`${prefix}_PUBLIC_${old}`) !== undefined) this.problems.push(`${prefix}_PUBLIC_${old} was renamed ${prefix}_${old}`);
+    }
+    const address = this.raw(`${prefix}_ADDRESS`)?.toLowerCase() ?? 'gateway';
+    if (address !== 'gateway' && address !== 'dns' && isIP(address) === 0) {
+      this.problems.push(`${prefix}_ADDRESS must be an IP address, "gateway" or "dns" (got "${address}")`);
+    }
     return {
       adminUrl: new Secret(adminUrl),
-      publicHost: this.string(`${prefix}_PUBLIC_HOST`, host),
-      publicPort: this.int(`${prefix}_PUBLIC_PORT`, port, 1, 65535),
+      host: this.hostname(`${prefix}_HOST`, appHost),
+      port: this.int(`${prefix}_PORT`, port, 1, 65535),
+      address: address === 'gateway' ? gateway : address === 'dns' ? null : address,
     };
+  }
+
+  /** An IPv4 network in CIDR notation, /8 to /28; its gateway is its first address. */
+  subnet(name: string, fallback: string): Subnet {
+    const value = this.raw(name) ?? fallback;
+    const parsed = parseSubnet(value);
+    if (parsed) return parsed;
+    this.problems.push(`${name} must be an IPv4 network like 10.210.0.0/16, from /8 to /28 (got "${value}")`);
+    return parseSubnet(fallback)!;
   }
 
   roles(name: string, fallback: string): Role[] {
@@ -167,4 +187,16 @@ export class Reader {
     }
     return value;
   }
+}
+
+function parseSubnet(value: string): Subnet | null {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+  if (!match) return null;
+  const octets = match.slice(1, 5).map(Number);
+  const bits = Number(match[5]);
+  if (octets.some((o) => o > 255) || bits < 8 || bits > 28) return null;
+  const mask = (~0 << (32 - bits)) >>> 0;
+  const network = (((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) & mask) >>> 0;
+  const dotted = (n: number) => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+  return { cidr: `${dotted(network)}/${bits}`, gateway: dotted(network + 1) };
 }

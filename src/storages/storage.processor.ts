@@ -49,12 +49,29 @@ export class StorageProcessor implements OnModuleInit, OnApplicationShutdown {
     await closeConsumer(this.worker);
   }
 
+  async sweep(): Promise<void> {
+    await this.endLostOperations();
+    await this.conformUsers();
+  }
+
+  /**
+   * Storages made before a limit existed, or under another STORAGE_CONNECTIONS_PER_USER,
+   * are brought to the configured one. One query per engine when nothing is off.
+   */
+  private async conformUsers(): Promise<void> {
+    const storages = await this.db.getRepository(Storage).find({ select: { type: true, username: true }, where: { status: In(['ready', 'updating']) } });
+    for (const [type, engine] of this.engines) {
+      const changed = await engine.conform(storages.filter((s) => s.type === type).map((s) => s.username));
+      if (changed > 0) this.logger.log({ type, changed }, 'storage users brought to the connection limit');
+    }
+  }
+
   /**
    * An unfinished operation whose job is gone (Redis lost its data, say) would
    * stay pending forever. Its job cannot be rebuilt (the verifier was never
    * stored), so it is ended with a message that says what to do.
    */
-  async sweep(): Promise<void> {
+  private async endLostOperations(): Promise<void> {
     const stale = await this.db.getRepository(Operation).find({
       where: { targetType: 'storage', status: In(ACTIVE_STATUSES), createdAt: LessThan(new Date(Date.now() - LOST_AFTER_MS)) },
     });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import mysql, { type Pool, type RowDataPacket } from 'mysql2/promise';
-import { SAFE_IDENTIFIER, StorageEngine, StorageMissingError } from './storage-engine.js';
+import type { StorageServerConfig } from '../../config/config.js';
+import { AppFacingAddress, SAFE_IDENTIFIER, StorageEngine, StorageMissingError } from './storage-engine.js';
 
 // What mysql_native_password stores: "*" and forty upper-case hex digits. Checked
 // before it is spliced into SQL, where a placeholder is not accepted.
@@ -35,14 +36,15 @@ function verifierLiteral(verifier: string): string {
 /** Storages on a MariaDB (or MySQL) server, managed over an administrator connection. */
 export class MariaDbEngine implements StorageEngine {
   readonly type = 'mariadb' as const;
+  readonly appFacing: AppFacingAddress;
   private readonly pool: Pool;
 
   constructor(
-    adminUrl: string,
-    readonly publicHost: string,
-    readonly publicPort: number,
+    server: StorageServerConfig,
+    private readonly connectionLimit: number,
   ) {
-    this.pool = mysql.createPool({ uri: adminUrl, connectionLimit: 4, connectTimeout: 5_000, maxIdle: 1, idleTimeout: 60_000 });
+    this.appFacing = { host: server.host, port: server.port, address: server.address };
+    this.pool = mysql.createPool({ uri: server.adminUrl.reveal(), connectionLimit: 4, connectTimeout: 5_000, maxIdle: 1, idleTimeout: 60_000 });
   }
 
   passwordVerifier(password: string): string {
@@ -56,11 +58,22 @@ export class MariaDbEngine implements StorageEngine {
     const hash = verifierLiteral(verifier);
     const pattern = grantPattern(name);
     await this.pool.query(`CREATE DATABASE IF NOT EXISTS ${database} CHARACTER SET utf8mb4`);
-    await this.pool.query(`CREATE USER IF NOT EXISTS ${user} IDENTIFIED BY PASSWORD ${hash}`);
+    const limit = `WITH MAX_USER_CONNECTIONS ${this.connectionLimit}`;
+    await this.pool.query(`CREATE USER IF NOT EXISTS ${user} IDENTIFIED BY PASSWORD ${hash} ${limit}`);
     // CREATE USER IF NOT EXISTS leaves an existing user alone: set the password
     // again so a retry, or a user left over from an earlier attempt, converges.
-    await this.pool.query(`ALTER USER ${user} IDENTIFIED BY PASSWORD ${hash}`);
+    await this.pool.query(`ALTER USER ${user} IDENTIFIED BY PASSWORD ${hash} ${limit}`);
     await this.pool.query(`GRANT ALL PRIVILEGES ON ${pattern}.* TO ${user}`);
+  }
+
+  async conform(usernames: string[]): Promise<number> {
+    if (usernames.length === 0) return 0;
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      "SELECT User AS user FROM mysql.user WHERE Host = '%' AND User IN (?) AND max_user_connections <> ?",
+      [usernames, this.connectionLimit],
+    );
+    for (const { user } of rows) await this.pool.query(`ALTER USER ${account(user)} WITH MAX_USER_CONNECTIONS ${this.connectionLimit}`);
+    return rows.length;
   }
 
   async setPassword(username: string, verifier: string): Promise<void> {

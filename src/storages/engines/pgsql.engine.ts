@@ -2,7 +2,8 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
-import { SAFE_IDENTIFIER, StorageEngine, StorageMissingError } from './storage-engine.js';
+import type { StorageServerConfig } from '../../config/config.js';
+import { AppFacingAddress, SAFE_IDENTIFIER, StorageEngine, StorageMissingError } from './storage-engine.js';
 
 /** NOLOGIN role every storage user belongs to, so pg_hba.conf can require their passwords (scripts/pg-storage-auth.sh). */
 export const STORAGE_GROUP = 'berth_storage';
@@ -93,16 +94,17 @@ function code(err: unknown): string | undefined {
 /** Storages on a PostgreSQL server, managed over a superuser connection. */
 export class PgSqlEngine implements StorageEngine {
   readonly type = 'pgsql' as const;
+  readonly appFacing: AppFacingAddress;
   private readonly pool: pg.Pool;
 
   constructor(
-    adminUrl: string,
-    readonly publicHost: string,
-    readonly publicPort: number,
+    server: StorageServerConfig,
+    private readonly connectionLimit: number,
   ) {
+    this.appFacing = { host: server.host, port: server.port, address: server.address };
     // The statement timeout bounds a job stuck behind a lock (ours or the server's): it fails and is retried.
     this.pool = new pg.Pool({
-      connectionString: adminUrl,
+      connectionString: server.adminUrl.reveal(),
       max: 4,
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
@@ -124,7 +126,7 @@ export class PgSqlEngine implements StorageEngine {
     await this.serialized(username, async (client) => {
       if (!(await exists(client, 'pg_roles', 'rolname', STORAGE_GROUP))) await create(client, `CREATE ROLE ${STORAGE_GROUP} NOLOGIN`);
       if (!(await exists(client, 'pg_roles', 'rolname', username))) await create(client, `CREATE ROLE ${role} LOGIN`);
-      await client.query(`ALTER ROLE ${role} WITH LOGIN PASSWORD ${secret}`);
+      await client.query(`ALTER ROLE ${role} WITH LOGIN PASSWORD ${secret} CONNECTION LIMIT ${this.connectionLimit}`);
       await create(client, `GRANT ${STORAGE_GROUP} TO ${role}`);
       // CREATE DATABASE cannot run inside a transaction block: each statement here is its own.
       if (!(await exists(client, 'pg_database', 'datname', name))) await create(client, `CREATE DATABASE ${database} OWNER ${role}`);
@@ -133,6 +135,13 @@ export class PgSqlEngine implements StorageEngine {
       await client.query(`REVOKE ALL ON DATABASE ${database} FROM PUBLIC`);
       await client.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${database} TO ${role}`);
     });
+  }
+
+  async conform(usernames: string[]): Promise<number> {
+    if (usernames.length === 0) return 0;
+    const { rows } = await this.pool.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1) AND rolconnlimit <> $2', [usernames, this.connectionLimit]);
+    for (const { rolname } of rows) await this.pool.query(`ALTER ROLE ${quoted(rolname)} CONNECTION LIMIT ${this.connectionLimit}`);
+    return rows.length;
   }
 
   async setPassword(username: string, verifier: string): Promise<void> {
@@ -174,22 +183,19 @@ export class PgSqlEngine implements StorageEngine {
   }
 
   /**
-   * Whether pg_hba.conf makes storage users prove their password over TCP: the first
-   * rule that applies to them for every database asks for one. Conservative: any
-   * earlier rule that would let them in without one (trust, ident...) means no.
+   * Whether pg_hba.conf keeps storage users to their own database, by password: over
+   * TCP, from any address, the first rule that applies to a storage user's own
+   * database asks for a password, and the first for any other database rejects.
+   * Conservative: a rule limited to some addresses still counts, as it may match.
    */
-  async passwordAuthEnforced(): Promise<boolean> {
+  async isolationEnforced(): Promise<boolean> {
     const { rows } = await this.pool.query<{ type: string; database: string[]; user_name: string[]; auth_method: string }>(
       'SELECT type, database, user_name, auth_method FROM pg_hba_file_rules WHERE error IS NULL ORDER BY line_number',
     );
-    for (const rule of rows) {
-      if (rule.type === 'local' || rule.auth_method === 'reject') continue;
-      if (!rule.user_name.includes('all') && !rule.user_name.includes(`+${STORAGE_GROUP}`)) continue;
-      if (rule.database.every((d) => d === 'replication')) continue;
-      if (!PASSWORD_METHODS.has(rule.auth_method)) return false;
-      if (rule.database.includes('all')) return true;
-    }
-    return false;
+    const applies = rows.filter((r) => r.type !== 'local' && (r.user_name.includes('all') || r.user_name.includes(`+${STORAGE_GROUP}`)) && !r.database.every((d) => d === 'replication'));
+    const own = applies.find((r) => r.database.includes('all') || r.database.includes('sameuser'));
+    const other = applies.find((r) => r.database.includes('all'));
+    return own !== undefined && PASSWORD_METHODS.has(own.auth_method) && other !== undefined && other.auth_method === 'reject';
   }
 
   async close(): Promise<void> {

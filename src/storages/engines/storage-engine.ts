@@ -14,17 +14,26 @@ export const SAFE_IDENTIFIER = /^[a-z][a-z0-9_]{0,31}$/;
  * stores) and only that travels to the worker and the server.
  * Every operation is idempotent, so a retried job converges.
  */
+/** Where apps reach a server: the name reads give, its port, and what the name resolves to in app containers (null: DNS). */
+export interface AppFacingAddress {
+  host: string;
+  port: number;
+  address: string | null;
+}
+
 export interface StorageEngine {
   readonly type: StorageType;
-  /** Host that apps and people connect to (configurable; defaults to the server's own address). */
-  readonly publicHost: string;
-  readonly publicPort: number;
+  /** What storage reads give and apps connect to (pgsql.berth.internal:5432, configurable). */
+  readonly appFacing: AppFacingAddress;
 
   /** The verifier the server would store for `password` (MariaDB: mysql_native_password hash; PostgreSQL: SCRAM-SHA-256). Pure, no I/O. */
   passwordVerifier(password: string): string;
 
-  /** Database `name` and user `username` exist, the user's password is `verifier`, and the user reaches its own database only. */
+  /** Database `name` and user `username` exist, the user's password is `verifier`, the user reaches its own database only and holds at most the configured number of connections. */
   ensure(name: string, username: string, verifier: string): Promise<void>;
+
+  /** Brings the existing users among `usernames` to the configured connection limit; returns how many it changed. */
+  conform(usernames: string[]): Promise<number>;
 
   /** Sets the existing user's password to `verifier`; throws StorageMissingError when the user does not exist. */
   setPassword(username: string, verifier: string): Promise<void>;

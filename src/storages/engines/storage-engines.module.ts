@@ -15,10 +15,10 @@ export type StorageEngines = Map<StorageType, StorageEngine>;
       provide: STORAGE_ENGINES,
       inject: [CONFIG],
       useFactory: (config: BerthConfig): StorageEngines => {
-        const { mariadb, pgsql } = config.storages;
+        const { mariadb, pgsql, connectionsPerUser } = config.storages;
         return new Map<StorageType, StorageEngine>([
-          ['mariadb', new MariaDbEngine(mariadb.adminUrl.reveal(), mariadb.publicHost, mariadb.publicPort)],
-          ['pgsql', new PgSqlEngine(pgsql.adminUrl.reveal(), pgsql.publicHost, pgsql.publicPort)],
+          ['mariadb', new MariaDbEngine(mariadb, connectionsPerUser)],
+          ['pgsql', new PgSqlEngine(pgsql, connectionsPerUser)],
         ]);
       },
     },
@@ -30,14 +30,14 @@ export class StorageEnginesModule implements OnModuleInit, OnApplicationShutdown
 
   constructor(@Inject(STORAGE_ENGINES) private readonly engines: StorageEngines) {}
 
-  // A PostgreSQL server that lets storage users in without their password makes
-  // every storage open to every other: say so loudly, but do not refuse to start.
+  // A PostgreSQL server that lets storage users in without their password, or into
+  // other databases, opens every storage to every tenant: say so loudly, but start.
   onModuleInit(): void {
     const pgsql = this.engines.get('pgsql') as PgSqlEngine;
     pgsql
-      .passwordAuthEnforced()
+      .isolationEnforced()
       .then((enforced) => {
-        if (!enforced) this.logger.warn('the PostgreSQL storage server does not require passwords of storage users: run scripts/pg-storage-auth.sh on it');
+        if (!enforced) this.logger.warn('the PostgreSQL storage server lets storage users in without their password or into other databases: run scripts/pg-storage-auth.sh on it');
       })
       .catch(() => undefined);
   }
