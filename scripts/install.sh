@@ -51,6 +51,10 @@ have caddy || missing+=(caddy)
 have_all ssh scp sftp ssh-keygen || missing+=(openssh-client)
 have rsync || missing+=(rsync)
 have script || missing+=(bsdutils)
+# Apps' /srv: a filesystem image each, made, grown and checked with these (a hard disk quota).
+have_all mkfs.ext4 resize2fs e2fsck || missing+=(e2fsprogs)
+have_all mount losetup || missing+=(mount)
+have ss || missing+=(iproute2)
 # Debian's npm only bootstraps Node 24 and a current npm from the npm registry.
 have npm || missing+=(npm)
 
@@ -105,6 +109,10 @@ if [[ "$(PATH="$CALLER_PATH" node --version 2>/dev/null || true)" != v24.* ]]; t
   say "warning: your PATH finds ${caller_node:-no node} before /usr/local/bin/node (Node 24);"
   say "warning: put /usr/local/bin first in PATH before running npm yourself"
 fi
+
+# --- The Docker engine and the apps network, whose gateway the database servers listen on:
+# it must exist before they start (MariaDB refuses to start on an address no interface has).
+bash "$ROOT/scripts/storage-network.sh" network
 
 # --- PostgreSQL on 127.0.0.1:5432, passwordless for postgres.
 # The newest installed PostgreSQL; its version directories are plain numbers (15, 16).
@@ -175,12 +183,19 @@ if ! mariadb_answers; then
   say "starting MariaDB"
   if [[ ! -d /var/lib/mysql/mysql ]]; then quiet mariadb-install-db --user=mysql --datadir=/var/lib/mysql; fi
   install -d -o mysql -g mysql /run/mysqld
-  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql --bind-address=127.0.0.1 --port=3306
+  # Addresses and port come from its configuration (scripts/storage-network.sh adds the apps gateway).
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
   wait_for 60 mariadb_socket_answers || die "MariaDB does not start"
   # Debian's root logs in through the unix socket; storages connect over TCP as root@127.0.0.1.
   mariadb -u root -e "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ''; GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;"
   wait_for 10 mariadb_answers || die "MariaDB does not accept root@127.0.0.1 without a password"
 fi
+
+# --- Apps reach the database servers on the apps network's gateway.
+bash "$ROOT/scripts/storage-network.sh"
+
+# --- Apps' /srv images and their mount points (VOLUMES_DIR).
+install -d -m 0755 "${VOLUMES_DIR:-/var/lib/berth/volumes}"
 
 # --- npm dependencies.
 cd "$ROOT"
