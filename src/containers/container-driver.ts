@@ -16,7 +16,11 @@ export interface AppContainerSpec {
   appPort: number;
   /** Host port it is published on, at the driver's publish address. */
   hostPort: number;
+  /** Size of /srv in MB, a hard limit where the driver has volume quotas. */
+  diskMb: number;
   env: Record<string, string>;
+  /** Extra /etc/hosts entries: name → address (the storages' app-facing names). */
+  hosts: Record<string, string>;
   specHash: string;
 }
 
@@ -27,6 +31,8 @@ export interface ContainerSummary {
   /** created, running, restarting, exited, dead, ... */
   state: string;
   specHash: string;
+  /** False when the app's /srv volume is not there as it should be (not mounted after a reboot, say): the container needs making again. */
+  volumeReady: boolean;
 }
 
 /** An app's container inspected in full: also why it stopped. */
@@ -71,15 +77,19 @@ export interface ContainerDriver {
   inspect(appId: number): Promise<ObservedContainer | null>;
   /** Every app container of this installation. */
   list(): Promise<ContainerSummary[]>;
-  /** Creates the app's volume (if missing) and container from `spec`, and starts it; ContainerSpecError when its image is not on the engine. */
-  create(spec: AppContainerSpec): Promise<void>;
+  /**
+   * Creates the app's volume (if missing, else brings it to the spec's size) and container
+   * from `spec`, and starts it; ContainerSpecError when its image is not on the engine.
+   * `note` says what a person should know (a volume that could not shrink, say).
+   */
+  create(spec: AppContainerSpec): Promise<{ note?: string }>;
   /** Starts the existing container. */
   start(appId: number): Promise<void>;
   /** Restarts the running container in place. */
   restart(appId: number): Promise<void>;
   /** Removes the container (its volume stays); succeeds when there is none. */
   remove(appId: number): Promise<void>;
-  /** Removes the app's /srv volume; succeeds when there is none. */
+  /** Removes the app's /srv volume and its data; succeeds when there is none. */
   removeVolume(appId: number): Promise<void>;
   /** Memory in use now, in MB. */
   memoryUsageMb(appId: number): Promise<number>;

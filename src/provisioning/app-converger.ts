@@ -21,21 +21,32 @@ export interface Converged {
 }
 
 /** The container an app should have now; its hash changes with anything that needs a new container. */
-export function containerSpec(app: App, plan: Plan, pidsLimit: number): AppContainerSpec {
+export function containerSpec(app: App, plan: Plan, config: BerthConfig): AppContainerSpec {
   const fields = {
     image: app.image,
     memoryMb: plan.ram,
     cpuPercent: plan.cpuQuota,
-    pidsLimit,
+    pidsLimit: config.docker.pidsLimit,
     appPort: app.appPort,
     hostPort: app.hostPort,
+    diskMb: plan.disk * 1024,
     env: { PORT: String(app.appPort) },
+    hosts: storageHosts(config),
   };
   const specHash = createHash('sha256')
     .update(JSON.stringify({ ...fields, rebuild: app.rebuildGeneration }))
     .digest('hex')
     .slice(0, 16);
   return { appId: app.id, companyId: app.companyId, ...fields, specHash };
+}
+
+/** The storages' app-facing names, for every container's /etc/hosts (where DNS does not resolve them). */
+function storageHosts(config: BerthConfig): Record<string, string> {
+  const hosts: Record<string, string> = {};
+  for (const server of [config.storages.pgsql, config.storages.mariadb]) {
+    if (server.address !== null) hosts[server.host] = server.address;
+  }
+  return hosts;
 }
 
 /**
@@ -63,15 +74,18 @@ export class AppConverger {
       return { status: 'stopped', message: STOPPED_MESSAGE };
     }
     const plan = await this.db.getRepository(Plan).findOneByOrFail({ id: app.planId });
-    let spec = containerSpec(app, plan, this.config.docker.pidsLimit);
+    let spec = containerSpec(app, plan, this.config);
     const current = await this.driver.inspect(app.id);
-    const outdated = current !== null && current.specHash !== spec.specHash;
+    // A volume that is not in place (a host that rebooted) needs the container made again over it.
+    const outdated = current !== null && (current.specHash !== spec.specHash || !current.volumeReady);
     const restartDue = app.restartGeneration > app.restartedGeneration;
     let done: string;
     if (!current || outdated) {
       if (outdated) await this.driver.remove(app.id);
-      spec = await this.createOnFreePort(app, plan, spec);
+      let note: string | undefined;
+      ({ spec, note } = await this.createOnFreePort(app, plan, spec));
       done = outdated ? 'container replaced and running' : 'container created and running';
+      if (note) done += `; ${note}`;
     } else if (!current.running) {
       await this.driver.start(app.id);
       done = 'container started';
@@ -90,12 +104,12 @@ export class AppConverger {
   }
 
   /** Creates the container; when something outside Berth holds its host port, moves the app to another one. */
-  private async createOnFreePort(app: App, plan: Plan, spec: AppContainerSpec): Promise<AppContainerSpec> {
+  private async createOnFreePort(app: App, plan: Plan, spec: AppContainerSpec): Promise<{ spec: AppContainerSpec; note?: string }> {
     const taken: number[] = [];
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.driver.create(spec);
-        return spec;
+        const { note } = await this.driver.create(spec);
+        return { spec, note };
       } catch (err) {
         if (!(err instanceof HostPortTakenError) || attempt >= PORT_TRIES) throw err;
         taken.push(err.hostPort);
@@ -105,7 +119,7 @@ export class AppConverger {
           return port;
         });
         this.logger.warn({ appId: app.id, taken: err.hostPort, port: app.hostPort }, 'host port taken outside Berth; moved the app');
-        spec = containerSpec(app, plan, this.config.docker.pidsLimit);
+        spec = containerSpec(app, plan, this.config);
       }
     }
   }

@@ -79,9 +79,9 @@ export class AppSweeper implements OnModuleInit, OnApplicationShutdown {
   private differs(app: App, plan: Plan, container: ContainerSummary | undefined): boolean {
     if (app.deleting) return true;
     if (!app.enabled) return container !== undefined;
-    if (!container || !container.running) return true;
+    if (!container || !container.running || !container.volumeReady) return true;
     if (app.restartGeneration > app.restartedGeneration) return true;
-    return container.specHash !== containerSpec(app, plan, this.config.docker.pidsLimit).specHash;
+    return container.specHash !== containerSpec(app, plan, this.config).specHash;
   }
 
   /** In line with Docker (running if enabled, no container if not), but the recorded status may be stale: an app that healed, say. */

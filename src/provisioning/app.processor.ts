@@ -6,6 +6,7 @@ import { App } from '../apps/entities/app.entity.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { ContainerSpecError } from '../containers/container-driver.js';
+import { VOLUME_STORE, VolumeStore } from '../containers/volumes/volume-store.js';
 import { EdgeSync } from '../edge/edge-sync.service.js';
 import { Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
@@ -43,9 +44,12 @@ export class AppProcessor implements OnModuleInit, OnApplicationShutdown {
     private readonly operations: OperationsService,
     private readonly converger: AppConverger,
     private readonly edge: EdgeSync,
+    @Inject(VOLUME_STORE) private readonly volumes: VolumeStore | null,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    // A worker that could not give apps their /srv would fail every operation: it does not start.
+    await this.volumes?.check();
     this.worker = consumer<AppJobData>(QueueName.Apps, this.config, (job) => this.process(job), {
       concurrency: CONCURRENCY,
       // A worker killed mid-job loses its lock; another (or the restarted one) takes the job over after this.

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -8,6 +10,11 @@ const run = promisify(execFile);
 export async function docker(...args: string[]): Promise<string> {
   return (await run('docker', args, { timeout: 60_000 })).stdout.trim();
 }
+
+/** Where scripts/storage-network.sh makes this machine's database servers listen for apps (APPS_SUBNET's gateway). */
+export const HOST_GATEWAY = '10.210.0.1';
+/** Where Berth keeps apps' /srv images (VOLUMES_DIR's default); test installations' names start with their prefix. */
+export const VOLUMES_DIR = '/var/lib/berth/volumes';
 
 /**
  * What a test Berth needs to share this machine's Docker with other test files
@@ -25,6 +32,11 @@ export function dockerEnv(): Record<string, string> {
     DOCKER_NAME_PREFIX: `bt${randomBytes(4).toString('hex')}`,
     APP_PORTS: block(20000),
     SSH_PORTS: block(10000),
+    // Each installation's apps network needs a subnet of its own (the engine refuses overlaps): one of
+    // 1024 /26s beside the machine's own 10.210.0.0/16. Apps reach the database servers on that one's gateway.
+    APPS_SUBNET: `10.211.${randomInt(0, 256)}.${randomInt(0, 4) * 64}/26`,
+    STORAGE_PGSQL_ADDRESS: HOST_GATEWAY,
+    STORAGE_MARIADB_ADDRESS: HOST_GATEWAY,
     // The edge has tests of its own (edge.e2e); elsewhere apps are reached on their published ports.
     EDGE_ROUTER: 'off',
   };
@@ -39,6 +51,17 @@ export async function removeInstallation(prefix: string): Promise<void> {
   if (volumes.length) await docker('volume', 'rm', '-f', ...volumes).catch(() => undefined);
   const networks = (await docker('network', 'ls', '-q', '--filter', filter)).split('\n').filter(Boolean);
   if (networks.length) await docker('network', 'rm', ...networks).catch(() => undefined);
+  await removeVolumeImages(prefix);
+}
+
+/** Unmounts and deletes the /srv images (DISK_QUOTA=loop) of a test installation. */
+export async function removeVolumeImages(prefix: string): Promise<void> {
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4]);
+  for (const point of mounts.filter((p) => p?.startsWith(`${VOLUMES_DIR}/${prefix}-`))) {
+    await run('umount', ['-l', point]).catch(() => undefined);
+  }
+  const entries = await readdir(VOLUMES_DIR).catch(() => [] as string[]);
+  for (const entry of entries.filter((e) => e.startsWith(`${prefix}-`))) await rm(join(VOLUMES_DIR, entry), { recursive: true, force: true });
 }
 
 export async function inspect(name: string): Promise<any | null> {

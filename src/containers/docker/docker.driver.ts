@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { within } from '../../common/within.js';
-import type { DockerConfig } from '../../config/config.js';
+import type { DockerConfig, Subnet } from '../../config/config.js';
 import {
   AppContainerSpec,
   ContainerDriver,
@@ -12,19 +12,20 @@ import {
   HostPortTakenError,
   ObservedContainer,
 } from '../container-driver.js';
+import type { VolumeStore } from '../volumes/volume-store.js';
 import { runToEnd, startExec } from './docker-exec.js';
 import { describeDockerError, isNotFound, isUnavailable } from './docker-errors.js';
+import { ensureNetwork } from './docker-network.js';
+import { DockerVolumes } from './docker-volumes.js';
+import { LABEL } from './labels.js';
 
 const CONTROL_TIMEOUT_MS = 60_000;
 const PING_TIMEOUT_MS = 2000;
 const STOP_GRACE_S = 10;
-
-export const LABEL = {
-  installation: 'berth.installation',
-  app: 'berth.app',
-  company: 'berth.company',
-  spec: 'berth.spec',
-} as const;
+// The root filesystem is read-only: these are the only other places a tenant can write,
+// in memory the container's limit already counts.
+const SCRATCH = 'rw,nosuid,nodev,mode=1777';
+const TMPFS = { '/tmp': `${SCRATCH},size=64m`, '/var/tmp': `${SCRATCH},size=16m`, '/run': `${SCRATCH},size=16m` };
 
 function engineOptions(host: string, timeout?: number): Docker.DockerOptions {
   if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length), timeout };
@@ -37,10 +38,16 @@ export class DockerDriver implements ContainerDriver {
   // Control calls get a timeout; exec streams must not (an idle SSH shell would be cut).
   private readonly docker: Docker;
   private readonly streams: Docker;
+  private readonly volumes: DockerVolumes;
 
-  constructor(private readonly config: DockerConfig) {
+  constructor(
+    private readonly config: DockerConfig,
+    private readonly subnet: Subnet,
+    store: VolumeStore | null,
+  ) {
     this.docker = new Docker(engineOptions(config.host, CONTROL_TIMEOUT_MS));
     this.streams = new Docker(engineOptions(config.host));
+    this.volumes = new DockerVolumes(this.docker, store);
   }
 
   containerName(appId: number): string {
@@ -62,7 +69,8 @@ export class DockerDriver implements ContainerDriver {
   async inspect(appId: number): Promise<ObservedContainer | null> {
     return this.call(async () => {
       try {
-        return observe(await this.docker.getContainer(this.containerName(appId)).inspect());
+        const info = await this.docker.getContainer(this.containerName(appId)).inspect();
+        return observe(info, (await this.volumes.readiness())(this.volumeName(appId)));
       } catch (err) {
         if (isNotFound(err)) return null;
         throw err;
@@ -72,21 +80,27 @@ export class DockerDriver implements ContainerDriver {
 
   async list(): Promise<ContainerSummary[]> {
     return this.call(async () => {
-      const found = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL.installation}=${this.config.namePrefix}`] } });
-      return found.map((c) => ({ appId: Number(c.Labels[LABEL.app]), running: c.State === 'running', state: c.State, specHash: c.Labels[LABEL.spec] ?? '' }));
+      const [found, ready] = await Promise.all([
+        this.docker.listContainers({ all: true, filters: { label: [`${LABEL.installation}=${this.config.namePrefix}`] } }),
+        this.volumes.readiness(),
+      ]);
+      return found.map((c) => {
+        const appId = Number(c.Labels[LABEL.app]);
+        return { appId, running: c.State === 'running', state: c.State, specHash: c.Labels[LABEL.spec] ?? '', volumeReady: ready(this.volumeName(appId)) };
+      });
     });
   }
 
-  async create(spec: AppContainerSpec): Promise<void> {
-    await this.call(async () => {
+  async create(spec: AppContainerSpec): Promise<{ note?: string }> {
+    return this.call(async () => {
       // There may be no registry to pull it from: say so instead of failing on a pull.
       const hasImage = await this.docker.getImage(spec.image).inspect().then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err)));
       if (!hasImage) {
         throw new ContainerSpecError(`image ${spec.image} is not on the Docker host (build it with scripts/build-runtimes.sh)`);
       }
-      const network = await this.ensureNetwork();
+      const network = await ensureNetwork(this.docker, this.networkName, this.config.namePrefix, this.subnet);
       const labels = this.labels(spec.appId, spec.companyId);
-      await this.docker.createVolume({ Name: this.volumeName(spec.appId), Labels: labels });
+      const volume = await this.volumes.ensure(this.volumeName(spec.appId), labels, spec.diskMb);
       const port = `${spec.appPort}/tcp`;
       const options: Docker.ContainerCreateOptions = {
         name: this.containerName(spec.appId),
@@ -104,6 +118,10 @@ export class DockerDriver implements ContainerDriver {
           PidsLimit: spec.pidsLimit,
           // supervisord and the tenant's programs run as app: no capability is needed.
           CapDrop: ['ALL'],
+          // Only /srv (of the plan's size) and small scratch space take writes: nothing else can fill the host.
+          ReadonlyRootfs: true,
+          Tmpfs: TMPFS,
+          ExtraHosts: Object.entries(spec.hosts).map(([name, address]) => `${name}:${address}`),
           SecurityOpt: ['no-new-privileges'],
           Privileged: false,
           PortBindings: { [port]: [{ HostIp: this.config.publishAddress, HostPort: String(spec.hostPort) }] },
@@ -135,6 +153,7 @@ export class DockerDriver implements ContainerDriver {
         }
         throw err;
       }
+      return volume;
     });
   }
 
@@ -151,7 +170,7 @@ export class DockerDriver implements ContainerDriver {
   }
 
   async removeVolume(appId: number): Promise<void> {
-    await this.call(() => this.docker.getVolume(this.volumeName(appId)).remove().catch(ignoreStatus(404)));
+    await this.call(() => this.volumes.remove(this.volumeName(appId)));
   }
 
   async memoryUsageMb(appId: number): Promise<number> {
@@ -178,33 +197,6 @@ export class DockerDriver implements ContainerDriver {
     return { [LABEL.installation]: this.config.namePrefix, [LABEL.app]: String(appId), [LABEL.company]: String(companyId) };
   }
 
-  /**
-   * Apps get a network of their own with inter-container traffic switched off:
-   * one tenant's container cannot reach another's over the bridge. Two workers
-   * may create it at once (the engine does not refuse a second network of the
-   * same name): all agree on the oldest, and the others are removed. Looked up
-   * on every create (one cheap call), so a network removed behind Berth's back is made again.
-   */
-  private async ensureNetwork(): Promise<string> {
-    const named = async () =>
-      (await this.docker.listNetworks({ filters: { name: [this.networkName] } }))
-        .filter((n) => n.Name === this.networkName)
-        .sort((a, b) => a.Created.localeCompare(b.Created) || a.Id.localeCompare(b.Id));
-    let networks = await named();
-    if (networks.length === 0) {
-      await this.docker.createNetwork({
-        Name: this.networkName,
-        Driver: 'bridge',
-        CheckDuplicate: true,
-        Labels: { [LABEL.installation]: this.config.namePrefix },
-        Options: { 'com.docker.network.bridge.enable_icc': 'false' },
-      });
-      networks = await named();
-    }
-    for (const extra of networks.slice(1)) await this.docker.getNetwork(extra.Id).remove().catch(() => undefined);
-    return networks[0].Id;
-  }
-
   /** Engine connection failures become ContainerEngineUnavailableError; the rest pass through. */
   private async call<T>(work: () => Promise<T>): Promise<T> {
     try {
@@ -224,13 +216,14 @@ function ignoreStatus(status: number) {
   };
 }
 
-function observe(info: Docker.ContainerInspectInfo): ObservedContainer {
+function observe(info: Docker.ContainerInspectInfo, volumeReady: boolean): ObservedContainer {
   const state = info.State;
   return {
     appId: Number(info.Config.Labels?.[LABEL.app]),
     running: state.Running,
     state: state.Status,
     specHash: info.Config.Labels?.[LABEL.spec] ?? '',
+    volumeReady,
     exitCode: state.ExitCode,
     oomKilled: state.OOMKilled,
     error: state.Error ?? '',
