@@ -6,6 +6,7 @@ import { BerthConfig } from '../config/config.js';
 import { ContainerDriver } from '../containers/container-driver.js';
 import { AppAccess, decide, loadAccess } from './ssh-access.js';
 import { serveSession } from './ssh-session.js';
+import { serveTunnels } from './ssh-tunnel.js';
 
 const METHODS: AuthenticationType[] = ['publickey', 'password'];
 
@@ -25,8 +26,8 @@ export function failureLimit(config: BerthConfig): Limit {
 /**
  * One client of one app's SSH endpoint: authenticates it (keys and password of
  * the app, read fresh each time), bounds its failures and its time to log in,
- * then serves its sessions. Port forwarding, agent and X11 are never offered:
- * ssh2 refuses what has no listener.
+ * then serves its sessions and its forwards to the company's storage servers.
+ * Other forwarding, agent and X11 are never offered: ssh2 refuses what has no listener.
  */
 export function serveConnection(appId: number, client: Connection, info: ClientInfo, deps: ConnectionDeps): void {
   const { config, logger, limiter } = deps;
@@ -92,5 +93,6 @@ export function serveConnection(appId: number, client: Connection, info: ClientI
       const session = accept();
       serveSession(session, { access: access!, driver: deps.driver, logger, log });
     });
+    serveTunnels(client, access!, { db: deps.db, config, logger, log });
   });
 }

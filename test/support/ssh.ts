@@ -32,6 +32,8 @@ export function runTool(cmd: string, args: string[], options: { input?: Buffer |
 export class SshUser {
   readonly dir = mkdtempSync(join(tmpdir(), 'berth-ssh-'));
   readonly knownHosts = join(this.dir, 'known_hosts');
+  /** Ports whose host key `trust` wrote. */
+  trusted: number[] = [];
 
   constructor(readonly host = '127.0.0.1') {
     writeFileSync(this.knownHosts, '');
@@ -46,6 +48,7 @@ export class SshUser {
 
   /** Trusts `publicKey` for the gateway's ports: clients then check the host key strictly. */
   trust(ports: number[], publicKey: string): void {
+    this.trusted = [...new Set(ports)];
     writeFileSync(this.knownHosts, ports.map((p) => `[${this.host}]:${p} ${publicKey}\n`).join(''));
   }
 
