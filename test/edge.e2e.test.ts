@@ -147,8 +147,9 @@ describe('the edge', () => {
   });
 
   it('heals a Caddy that restarted empty on the next sweep', async () => {
+    // Caddy took the empty configuration (emptyCaddy checks its answer); the sweep, every second,
+    // may heal it before any request could see it empty, so only the healing is asserted.
     await edge.emptyCaddy();
-    expect((await http('sky.localhost')).status).not.toBe(200);
     await answers('sky.localhost', 'Node.js');
   });
 

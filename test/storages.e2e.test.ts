@@ -43,7 +43,8 @@ describe.each(TYPES)('%s storages', (type) => {
 
   it('creates a database the returned credentials log into, with a password of any characters', async () => {
     storage = await createStorage(type, NASTY, 'shop data');
-    expect(storage).toMatchObject({ type, host: '127.0.0.1', port: type === 'pgsql' ? 5432 : 3306, note: 'shop data', status: 'creating' });
+    // The app-facing name every app container resolves (the servers' own address is the admin's business).
+    expect(storage).toMatchObject({ type, host: `${type}.berth.internal`, port: type === 'pgsql' ? 5432 : 3306, note: 'shop data', status: 'creating' });
     expect(storage.name).toMatch(/^[a-z][a-z0-9_]+$/);
     const read = await fx.api.get(`/${owner.company.id}/storages/${storage.id}/`, { token: owner.token });
     expect(read.body.status).toBe('ready');
