@@ -6,6 +6,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 NODE_PREFIX=/opt/berth-node
 PG_URL=postgres://postgres@127.0.0.1:5432/postgres
 
@@ -125,15 +127,6 @@ pg_version() {
 }
 pg_answers() { pg_isready -h 127.0.0.1 -p 5432 -q -t 3; }
 pg_passwordless() { PGPASSWORD='' PGPASSFILE=/dev/null psql "$PG_URL" -w -Atqc 'SELECT 1' >/dev/null 2>&1; }
-wait_for() {
-  local tries="$1" i
-  shift
-  for ((i = 0; i < tries; i++)); do
-    "$@" && return 0
-    sleep 0.5
-  done
-  return 1
-}
 
 if ! pg_answers; then
   need_root "starting PostgreSQL"

@@ -21,18 +21,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PREFIX="${DOCKER_NAME_PREFIX:-berth}"
 SUBNET="${APPS_SUBNET:-10.210.0.0/16}"
 NETWORK="$PREFIX-apps"
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 
 say() { printf 'storage-network: %s\n' "$*"; }
 die() { printf 'storage-network: error: %s\n' "$*" >&2; exit 1; }
-wait_for() {
-  local tries="$1" i
-  shift
-  for ((i = 0; i < tries; i++)); do
-    "$@" && return 0
-    sleep 0.5
-  done
-  return 1
-}
 
 # The gateway is the subnet's first address, as Berth computes it (src/config/reader.ts).
 [[ "$SUBNET" =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)/([0-9]+)$ ]] || die "APPS_SUBNET must look like 10.210.0.0/16 (got $SUBNET)"

@@ -10,10 +10,10 @@ import { eventually, HOST_GATEWAY } from './support/docker.js';
 import { useBerth } from './support/fixture.js';
 import { register, waitForOperation } from './support/http.js';
 import { runTool, SshUser } from './support/ssh.js';
-import { dropStoragesOnServers } from './support/storage-clients.js';
+import { dropStoragesOnServers, mariadb as mariadbAdmin } from './support/storage-clients.js';
 
 const LIMIT = 3;
-const fx = useBerth('sshtunnel', { BERTH_ROLES: 'api,worker,ssh', SSH_SYNC_INTERVAL_MS: '200', STORAGE_CONNECTIONS_PER_USER: String(LIMIT) });
+const fx = useBerth('sshtunnel', { BERTH_ROLES: 'api,worker,ssh', SSH_SYNC_INTERVAL_MS: '200', SWEEP_INTERVAL_MS: '1000', STORAGE_CONNECTIONS_PER_USER: String(LIMIT) });
 afterAll(() => dropStoragesOnServers((sql) => fx.db.query(sql)));
 const user = new SshUser();
 const key = user.key('laptop');
@@ -106,6 +106,18 @@ describe('ssh -L to a storage', () => {
     expect(one.stderr).toMatch(/too many connections for role/);
     await fx.db.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [s.username]);
     await Promise.all(sleepers);
+  });
+
+  it('brings storage users made without the limit (before it existed) to it on the next sweep', async () => {
+    const pg = storages.pgsql.username;
+    const my = storages.mariadb.username;
+    await fx.db.query(`ALTER ROLE "${pg}" CONNECTION LIMIT -1`);
+    await mariadbAdmin('root', '', 'mysql', `ALTER USER '${my}'@'%' WITH MAX_USER_CONNECTIONS 0`);
+    await eventually('the sweep restores both limits', async () => {
+      const { rows } = await fx.db.query('SELECT rolconnlimit AS n FROM pg_roles WHERE rolname = $1', [pg]);
+      const mine = await mariadbAdmin('root', '', 'mysql', `SELECT max_user_connections FROM mysql.user WHERE User = '${my}'`);
+      return rows[0].n === LIMIT && mine === String(LIMIT);
+    });
   });
 
   it('refuses every other destination, and a company without that engine', async () => {

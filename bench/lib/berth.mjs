@@ -13,6 +13,8 @@ import pg from 'pg';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
+// Berth's default VOLUMES_DIR, where apps' /srv images live.
+const VOLUMES_DIR = '/var/lib/berth/volumes';
 
 export async function sh(cmd, args, options = {}) {
   return (await run(cmd, args, { timeout: 120_000, maxBuffer: 64 * 1024 * 1024, ...options })).stdout.trim();
@@ -90,6 +92,11 @@ export function installationEnv(databaseUrl, ports) {
     DOCKER_NAME_PREFIX: prefix,
     APP_PORTS: ports.apps,
     SSH_PORTS: ports.ssh,
+    // An apps network of the run's own (subnets may not overlap); the database servers
+    // listen on the machine's own apps gateway (scripts/storage-network.sh).
+    APPS_SUBNET: `10.212.${randomBytes(1)[0]}.0/24`,
+    STORAGE_PGSQL_ADDRESS: '10.210.0.1',
+    STORAGE_MARIADB_ADDRESS: '10.210.0.1',
     APPS_PER_COMPANY: '1000',
     REGISTRATIONS_PER_IP: '0',
     LOG_LEVEL: 'warn',
@@ -106,6 +113,11 @@ export async function removeInstallation(prefix) {
   if (volumes.length) await docker('volume', 'rm', '-f', ...volumes).catch(() => undefined);
   const networks = (await docker('network', 'ls', '-q', '--filter', filter)).split('\n').filter(Boolean);
   if (networks.length) await docker('network', 'rm', ...networks).catch(() => undefined);
+  // Apps' /srv images (DISK_QUOTA=loop): unmounted and deleted.
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]);
+  for (const point of mounts.filter((m) => m?.startsWith(`${VOLUMES_DIR}/${prefix}-`))) await sh('umount', ['-l', point]).catch(() => undefined);
+  const entries = fs.existsSync(VOLUMES_DIR) ? fs.readdirSync(VOLUMES_DIR) : [];
+  for (const entry of entries.filter((e) => e.startsWith(`${prefix}-`))) fs.rmSync(path.join(VOLUMES_DIR, entry), { recursive: true, force: true });
 }
 
 /** Starts `dist/src/main.js` with `roles`; resolves once it logs that it started. */

@@ -3,6 +3,11 @@
 // A: time from `POST /apps/` to the app's first HTTP 200 on its published port.
 // B: a raw `docker run` of the same image, with the same limits and a fresh volume, to its first 200.
 // Five of each, alternated, in one run; prints both medians and A/B (target <= 1.5).
+// Berth gives every app a quota'd /srv (a filesystem image of the plan's size); the raw
+// run gets a plain volume, as `docker run` would.
+// C: a plan change that resizes /srv holding 500 MB (Mini 1 GB -> Start+ 10 GB, and back),
+// from the PATCH to the app's first 200 after it, beside D: a rebuild of the same app (the
+// container replaced, /srv as it is). Three of each; prints medians and C/D.
 // Then defines 50 apps and prints the resident memory of the API and worker processes.
 import { randomBytes } from 'node:crypto';
 import {
@@ -22,6 +27,7 @@ import {
 } from '../lib/berth.mjs';
 
 const RUNS = 5;
+const RESIZES = 3;
 const APPS = 50;
 const TARGET = 1.5;
 const IMAGE = 'berth/runtime:2026.11-1';
@@ -79,6 +85,34 @@ for (let i = 0; i < RUNS; i++) {
   log(`run ${i + 1}: docker run ${raw.at(-1).toFixed(0)} ms, Berth ${berth.at(-1).toFixed(0)} ms`);
 }
 
+/** From a change to the app's first 200 after its operation: what a user waits for. */
+async function timedChange(app, method, url, body) {
+  const t0 = performance.now();
+  const answer = await api(base, method, `/${account.companyId}/${url}`, account.token, body);
+  const op = await waitForOperation(base, account, answer.operation_id);
+  if (op.status !== 'success') throw new Error(`${method} ${url}: ${op.message}`);
+  const [{ host_port: port }] = await query(db, 'SELECT host_port FROM apps WHERE id = $1', [app.id]);
+  return (await firstOk(`http://127.0.0.1:${port}/`)) - t0;
+}
+
+log('resizing: an app holding 500 MB in /srv');
+const startPlus = plans.find((p) => p.name === 'Start+');
+const sized = await api(base, 'POST', `/${account.companyId}/apps/`, account.token, { name: 'sized', image: IMAGE, plan: mini.id });
+await waitForOperation(base, account, sized.operation_id);
+await docker('exec', `${env.DOCKER_NAME_PREFIX}-app-${sized.id}`, 'dd', 'if=/dev/urandom', 'of=/srv/var/fill.bin', 'bs=1M', 'count=500', 'status=none');
+const grow = [];
+const shrink = [];
+const rebuild = [];
+for (let i = 0; i < RESIZES; i++) {
+  grow.push(await timedChange(sized, 'PATCH', `apps/${sized.id}/`, { plan: startPlus.id }));
+  shrink.push(await timedChange(sized, 'PATCH', `apps/${sized.id}/`, { plan: mini.id }));
+  rebuild.push(await timedChange(sized, 'PUT', `apps-action/${sized.id}/`, { action: 'rebuild' }));
+  log(`resize ${i + 1}: grow ${grow.at(-1).toFixed(0)} ms, shrink ${shrink.at(-1).toFixed(0)} ms, rebuild ${rebuild.at(-1).toFixed(0)} ms`);
+}
+const srv = (await docker('exec', `${env.DOCKER_NAME_PREFIX}-app-${sized.id}`, 'df', '-P', '-B1M', '/srv')).split('\n')[1].split(/\s+/);
+const gone = await api(base, 'DELETE', `/${account.companyId}/apps/${sized.id}/`, account.token);
+await waitForOperation(base, account, gone.operation_id);
+
 const idle = { api: rssMb(apiRole.pid), worker: rssMb(workerRole.pid) };
 log(`defining ${APPS} apps`);
 const created = [];
@@ -99,11 +133,18 @@ console.log(`  A  Berth: POST /apps/ -> first 200        ${a.toFixed(0).padStart
 console.log(`  B  raw docker run -> first 200            ${b.toFixed(0).padStart(6)} ms   (${raw.map((x) => x.toFixed(0)).join(', ')})`);
 console.log(`  A/B ${ratio.toFixed(2)}   target <= ${TARGET}   ${ratio <= TARGET ? 'MET' : 'NOT MET'}`);
 console.log('');
+const d = median(rebuild);
+console.log(`Resizing /srv holding 500 MB on a plan change, to the first 200 after it (median of ${RESIZES}, same run)`);
+console.log(`  C  grow   Mini 1 GB -> Start+ 10 GB       ${median(grow).toFixed(0).padStart(6)} ms   C/D ${(median(grow) / d).toFixed(2)}`);
+console.log(`  C  shrink Start+ 10 GB -> Mini 1 GB       ${median(shrink).toFixed(0).padStart(6)} ms   C/D ${(median(shrink) / d).toFixed(2)}`);
+console.log(`  D  rebuild (container replaced, no resize) ${d.toFixed(0).padStart(5)} ms`);
+console.log(`  /srv after: ${srv[1]} MB, ${srv[2]} MB used`);
+console.log('');
 console.log(`Resident memory (MB)          idle   with ${APPS} apps defined (${running} containers running)`);
 console.log(`  API process    (pid ${String(apiRole.pid).padEnd(7)}) ${idle.api.toFixed(1).padStart(6)}   ${loaded.api.toFixed(1).padStart(6)}`);
 console.log(`  worker process (pid ${String(workerRole.pid).padEnd(7)}) ${idle.worker.toFixed(1).padStart(6)}   ${loaded.worker.toFixed(1).padStart(6)}`);
 console.log('');
-console.log(JSON.stringify({ berthMs: berth, rawMs: raw, medianBerthMs: a, medianRawMs: b, ratio, target: TARGET, met: ratio <= TARGET, rssMb: { idle, loaded, apps: APPS } }));
+console.log(JSON.stringify({ berthMs: berth, rawMs: raw, medianBerthMs: a, medianRawMs: b, ratio, target: TARGET, met: ratio <= TARGET, resizeMs: { grow, shrink, rebuild }, rssMb: { idle, loaded, apps: APPS } }));
 
 log('cleaning up');
 await cleanup();
