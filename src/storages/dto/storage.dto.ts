@@ -13,8 +13,9 @@ export class StorageDto {
   name: string;
   /** User to log in as. */
   username: string;
-  /** Host to connect to. */
+  /** Host apps connect to (every app container resolves it, e.g. pgsql.berth.internal); from elsewhere, reach it through an SSH tunnel via one of the company's apps. */
   host: string;
+  /** Port apps connect to on `host`. */
   @ApiProperty({ type: 'integer' })
   port: number;
   note: string;
