@@ -52,6 +52,9 @@ have mariadb || missing+=(mariadb-client)
 have caddy || missing+=(caddy)
 have_all ssh scp sftp ssh-keygen || missing+=(openssh-client)
 have rsync || missing+=(rsync)
+# The tests' ACME CA (Let's Encrypt's test server) and the certificates they make for it.
+have pebble || missing+=(pebble)
+have openssl || missing+=(openssl)
 have script || missing+=(bsdutils)
 # Apps' /srv: a filesystem image each, made, grown and checked with these (a hard disk quota).
 have_all mkfs.ext4 resize2fs e2fsck || missing+=(e2fsprogs)

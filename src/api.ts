@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, RawServerDefault } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiModule } from './api.module.js';
 import { RequestLog } from './common/logging/request-log.js';
@@ -38,6 +38,14 @@ export async function createApi(config: BerthConfig, logger: Logger, options: { 
   app.setGlobalPrefix(API_PREFIX);
 
   const fastify = app.getHttpAdapter().getInstance();
+  // Rosti's client sends `Content-Type: application/json` with an empty body on GET and
+  // DELETE: an empty body is no body. Anything else goes to Fastify's own parser (which
+  // also refuses prototype poisoning).
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser<RawServerDefault>('application/json', { bodyLimit: config.bodyLimitBytes }, (request, body, done) => {
+    if (body.length === 0) return done(null, undefined);
+    parseJson(request, body.toString('utf8'), done);
+  });
   // Callback style: an async hook costs a promise per request on every route.
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);

@@ -34,7 +34,7 @@ async function createReady(body: Record<string, unknown>, who = owner) {
 
 describe('app field rules', () => {
   it('names every bad field at once, unknown fields included', async () => {
-    const bad = await create({ name: 'Bad_Name', image: IMAGE, plan, app_port: 8000, mode: 'ftp', domains: 'ok.example.com bad..name', ssh_keys: ['ssh-rsa AAAA'], colour: 'red' });
+    const bad = await create({ name: 'Bad Name!', image: IMAGE, plan, app_port: 8000, mode: 'ftp', domains: 'ok.example.com bad..name', ssh_keys: ['ssh-rsa AAAA'], colour: 'red' });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('validation_error');
     expect(Object.keys(bad.body.errors).sort()).toEqual(['app_port', 'colour', 'domains', 'mode', 'name', 'ssh_keys']);
@@ -116,13 +116,18 @@ describe('updates', () => {
     expect(off.body.ssh_password_set).toBe(false);
   });
 
-  it('let one operation run at a time per app: a second change is a 409', async () => {
+  it('queues a change that arrives while another runs: its own operation, carried out after it', async () => {
     const first = await fx.api.put(`/${owner.company.id}/apps-action/${app.id}/`, { token: owner.token, body: { action: 'restart' } });
     expect(first.status).toBe(200);
     const second = await fx.api.put(`/${owner.company.id}/apps-action/${app.id}/`, { token: owner.token, body: { action: 'rebuild' } });
-    expect(second.status).toBe(409);
-    expect(second.body.code).toBe('conflict');
-    await waitForOperation(fx.api, owner.token, owner.company.id, first.body.operation_id);
+    expect(second.status, second.text).toBe(200);
+    expect(second.body.operation_id).toBeGreaterThan(first.body.operation_id);
+    const [one, two] = [
+      await waitForOperation(fx.api, owner.token, owner.company.id, first.body.operation_id),
+      await waitForOperation(fx.api, owner.token, owner.company.id, second.body.operation_id),
+    ];
+    expect([one.status, two.status]).toEqual(['success', 'success']);
+    expect(new Date(one.finished_at).getTime()).toBeLessThanOrEqual(new Date(two.finished_at).getTime());
     const bad = await fx.api.put(`/${owner.company.id}/apps-action/${app.id}/`, { token: owner.token, body: { action: 'explode' } });
     expect(bad.body.errors).toEqual({ action: ['must be one of start, stop, restart, rebuild'] });
   });

@@ -70,7 +70,8 @@ describe('an app through its life', () => {
     expect(status.body).toMatchObject({ running: true, http_status: true, dns_status: true, errors: [] });
     expect(status.body.memory.limit).toBe(128);
     expect(status.body.memory.usage).toBeGreaterThan(1);
-    expect(status.body.storage).toMatchObject({ limit: 1024, over_limit: false });
+    // In GB, as Rosti's client decodes them: Mini has 1 GB, none of it over.
+    expect(status.body.storage).toMatchObject({ limit: 1, over_limit: 0 });
     expect(status.body.storage.usage).toBeGreaterThanOrEqual(0);
     expect(status.body.primary_tech.name).toBe('node');
     expect(status.body.primary_tech.version).toMatch(/^\d+\.\d+/);

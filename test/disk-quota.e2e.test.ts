@@ -92,7 +92,7 @@ describe('disk quotas', () => {
     expect(await sh(app.id, 'echo ok > /tmp/x && cat /tmp/x')).toBe('ok\nexit=0');
     expect(await sh(app.id, 'dd if=/dev/zero of=/tmp/big bs=1M count=100 status=none')).toMatch(/No space left on device\nexit=1/);
     const status = await fx.api.get(path(`apps-status/${app.id}/`), { token: owner.token });
-    expect(status.body.storage.limit).toBe(1024);
+    expect(status.body.storage.limit).toBe(1);
     expect(status.body.storage.usage).toBeGreaterThanOrEqual(0);
   });
 

@@ -14,6 +14,7 @@ const { fx, edge } = useEdgeBerth('edge', 30800, ({ spare }) => ({
   PORT: String(spare),
   SWEEP_INTERVAL_MS: '1000',
   JOB_BACKOFF_MS: '200',
+  EDGE_CERT_CHECK_MS: '300',
 }));
 
 /** curl, as a visitor would use it: `*.localhost` resolves to loopback by itself. */
@@ -112,15 +113,19 @@ describe('the edge', () => {
       return answer.status === 200 ? answer : undefined;
     });
     expect(page.body).toContain('default Node.js app');
-    const redirect = await http('secure.localhost', '/some/path?x=1');
-    expect(redirect.status).toBe(308);
+    // HTTP redirects once the edge is seen to hold the certificate.
+    const redirect = await eventually('HTTP redirects to HTTPS', async () => {
+      const answer = await http('secure.localhost', '/some/path?x=1');
+      return answer.status === 308 ? answer : undefined;
+    });
     expect(redirect.location).toBe(`https://secure.localhost:${edge.https}/some/path?x=1`);
     // Wildcards stay HTTP only: served without a redirect, and no certificate is made for them.
     expect((await answers('any.wild.localhost', 'Node.js')).status).toBe(200);
     expect((await https('any.wild.localhost')).code).not.toBe(0);
     expect((await https('nobody.localhost')).code).not.toBe(0);
     const automate = await fetch(`http://127.0.0.1:${edge.admin}/config/apps/tls/certificates/automate`).then((r) => r.json());
-    expect(automate).toEqual(['api.localhost', 'secure.localhost']);
+    // Its default domain too (.localhost names get certificates from the internal CA).
+    expect(automate).toEqual(['api.localhost', `secure-${secure.id}.apps.localhost`, 'secure.localhost']);
     // A plain-HTTP app gets no certificate either.
     expect((await https('sky.localhost')).code).not.toBe(0);
     expect(secure.mode).toBe('https+le');
@@ -132,7 +137,7 @@ describe('the edge', () => {
       return answer.status === 200 ? answer : undefined;
     });
     expect(JSON.parse(health.body).status).toBe('ok');
-    expect((await http('api.localhost', '/api/v1/health')).status).toBe(308);
+    await eventually('HTTP redirects the API to HTTPS', async () => (await http('api.localhost', '/api/v1/health')).status === 308);
     const plan = (await fx.api.get(`/${a.company.id}/plans/`, { token: a.token })).body[0].id;
     const squat = await fx.api.post(`/${a.company.id}/apps/`, { token: a.token, body: { name: 'api', image: 'berth/runtime:2026.11-1', plan, domains: ['api.localhost'] } });
     expect(squat.status).toBe(409);

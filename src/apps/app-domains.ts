@@ -1,12 +1,13 @@
 import { EntityManager, In } from 'typeorm';
 import { violated } from '../common/errors/constraint.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { appNameLabel } from './dto/app-fields.js';
 import { AppDomain } from './entities/app-domain.entity.js';
 import type { App } from './entities/app.entity.js';
 
-/** `{name}-{id}.{apps domain}`: what an app answers to when it was given no domains. */
+/** `{name}-{id}.{apps domain}` (the name as a DNS label): what an app answers to when it was given no domains. */
 export function defaultDomain(app: Pick<App, 'id' | 'name'>, appsDomain: string): string {
-  return `${app.name}-${app.id}.${appsDomain}`;
+  return `${appNameLabel(app.name)}-${app.id}.${appsDomain}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error.js';
 import { hostPort, reachable } from '../common/net.js';
 import { BerthConfig } from '../config/config.js';
@@ -9,16 +9,21 @@ import { CONTAINER_DRIVER, ContainerDriver, ContainerEngineUnavailableError, Obs
 import { OperationsService } from '../operations/operations.service.js';
 import { Plan } from '../plans/plan.entity.js';
 import { Runtime } from '../runtimes/runtime.entity.js';
-import { domainsOf } from './app-domains.js';
+import { Certificate } from '../edge/certificates/certificate.entity.js';
+import { httpsNames } from '../edge/https-names.js';
+import { defaultDomain, domainsOf } from './app-domains.js';
 import { actionHint } from './app-view.js';
 import { checkDomains } from './dns-check.js';
-import { AppStatusDto, TechDto } from './dto/app-status.dto.js';
+import { AppStatusDto, CertificateStatusDto, TechDto } from './dto/app-status.dto.js';
 import { App } from './entities/app.entity.js';
 
 const PROBE_TIMEOUT_MS = 3000;
 const EXEC_TIMEOUT_MS = 5000;
-// How each tech of the catalog reports its version inside a container.
-const VERSION_COMMANDS: Record<string, string> = { node: 'node --version', python: 'python3 --version', php: 'php -r "echo PHP_VERSION;"' };
+// Where the runtime images keep each technology's commands and version, and which one `rosti <tech>` chose.
+const TECHS_DIR = '/opt/berth/techs';
+const PRIMARY_TECH = '/srv/bin/primary_tech';
+const GB = 1024;
+const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** Observes an app as it is now (container, HTTP, DNS, memory, disk) and says what to do about it. */
 @Injectable()
@@ -47,12 +52,12 @@ export class AppStatusService {
       throw err;
     }
     const running = container?.running ?? false;
-    const [http, dns, memoryMb, storageMb, versions] = await Promise.all([
+    const [http, dns, memoryMb, storageMb, techs] = await Promise.all([
       running ? this.probe(app) : Promise.resolve(null),
       checkDomains(domains, this.config.apps.publicAddresses),
       running ? this.driver.memoryUsageMb(id).catch(() => 0) : Promise.resolve(0),
       running ? this.diskUsageMb(id) : Promise.resolve(null),
-      running ? this.versions(id, runtime?.techs ?? []) : Promise.resolve(new Map<string, string>()),
+      running ? this.techs(id) : Promise.resolve({ versions: new Map<string, string>(), primary: '' }),
     ]);
 
     const errors: string[] = [];
@@ -71,6 +76,8 @@ export class AppStatusService {
       } else info.push(`the app answers HTTP ${http.status} on port ${app.appPort}`);
     }
     for (const finding of dns) if (!finding.ok) errors.push(finding.problem!);
+    const certificates = await this.certificates(app, domains);
+    this.certificateSentences(certificates, errors, info);
     const memoryLimit = plan.ram;
     const diskLimit = plan.disk * 1024;
     if (running) info.push(`memory: ${memoryMb.toFixed(1)} of ${memoryLimit} MB`);
@@ -79,7 +86,7 @@ export class AppStatusService {
     if (running && storageMb === null) info.push('/srv usage could not be measured in time');
     if (!running && !app.deleting) info.push('/srv usage is measured while the app runs');
 
-    const techs: TechDto[] = (runtime?.techs ?? []).map((name) => ({ name, version: versions.get(name) ?? '' }));
+    const tech = (name: string): TechDto => ({ name, version: techs.versions.get(name) ?? '' });
     return {
       running,
       http_status: http?.status != null && http.status < 500,
@@ -87,10 +94,38 @@ export class AppStatusService {
       errors,
       info,
       memory: { usage: Math.round(memoryMb * 10) / 10, limit: memoryLimit },
-      storage: { usage: storageMb, limit: diskLimit, over_limit: storageMb !== null && storageMb > diskLimit },
-      primary_tech: techs[0] ?? { name: '', version: '' },
-      techs,
+      storage: {
+        usage: storageMb === null ? -1 : round2(storageMb / GB),
+        limit: plan.disk,
+        over_limit: storageMb === null ? 0 : round2(Math.max(0, storageMb - diskLimit) / GB),
+      },
+      primary_tech: tech(techs.primary),
+      techs: (runtime?.techs ?? []).map(tech),
+      certificates,
     };
+  }
+
+  /** The app's HTTPS names (its default domain included) and what the edge holds for each. */
+  private async certificates(app: App, domains: string[]): Promise<CertificateStatusDto[]> {
+    const names = httpsNames({ mode: app.mode, domains: [...new Set([...domains, defaultDomain(app, this.config.apps.domain)])] }, this.config.edge);
+    if (names.length === 0) return [];
+    const rows = new Map((await this.db.getRepository(Certificate).find({ where: { domain: In(names) } })).map((c) => [c.domain, c]));
+    return names.map((domain) => {
+      const cert = rows.get(domain);
+      return { domain, status: cert?.status ?? 'pending', expires_at: cert?.expiresAt ?? null, error: cert?.error ?? '', next_try_at: cert?.retryAt ?? null };
+    });
+  }
+
+  private certificateSentences(certificates: CertificateStatusDto[], errors: string[], info: string[]): void {
+    const addresses = this.config.apps.publicAddresses.join(', ');
+    for (const c of certificates) {
+      if (c.status === 'issued') info.push(`HTTPS for ${c.domain} has a certificate valid until ${c.expires_at!.toISOString()}; HTTP redirects to it`);
+      else if (c.status === 'pending') info.push(`a certificate for ${c.domain} is being requested; ${c.domain} answers over HTTP until it is issued, then HTTP redirects to HTTPS`);
+      else {
+        const next = c.next_try_at ? `at ${c.next_try_at.toISOString()}` : 'later';
+        errors.push(`no certificate could be had for ${c.domain}: ${c.error}. The edge tries again ${next} and serves ${c.domain} over HTTP meanwhile; check that ${c.domain} resolves to ${addresses} and reaches this platform on ports 80 and 443`);
+      }
+    }
   }
 
   private notRunning(container: ObservedContainer, ramMb: number): string {
@@ -117,17 +152,20 @@ export class AppStatusService {
     return result && Number.isFinite(mb) && result.stdout.trim() !== '' ? mb : null;
   }
 
-  private async versions(appId: number, techs: string[]): Promise<Map<string, string>> {
-    const known = techs.filter((t) => VERSION_COMMANDS[t]);
-    if (known.length === 0) return new Map();
-    const script = known.map((t) => `printf '%s=' ${t}; ${VERSION_COMMANDS[t]} 2>&1 | head -n 1`).join('; ');
+  /**
+   * The technologies the container has (their versions, as the image recorded them) and the one
+   * `rosti <tech>` chose: one short command, no interpreter started.
+   */
+  private async techs(appId: number): Promise<{ versions: Map<string, string>; primary: string }> {
+    const script = `for d in ${TECHS_DIR}/*/; do printf '%s=%s\\n' "$(basename "$d")" "$(cat "$d/version" 2>/dev/null)"; done; printf 'primary=%s\\n' "$(readlink ${PRIMARY_TECH})"`;
     const result = await this.driver.run(appId, ['sh', '-c', script], EXEC_TIMEOUT_MS).catch(() => null);
     const versions = new Map<string, string>();
+    let primary = '';
     for (const line of result?.stdout.split('\n') ?? []) {
-      const [name, output] = line.split('=', 2);
-      const version = /\d+(\.\d+)+/.exec(output ?? '')?.[0];
-      if (name && version) versions.set(name, version);
+      const [name, value] = line.split('=', 2);
+      if (name === 'primary') primary = new RegExp(`^${TECHS_DIR}/([a-z0-9]+)/bin/?$`).exec(value ?? '')?.[1] ?? '';
+      else if (name && /^\d+(\.\d+)*$/.test(value ?? '')) versions.set(name, value);
     }
-    return versions;
+    return { versions, primary };
   }
 }

@@ -1,4 +1,5 @@
 import type { BerthConfig } from '../config/config.js';
+import { defaultDomain } from './app-domains.js';
 import type { AppDto } from './dto/app.dto.js';
 import type { App } from './entities/app.entity.js';
 
@@ -11,6 +12,7 @@ export function toAppDto(app: App, domains: string[], config: BerthConfig): AppD
     enabled: app.enabled,
     image: app.image,
     domains,
+    default_domain: defaultDomain(app, config.apps.domain),
     mode: app.mode,
     plan: app.planId,
     app_port: app.appPort,

@@ -1,16 +1,29 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 // A recognisable prefix lets secret scanners (and people) tell a Berth token at a glance.
-export const TOKEN_PREFIX = 'berth_';
-const TOKEN_SHAPE = /^berth_[A-Za-z0-9_-]{43}$/;
+export const TOKEN_PREFIX = 'berth';
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+// Rosti's client saves only tokens of exactly 40 letters and digits: the prefix and 35 base62
+// characters, 208 bits of randomness.
+const RANDOM_LENGTH = 35;
+const TOKEN_SHAPE = /^berth[A-Za-z0-9]{35}$/;
+// Tokens issued before (`berth_` and 43 base64url characters) keep working until revoked.
+const OLD_TOKEN_SHAPE = /^berth_[A-Za-z0-9_-]{43}$/;
 
-/** 256 bits of randomness behind the prefix. */
+/** `berth` and 35 characters drawn uniformly from [A-Za-z0-9]. */
 export function newTokenSecret(): string {
-  return TOKEN_PREFIX + randomBytes(32).toString('base64url');
+  let secret = TOKEN_PREFIX;
+  while (secret.length < TOKEN_PREFIX.length + RANDOM_LENGTH) {
+    for (const byte of randomBytes(48)) {
+      // 248 = 4 × 62: bytes above it would favour the first characters, so they are skipped.
+      if (byte < 248 && secret.length < TOKEN_PREFIX.length + RANDOM_LENGTH) secret += ALPHABET[byte % 62];
+    }
+  }
+  return secret;
 }
 
 export function isTokenShaped(secret: string): boolean {
-  return TOKEN_SHAPE.test(secret);
+  return TOKEN_SHAPE.test(secret) || OLD_TOKEN_SHAPE.test(secret);
 }
 
 export function hashToken(secret: string): string {

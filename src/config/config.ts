@@ -91,6 +91,10 @@ export interface EdgeConfig {
   /** ACME directory certificates come from, or `internal` for Caddy's own CA (tests, private installations). */
   acmeCa: string;
   acmeEmail: string;
+  /** PEM file of the root that signs the ACME directory's own HTTPS certificate (a private CA); empty: the system's roots. */
+  acmeCaRoot: string;
+  /** How often the edge role checks the certificates of HTTPS names (a TLS handshake each while not yet issued). */
+  certCheckIntervalMs: number;
   startCaddy: boolean;
   caddyBin: string;
   /** Where a Caddy started by Berth keeps certificates and its log. */
@@ -216,6 +220,8 @@ export function loadConfig(env: Env = process.env): BerthConfig {
       listenAddress: read.matching('EDGE_LISTEN_ADDRESS', '', /^$|^[0-9a-fA-F:.]+$/, 'an IP address, or empty for every address'),
       acmeCa: read.matching('ACME_CA', 'https://acme-v02.api.letsencrypt.org/directory', /^internal$|^https?:\/\/\S+$/, 'an ACME directory URL or "internal"'),
       acmeEmail: read.string('ACME_EMAIL', ''),
+      acmeCaRoot: read.string('ACME_CA_ROOT', ''),
+      certCheckIntervalMs: read.int('EDGE_CERT_CHECK_MS', 5000, 100, 3_600_000),
       startCaddy: read.bool('EDGE_START_CADDY', true),
       caddyBin: read.string('CADDY_BIN', 'caddy'),
       caddyDataDir: read.string('CADDY_DATA_DIR', '/var/lib/berth/caddy'),

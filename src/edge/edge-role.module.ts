@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CaddyProcess } from './caddy/caddy-process.js';
+import { CertificateMonitor } from './certificates/certificate-monitor.js';
 
-/** The edge role: Caddy running, and its routes in step with the apps. */
-@Module({ providers: [CaddyProcess] })
+/** The edge role: Caddy running, its routes in step with the apps, and its certificates watched. */
+@Module({ providers: [CaddyProcess, CertificateMonitor] })
 export class EdgeRoleModule {}

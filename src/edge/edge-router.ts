@@ -6,8 +6,10 @@ export interface EdgeRoute {
   appId: number;
   /** Lower case, punycode; `*.` leads a wildcard (served over HTTP only). */
   domains: string[];
-  /** `https+le`: HTTPS with certificates by ACME, HTTP redirected; `http`: plain HTTP. */
+  /** `https+le`: HTTPS with certificates by ACME, HTTP redirected once one is held; `http`: plain HTTP. */
   mode: 'http' | 'https+le';
+  /** Names whose certificate the edge holds (issued, unexpired): only these redirect HTTP to HTTPS. */
+  secured: string[];
   /** Where the app's port is published; null when the app is stopped (its domains answer 503). */
   upstream: { host: string; port: number } | null;
 }

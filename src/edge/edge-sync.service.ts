@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { defaultDomain } from '../apps/app-domains.js';
 import { reachable } from '../common/net.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
@@ -31,20 +32,33 @@ export class EdgeSync {
     const router = this.router;
     const changed = await this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [EDGE_LOCK_KEY]);
-      const rows: Array<{ id: number; enabled: boolean; mode: EdgeRoute['mode']; host_port: number; domains: string[] }> = await tx.query(
-        `SELECT a.id, a.enabled, a.mode, a.host_port, array_agg(d.domain ORDER BY d.position) AS domains
-           FROM apps a JOIN app_domains d ON d.app_id = a.id
-          WHERE NOT a.deleting GROUP BY a.id ORDER BY a.id`,
-      );
-      const host = reachable(this.config.docker.publishAddress);
-      const routes: EdgeRoute[] = rows.map((r) => ({ appId: r.id, domains: r.domains, mode: r.mode, upstream: r.enabled ? { host, port: r.host_port } : null }));
-      // Berth's own API, when the edge fronts it: an https+le route of id 0 (no app has it).
-      if (this.config.edge.apiHost) {
-        routes.unshift({ appId: 0, domains: [this.config.edge.apiHost], mode: 'https+le', upstream: { host: reachable(this.config.host), port: this.config.port } });
-      }
-      return router.apply(routes);
+      return router.apply(await this.routes(tx));
     });
     if (changed) this.logger.log('edge routes updated');
     return changed;
+  }
+
+  /** Every app that is not being deleted, by its domains (its default one always among them), and Berth's own API. */
+  async routes(tx: EntityManager = this.db.manager): Promise<EdgeRoute[]> {
+    const rows: Array<{ id: number; name: string; enabled: boolean; mode: EdgeRoute['mode']; host_port: number; domains: string[] }> = await tx.query(
+      `SELECT a.id, a.name, a.enabled, a.mode, a.host_port, array_agg(d.domain ORDER BY d.position) AS domains
+         FROM apps a JOIN app_domains d ON d.app_id = a.id
+        WHERE NOT a.deleting GROUP BY a.id ORDER BY a.id`,
+    );
+    const held: Array<{ domain: string }> = await tx.query(`SELECT domain FROM certificates WHERE status = 'issued' AND expires_at > now()`);
+    const secured = new Set(held.map((c) => c.domain));
+    const host = reachable(this.config.docker.publishAddress);
+    const routes: EdgeRoute[] = rows.map((r) => {
+      // The default domain stays routed whatever the app's domains: it always has a working address.
+      const domains = [...new Set([...r.domains, defaultDomain(r, this.config.apps.domain)])];
+      return { appId: r.id, domains, mode: r.mode, secured: domains.filter((d) => secured.has(d)), upstream: r.enabled ? { host, port: r.host_port } : null };
+    });
+    // Berth's own API, when the edge fronts it: an https+le route of id 0 (no app has it).
+    const api = this.config.edge.apiHost;
+    if (api) {
+      const upstream = { host: reachable(this.config.host), port: this.config.port };
+      routes.unshift({ appId: 0, domains: [api], mode: 'https+le', secured: secured.has(api) ? [api] : [], upstream });
+    }
+    return routes;
   }
 }

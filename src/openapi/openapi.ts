@@ -24,7 +24,7 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')
     .addServer('/', 'This Berth installation')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'Authorization', description: 'The word `Token`, a space, then the token.' }, TOKEN_SCHEME)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'berth_…', description: 'The same token as a bearer token.' }, BEARER_SCHEME)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'berth…', description: 'The same token as a bearer token.' }, BEARER_SCHEME)
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controller, method) => method,

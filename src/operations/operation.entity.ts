@@ -11,9 +11,12 @@ export type TargetType = (typeof TARGET_TYPES)[number];
 /** One change to infrastructure, followed by clients until it succeeds or fails. */
 @Entity('operations')
 @Index('operations_company_target_idx', ['companyId', 'targetType', 'targetId'])
-// At most one unfinished operation per resource: the database refuses a second one,
-// so two changes can never interleave, however many API processes race.
-@Index('operations_one_active_per_target', ['targetType', 'targetId'], { unique: true, where: `status IN ('pending', 'running')` })
+// At most one unfinished operation per storage: the database refuses a second one, so two
+// changes can never interleave, however many API processes race. An app's changes queue up
+// instead (Rosti's client sends `start` while its `stop` still runs): its one job carries them
+// out oldest first, each converging the app to the latest desired state.
+@Index('operations_one_active_per_storage', ['targetType', 'targetId'], { unique: true, where: `target_type = 'storage' AND status IN ('pending', 'running')` })
+@Index('operations_active_idx', ['targetType', 'targetId'], { where: `status IN ('pending', 'running')` })
 export class Operation {
   @PrimaryGeneratedColumn()
   id: number;

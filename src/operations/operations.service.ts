@@ -27,23 +27,23 @@ export class OperationsService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /**
-   * Records a pending operation inside the caller's transaction. A second
-   * unfinished operation on the same target is a 409: changes never interleave.
+   * Records a pending operation inside the caller's transaction. A storage takes one
+   * change at a time (a second is a 409); an app's wait their turn after the ones before.
    */
   async begin(tx: EntityManager, companyId: number, kind: string, targetType: TargetType, targetId: number): Promise<Operation> {
     try {
       return await tx.save(tx.create(Operation, { companyId, kind, targetType, targetId, status: 'pending', message: 'waiting for a worker' }));
     } catch (err) {
-      if (violated(err, 'operations_one_active_per_target')) {
+      if (violated(err, 'operations_one_active_per_storage')) {
         throw new DomainError('conflict', `another operation is still running on this ${targetType}; wait for it to finish`);
       }
       throw err;
     }
   }
 
-  /** The target's unfinished operation, if any (the database allows one at a time). */
+  /** The target's oldest unfinished operation, if any: the one to carry out next. */
   active(targetType: TargetType, targetId: number, tx: EntityManager = this.db.manager): Promise<Operation | null> {
-    return tx.getRepository(Operation).findOne({ where: { targetType, targetId, status: In(ACTIVE_STATUSES) } });
+    return tx.getRepository(Operation).findOne({ where: { targetType, targetId, status: In(ACTIVE_STATUSES) }, order: { id: 'ASC' } });
   }
 
   async get(companyId: number, id: number): Promise<OperationDto> {

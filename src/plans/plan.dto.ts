@@ -13,6 +13,7 @@ export class PlanDto {
   /** CPU in percent of one core (200 = two cores). */
   @ApiProperty({ type: 'integer' })
   cpu_quota: number;
-  /** Price per month. */
+  /** Price per month, a whole number. */
+  @ApiProperty({ type: 'integer' })
   price: number;
 }

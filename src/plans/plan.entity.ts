@@ -1,8 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-/** numeric comes back from pg as a string; prices are small enough for a JS number. */
-const decimal = { to: (v: number) => v, from: (v: string | null) => (v === null ? null : Number(v)) };
-
 @Entity('plans')
 export class Plan {
   @PrimaryGeneratedColumn()
@@ -24,7 +21,7 @@ export class Plan {
   @Column({ name: 'cpu_quota', type: 'int' })
   cpuQuota: number;
 
-  /** Price per month. */
-  @Column({ type: 'numeric', precision: 10, scale: 2, transformer: decimal })
+  /** Price per month, a whole number (Rosti's client decodes it as an unsigned integer). */
+  @Column({ type: 'int' })
   price: number;
 }

@@ -1,11 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { CompanyRoute } from '../common/access/access.decorator.js';
+import { CatalogRoute } from '../common/access/access.decorator.js';
 import { PlanDto } from './plan.dto.js';
 import { PlansService } from './plans.service.js';
 
 @ApiTags('catalogs')
-@CompanyRoute()
+@CatalogRoute()
 @Controller(':company_id/plans')
 export class PlansController {
   constructor(private readonly plans: PlansService) {}

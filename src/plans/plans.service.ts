@@ -14,7 +14,7 @@ export class PlansService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   async list(): Promise<PlanDto[]> {
-    const { rows } = await queryPrepared<PlanDto & { price: string }>(this.db, LIST_PLANS);
-    return rows.map((row) => ({ ...row, price: Number(row.price) }));
+    const { rows } = await queryPrepared<PlanDto>(this.db, LIST_PLANS);
+    return rows;
   }
 }

@@ -16,8 +16,9 @@ import { recordObservedStatus } from './observed-status.js';
 import { closeConsumer, consumer } from './queues.module.js';
 
 const CONCURRENCY = 4;
-// A job takes on changes recorded while it ran (their own add was deduplicated away), up to this many.
-const MAX_ROUNDS = 10;
+// A job takes on changes recorded while it ran (their own add was deduplicated away), oldest
+// first, up to this many; any left are picked up by the next sweep.
+const MAX_ROUNDS = 50;
 
 /** An error of a run, with the operation that run was carrying out (null: a sweep's run). */
 interface FailedRun {
@@ -97,6 +98,10 @@ export class AppProcessor implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async finish(app: App, operation: Operation | null, result: Converged): Promise<void> {
+    // Changes queued behind this one were already part of the desired state it converged to: say so.
+    if (operation && app.operationId !== null && app.operationId > operation.id) {
+      result = { ...result, message: `${result.message} (with the changes up to operation ${app.operationId}, which came after)` };
+    }
     await this.db.transaction(async (tx) => {
       if (app.deleting) {
         await tx.getRepository(App).delete({ id: app.id });

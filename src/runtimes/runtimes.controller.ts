@@ -1,11 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { CompanyRoute } from '../common/access/access.decorator.js';
+import { CatalogRoute } from '../common/access/access.decorator.js';
 import { RuntimeDto } from './runtime.dto.js';
 import { RuntimesService } from './runtimes.service.js';
 
 @ApiTags('catalogs')
-@CompanyRoute()
+@CatalogRoute()
 @Controller(':company_id/runtimes')
 export class RuntimesController {
   constructor(private readonly runtimes: RuntimesService) {}

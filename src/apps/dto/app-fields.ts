@@ -5,9 +5,16 @@ import ssh2, { type ParsedKey } from 'ssh2';
 
 const { utils } = ssh2;
 
-export const APP_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-// The default domain is `{name}-{id}.{apps domain}`: keep its first label within DNS's 63.
+// Rosti's client allows upper-case letters, `_` and `.` in names: Berth stores the name as given
+// (unique in a company whatever its case) and derives its default domain from appNameLabel.
+export const APP_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+// The default domain is `{label}-{id}.{apps domain}`: keep its first label within DNS's 63.
 export const APP_NAME_MAX = 48;
+
+/** An app name as a DNS label: lower case, `_` and `.` (and runs of them) as one dash. `My_Shop.v2` → `my-shop-v2`. */
+export function appNameLabel(name: string): string {
+  return name.toLowerCase().replace(/[._-]+/g, '-');
+}
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 

@@ -9,7 +9,7 @@ export const APP_ACTIONS = ['start', 'stop', 'restart', 'rebuild'] as const;
 export type AppAction = (typeof APP_ACTIONS)[number];
 
 // What reads return and writes ignore, so a client may send back the object it read.
-const READ_ONLY = ['id', 'date', 'enabled', 'ssh_access', 'status', 'status_message', 'operation_id', 'ssh_password_set'];
+const READ_ONLY = ['id', 'date', 'enabled', 'ssh_access', 'status', 'status_message', 'operation_id', 'ssh_password_set', 'default_domain'];
 const SMTP_FIELDS = /^smtp_/;
 const PORT_RULE = 'must be between 1024 and 65535 and not 8000';
 // An empty password is what reads would hold: sending it back changes nothing.
@@ -24,10 +24,10 @@ const DOMAINS_SCHEMA: ApiPropertyOptions = {
 
 @IgnoreFields(READ_ONLY, SMTP_FIELDS)
 export class CreateAppDto {
-  /** Lower-case letters, digits and dashes; unique in the company; cannot change later. */
+  /** Letters, digits, dashes, underscores and dots; unique in the company whatever the case; cannot change later. The default domain spells it in lower case, with dashes for `_` and `.`. */
   @IsString()
   @Length(1, APP_NAME_MAX)
-  @Matches(APP_NAME, { message: 'must be lower-case letters, digits and dashes, not starting or ending with a dash' })
+  @Matches(APP_NAME, { message: 'must be letters, digits, dashes, underscores and dots, starting and ending with a letter or digit' })
   name: string;
 
   /** A runtime tag from `GET /{company_id}/runtimes/`. */

@@ -9,20 +9,38 @@ export class MemoryStatusDto {
   limit: number;
 }
 
+/** Sizes in GB, as Rosti's client decodes them (numbers, never null). */
 export class StorageStatusDto {
-  /** MB used under /srv (null when it could not be measured). */
-  @ApiProperty({ type: 'number', nullable: true })
-  usage: number | null;
-  /** MB the plan allows. */
-  @ApiProperty({ type: 'integer' })
+  /** GB used under /srv; negative when it could not be measured (the app is not running, say). */
+  @ApiProperty({ type: 'number' })
+  usage: number;
+  /** GB the plan allows. */
+  @ApiProperty({ type: 'number' })
   limit: number;
-  over_limit: boolean;
+  /** How many GB over the limit /srv is; 0 when under it or unknown. */
+  @ApiProperty({ type: 'number' })
+  over_limit: number;
 }
 
 export class TechDto {
   name: string;
   /** Version found in the running container; empty when it is not running. */
   version: string;
+}
+
+/** The certificate of one HTTPS name (mode https+le). */
+export class CertificateStatusDto {
+  domain: string;
+  /** pending: requested, not there yet; issued: served, HTTP redirects to HTTPS; failed: the CA did not issue one (see error, and next_try_at). */
+  @ApiProperty({ enum: ['pending', 'issued', 'failed'] })
+  status: 'pending' | 'issued' | 'failed';
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
+  expires_at: Date | null;
+  /** Why the last try failed (failed). */
+  error: string;
+  /** When the edge tries again (failed). */
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
+  next_try_at: Date | null;
 }
 
 /** What the platform observes of an app right now. */
@@ -39,6 +57,10 @@ export class AppStatusDto {
   info: string[];
   memory: MemoryStatusDto;
   storage: StorageStatusDto;
+  /** The technology the app was set up with: what `rosti <tech>` chose inside the container (`/srv/bin/primary_tech`). Empty while the app is not running. */
   primary_tech: TechDto;
+  /** The runtime's technologies, with the versions the container has. */
   techs: TechDto[];
+  /** Each HTTPS name's certificate (empty for mode http). Until one is issued the name is served over HTTP. */
+  certificates: CertificateStatusDto[];
 }

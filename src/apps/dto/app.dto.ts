@@ -21,6 +21,8 @@ export class AppDto {
   image: string;
   /** Host names the app answers to; a default one when it was given none. */
   domains: string[];
+  /** `{name}-{id}.<apps domain>`: the app answers to it whatever its `domains`, so replacing them never leaves it without a working address. */
+  default_domain: string;
   @ApiProperty({ enum: APP_MODES, enumName: 'AppMode' })
   mode: AppMode;
   /** Plan id. */

@@ -16,7 +16,8 @@ export type AppStatus = (typeof APP_STATUSES)[number];
  * (its container, volume and published port); nothing here is the container itself.
  */
 @Entity('apps')
-@Index('apps_company_name_key', ['companyId', 'name'], { unique: true })
+// Unique on (company_id, lower(name)), made by a migration: TypeORM cannot declare an expression index.
+@Index('apps_company_name_key', { synchronize: false })
 export class App {
   @PrimaryGeneratedColumn()
   id: number;

@@ -6,7 +6,7 @@ import { ErrorResponseDto } from '../errors/error-response.dto.js';
 export const ACCESS_POLICY = 'berth:access';
 
 /** Who may call a route. Every route declares one; a route without one is refused. */
-export type AccessPolicy = { kind: 'public' } | { kind: 'account' } | { kind: 'company'; role: CompanyRole };
+export type AccessPolicy = { kind: 'public' } | { kind: 'account' } | { kind: 'company'; role: CompanyRole; catalog?: true };
 
 export const TOKEN_SCHEME = 'token';
 export const BEARER_SCHEME = 'bearer';
@@ -35,4 +35,17 @@ export const CompanyRoute = (role: CompanyRole = 'member') =>
     authenticatedDocs(),
     ApiParam({ name: 'company_id', description: 'Id of a company the caller is a member of.', schema: { type: 'integer', minimum: 1 } }),
     ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No such resource in a company the caller belongs to.' }),
+  );
+
+/**
+ * A global catalog under `/:company_id/` (plans, runtimes): any valid token. Company 0 answers
+ * too, as Rosti's client asks for catalogs before a company is chosen; any other id must be a
+ * company the caller belongs to (404 otherwise, as on every company route).
+ */
+export const CatalogRoute = () =>
+  applyDecorators(
+    SetMetadata(ACCESS_POLICY, { kind: 'company', role: 'member', catalog: true } satisfies AccessPolicy),
+    authenticatedDocs(),
+    ApiParam({ name: 'company_id', description: 'Id of a company the caller is a member of, or 0 before one is chosen.', schema: { type: 'integer', minimum: 0 } }),
+    ApiNotFoundResponse({ type: ErrorResponseDto, description: 'A company the caller does not belong to.' }),
   );

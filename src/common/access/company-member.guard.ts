@@ -28,7 +28,10 @@ export class CompanyMemberGuard implements CanActivate {
 
   // Synchronous for the routes it does not concern: no promise on their hot path.
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    if (accessPolicy(this.reflector, context).kind !== 'company') return true;
+    const policy = accessPolicy(this.reflector, context);
+    if (policy.kind !== 'company') return true;
+    // Catalogs are global: company 0 (none chosen yet) reads them without resolving a company.
+    if (policy.catalog && (context.switchToHttp().getRequest<FastifyRequest>().params as Record<string, unknown>).company_id === '0') return true;
     return this.resolve(context);
   }
 

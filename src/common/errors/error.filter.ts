@@ -21,8 +21,6 @@ function fastifyError(err: { code: string; statusCode?: number; message: string 
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON':
       return DomainError.field('body', 'is not valid JSON');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return DomainError.field('body', 'is empty but Content-Type says application/json');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return DomainError.field('body', 'must be sent with Content-Type: application/json');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

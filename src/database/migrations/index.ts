@@ -3,6 +3,16 @@ import { SeedCatalogs1795355446756 } from './1795355446756-seed-catalogs.js';
 import { OperationsAndStorages1795359677994 } from './1795359677994-operations-and-storages.js';
 import { Apps1795451546290 } from './1795451546290-apps.js';
 import { SshHostKeys1795452638988 } from './1795452638988-ssh-host-keys.js';
+import { RostiClients1795540000000 } from './1795540000000-rosti-clients.js';
+import { Certificates1795540000001 } from './1795540000001-certificates.js';
 
 // Every migration, in order. Listed explicitly so the build and the tests load the same set.
-export const MIGRATIONS: Function[] = [Foundation1795355446755, SeedCatalogs1795355446756, OperationsAndStorages1795359677994, Apps1795451546290, SshHostKeys1795452638988];
+export const MIGRATIONS: Function[] = [
+  Foundation1795355446755,
+  SeedCatalogs1795355446756,
+  OperationsAndStorages1795359677994,
+  Apps1795451546290,
+  SshHostKeys1795452638988,
+  RostiClients1795540000000,
+  Certificates1795540000001,
+];

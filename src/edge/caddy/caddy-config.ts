@@ -1,6 +1,7 @@
-import { hostPort, isLocalhostName } from '../../common/net.js';
+import { hostPort } from '../../common/net.js';
 import type { EdgeConfig } from '../../config/config.js';
 import type { EdgeRoute } from '../edge-router.js';
+import { httpsNames } from '../https-names.js';
 
 // The pages Caddy itself serves. No request data goes into them (a Host header is the client's to forge).
 const STOPPED_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>App stopped</title></head>
@@ -11,16 +12,6 @@ const UNKNOWN_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>No
 <p>Check the address, or add this domain to an app.</p></body></html>\n`;
 
 const html = { 'Content-Type': ['text/html; charset=utf-8'], 'Cache-Control': ['no-store'] };
-
-/**
- * The names of an app that get HTTPS. Wildcards stay HTTP only, and so do
- * `.localhost` names unless certificates come from Caddy's internal CA: no public
- * CA issues for them, and redirecting to an HTTPS that cannot work would break them.
- */
-export function httpsNames(route: EdgeRoute, config: EdgeConfig): string[] {
-  if (route.mode !== 'https+le') return [];
-  return route.domains.filter((d) => !d.startsWith('*.') && (config.acmeCa === 'internal' || !isLocalhostName(d)));
-}
 
 function listen(config: EdgeConfig, port: number): string[] {
   return [hostPort(config.listenAddress, port)];
@@ -60,12 +51,15 @@ export function caddyConfig(routes: EdgeRoute[], config: EdgeConfig, adminListen
   const redirectHost = config.httpsPort === 443 ? '{http.request.host}' : `{http.request.host}:${config.httpsPort}`;
   const redirect: Handler = { handler: 'static_response', status_code: 308, headers: { Location: [`https://${redirectHost}{http.request.uri}`] } };
 
+  // HTTP redirects a name to HTTPS only once its certificate is held: until then (and should
+  // the CA never issue one) the site goes on answering over HTTP.
   const httpRoutes = hostRoutes(sorted, (r) => {
-    const secure = new Set(httpsNames(r, config));
-    const plain = r.domains.filter((d) => !secure.has(d));
+    const held = new Set(r.secured);
+    const secure = httpsNames(r, config).filter((d) => held.has(d));
+    const plain = r.domains.filter((d) => !secure.includes(d));
     return [
       { hosts: plain, handle: r.upstream ? proxy(r) : stopped },
-      { hosts: [...secure], handle: redirect },
+      { hosts: secure, handle: redirect },
     ];
   });
   const httpsRoutes = hostRoutes(sorted, (r) => [{ hosts: httpsNames(r, config), handle: r.upstream ? proxy(r) : stopped }]);
@@ -73,14 +67,20 @@ export function caddyConfig(routes: EdgeRoute[], config: EdgeConfig, adminListen
   const issuer =
     config.acmeCa === 'internal'
       ? { module: 'internal' }
-      : { module: 'acme', ca: config.acmeCa, ...(config.acmeEmail ? { email: config.acmeEmail } : {}) };
+      : {
+          module: 'acme',
+          ca: config.acmeCa,
+          ...(config.acmeEmail ? { email: config.acmeEmail } : {}),
+          ...(config.acmeCaRoot ? { trusted_roots_pem_files: [config.acmeCaRoot] } : {}),
+        };
 
   return {
     admin: { listen: adminListen },
     // Caddy 2.6's proxy builds a debug logger with the whole request for every request, even when
     // nothing logs at debug (about 7 % of the edge's CPU). Its failures still reach the log: the
     // server logs each request that ended in an error (`http.log.error`).
-    logging: { logs: { default: { exclude: ['http.handlers.reverse_proxy'] } } },
+    // JSON whatever the output: the edge role reads certificate failures from it (tls.obtain).
+    logging: { logs: { default: { encoder: { format: 'json' }, exclude: ['http.handlers.reverse_proxy'] } } },
     apps: {
       http: {
         http_port: config.httpPort,

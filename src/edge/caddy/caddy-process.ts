@@ -2,10 +2,12 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { every, Periodic } from '../../common/periodic.js';
 import { BerthConfig } from '../../config/config.js';
 import { CONFIG } from '../../config/config.module.js';
 import { EDGE_ROUTER, EdgeRouter } from '../edge-router.js';
+import { CertificateMonitor } from '../certificates/certificate-monitor.js';
 import { EdgeSync } from '../edge-sync.service.js';
 import { CaddyRouter } from './caddy.router.js';
 
@@ -33,6 +35,7 @@ export class CaddyProcess implements OnModuleInit, OnApplicationShutdown {
     @Inject(CONFIG) private readonly config: BerthConfig,
     @Inject(EDGE_ROUTER) private readonly router: EdgeRouter | null,
     private readonly edge: EdgeSync,
+    private readonly certificates: CertificateMonitor,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -79,6 +82,8 @@ export class CaddyProcess implements OnModuleInit, OnApplicationShutdown {
     });
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
+    // Caddy's log is the only place it says why a certificate could not be had.
+    createInterface({ input: child.stderr!, crlfDelay: Infinity }).on('line', (line) => this.certificates.onCaddyLog(line));
     this.child = child;
     const failed = new Promise<never>((_, reject) => {
       child.once('error', reject);
