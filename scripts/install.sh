@@ -56,6 +56,9 @@ have rsync || missing+=(rsync)
 have pebble || missing+=(pebble)
 have openssl || missing+=(openssl)
 have script || missing+=(bsdutils)
+# Go's x/crypto/ssh, the client Rosti's CLI is built on: the SSH tests build a small client with it, offline.
+have go || missing+=(golang-go)
+[[ -d /usr/share/gocode/src/golang.org/x/crypto/ssh ]] || missing+=(golang-golang-x-crypto-dev)
 # Apps' /srv: a filesystem image each, made, grown and checked with these (a hard disk quota).
 have_all mkfs.ext4 resize2fs e2fsck || missing+=(e2fsprogs)
 have_all mount losetup || missing+=(mount)

@@ -27,6 +27,12 @@ export type AuthOutcome = 'accepted' | 'key-ok' | 'rejected' | 'unsupported';
 // Apps log in as app, Rosti's user; everything else is refused like a wrong key.
 export const SSH_USER = 'app';
 
+/**
+ * The signature algorithms decide() accepts for the key types apps may have,
+ * announced to clients as server-sig-algs: RSA with SHA-2 only, never ssh-rsa (SHA-1).
+ */
+export const SIGNATURE_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256'] as const;
+
 function parsedKeys(keys: string[]): ParsedKey[] {
   return keys.flatMap((line) => parseKeyLine(line) ?? []);
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import type { AuthenticationType, ClientInfo, Connection } from 'ssh2';
+import type { AuthenticationType, ClientInfo, Connection, PublicKeyAuthContext } from 'ssh2';
 import { DataSource } from 'typeorm';
 import { Limit, RateLimiter } from '../common/rate-limit/rate-limiter.js';
 import { BerthConfig } from '../config/config.js';
@@ -7,6 +7,7 @@ import { ContainerDriver } from '../containers/container-driver.js';
 import { AppAccess, decide, loadAccess } from './ssh-access.js';
 import { serveSession } from './ssh-session.js';
 import { serveTunnels } from './ssh-tunnel.js';
+import { acceptKeyQuery } from './ssh2-workarounds.js';
 
 const METHODS: AuthenticationType[] = ['publickey', 'password'];
 
@@ -70,7 +71,8 @@ export function serveConnection(appId: number, client: Connection, info: ClientI
       access = await loadAccess(deps.db, appId);
       const outcome = await decide(ctx, access);
       if (closed) return;
-      if (outcome === 'accepted' || outcome === 'key-ok') return ctx.accept();
+      if (outcome === 'key-ok') return acceptKeyQuery(ctx as PublicKeyAuthContext);
+      if (outcome === 'accepted') return ctx.accept();
       // Probing with "none" to learn the methods is no failure.
       if (outcome === 'unsupported' && ctx.method === 'none') return ctx.reject(METHODS);
       failures += 1;

@@ -8,8 +8,10 @@ import { RateLimiter } from '../common/rate-limit/rate-limiter.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { CONTAINER_DRIVER, ContainerDriver } from '../containers/container-driver.js';
+import { SIGNATURE_ALGORITHMS } from './ssh-access.js';
 import { serveConnection } from './ssh-connection.js';
 import { SshHostKeys } from './ssh-host-keys.service.js';
+import { announceSignatureAlgorithms, verifySsh2Workarounds } from './ssh2-workarounds.js';
 
 /**
  * Modern algorithms only: no SHA-1 anywhere (no ssh-rsa host key, no hmac-sha1,
@@ -52,6 +54,8 @@ export class SshGateway implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   async onModuleInit(): Promise<void> {
+    // Before any endpoint listens: an ssh2 that changed under the workarounds stops the gateway.
+    verifySsh2Workarounds();
     this.hostKey = (await this.hostKeys.ensure()).privateKey;
     await this.sync().catch((err: Error) => this.logger.warn(`sync: ${err.message}`));
     this.loop = every(this.config.ssh.syncIntervalMs, () => this.sync(), (err) => this.logger.warn(`sync: ${err.message}`));
@@ -80,6 +84,7 @@ export class SshGateway implements OnModuleInit, OnApplicationShutdown {
     if (this.stopping) return;
     const clients = new Set<Connection>();
     const server = new ssh2.Server({ hostKeys: [this.hostKey], algorithms: ALGORITHMS, ident: 'Berth' }, (client, info) => {
+      announceSignatureAlgorithms(client, SIGNATURE_ALGORITHMS);
       clients.add(client);
       client.once('close', () => clients.delete(client));
       serveConnection(appId, client, info, { db: this.db, driver: this.driver, limiter: this.limiter, config: this.config, logger: this.logger });
