@@ -13,6 +13,7 @@ import { ContainersModule } from './containers/containers.module.js';
 import { BerthConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { DomainsModule } from './domains/domains.module.js';
 import { HealthModule } from './health/health.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { RuntimesModule } from './runtimes/runtimes.module.js';
@@ -41,6 +42,7 @@ export class ApiModule {
         QueuesModule,
         StorageEnginesModule,
         StoragesModule,
+        DomainsModule,
         ContainersModule,
         AppsModule,
         SshApiModule,

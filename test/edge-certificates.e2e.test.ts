@@ -5,6 +5,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDns, TestDns } from './support/dns.js';
 import { eventually } from './support/docker.js';
 import { useEdgeBerth } from './support/edge.js';
 import { register, waitForOperation } from './support/http.js';
@@ -25,10 +26,14 @@ const { fx, edge } = useEdgeBerth('certs', 30200, ({ spare, dataDir }) => {
     ACME_CA_ROOT: join(dataDir, 'acme-cert.pem'),
     EDGE_CERT_CHECK_MS: '300',
     SWEEP_INTERVAL_MS: '1000',
+    // The test's own DNS (UDP, on the same number as the CA's TCP port): where the domain is proved.
+    DNS_RESOLVERS: `127.0.0.1:${spare}`,
   };
 });
-afterAll(() => {
+let dns: TestDns;
+afterAll(async () => {
   pebble?.kill();
+  await dns?.close();
 });
 
 /** curl as a visitor would, with the test name resolving to the edge on loopback. */
@@ -46,6 +51,11 @@ const certificate = async () => (await fx.api.get(`/${owner.company.id}/apps-sta
 
 beforeAll(async () => {
   owner = await register(fx.api, 'Secure Co');
+  // A custom domain is routed, and gets a certificate, once its company proves control of it.
+  dns = await startDns(acmePort);
+  const challenge = await fx.api.post(`/${owner.company.id}/domains/${DOMAIN}/verify/`, { token: owner.token });
+  dns.set(`_berth-challenge.${DOMAIN}`, 'TXT', [challenge.body.record.value]);
+  expect((await fx.api.post(`/${owner.company.id}/domains/${DOMAIN}/verify/`, { token: owner.token })).body.status).toBe('verified');
   const created = await fx.api.post(`/${owner.company.id}/apps/`, {
     token: owner.token,
     body: { name: 'shop', image: 'berth/runtime:2026.11-1', plan: 1, mode: 'https+le', domains: [DOMAIN] },

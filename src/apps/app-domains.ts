@@ -1,6 +1,9 @@
 import { EntityManager, In } from 'typeorm';
 import { violated } from '../common/errors/constraint.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import type { DomainsService } from '../domains/domains.service.js';
+import { covers, needsVerification, verificationName } from '../domains/domains.service.js';
+import { isPublicSuffix } from '../domains/dns-resolver.js';
 import { appNameLabel } from './dto/app-fields.js';
 import { AppDomain } from './entities/app-domain.entity.js';
 import type { App } from './entities/app.entity.js';
@@ -16,6 +19,12 @@ export function defaultDomain(app: Pick<App, 'id' | 'name'>, appsDomain: string)
  */
 export function checkDomainRules(app: Pick<App, 'id' | 'name'>, domains: string[], appsDomain: string, apiHost = ''): void {
   if (apiHost && domains.includes(apiHost)) throw DomainError.conflict('domains', `${apiHost} is where this platform serves its API`);
+  // Nobody can prove control of com or co.uk (Mozilla's public suffix list) for others.
+  const suffix = domains.find((d) => isPublicSuffix(d));
+  if (suffix) {
+    const what = suffix.startsWith('*.') ? 'a wildcard over a public suffix' : 'a public suffix';
+    throw DomainError.field('domains', `${suffix} is ${what}: use a domain registered under it`);
+  }
   const own = defaultDomain(app, appsDomain);
   const taken = domains.find((d) => d !== own && (d === appsDomain || d.endsWith(`.${appsDomain}`)));
   if (taken) {
@@ -40,13 +49,26 @@ export async function replaceDomains(
   tx: EntityManager,
   app: Pick<App, 'id' | 'name' | 'companyId'>,
   domains: string[],
-  rules: { appsDomain: string; apiHost: string },
+  rules: { appsDomain: string; apiHost: string; verification: DomainsService },
 ): Promise<string[]> {
   const wanted = domains.length > 0 ? domains : [defaultDomain(app, rules.appsDomain)];
   checkDomainRules(app, wanted, rules.appsDomain, rules.apiHost);
+  const custom = wanted.filter((d) => needsVerification(d, rules.appsDomain));
+  for (const domain of custom) {
+    const theirs = await rules.verification.verifiedElsewhere(tx, app.companyId, domain);
+    if (theirs) throw DomainError.conflict('domains', `${domain} is under ${theirs}, which another company has verified`);
+  }
   const held = await tx.getRepository(AppDomain).find({ where: { domain: In(wanted) } });
-  const foreign = held.find((d) => d.appId !== app.id);
+  const ours = await rules.verification.verified(tx, app.companyId);
+  // Another company named a domain first but never proved it; this company did: it takes the name.
+  const claimed = held.filter((d) => d.appId !== app.id && d.companyId !== app.companyId && ours.some((v) => covers(v, d.domain)));
+  if (claimed.length) await tx.getRepository(AppDomain).delete({ domain: In(claimed.map((d) => d.domain)) });
+  const foreign = held.find((d) => d.appId !== app.id && !claimed.includes(d));
   if (foreign) throw DomainError.conflict('domains', `${foreign.domain} is already used by another app`);
+  // The record that will prove each custom domain, ready for the app's status to show.
+  for (const name of new Set(custom.map(verificationName))) {
+    if (!ours.some((v) => covers(v, name))) await rules.verification.challenge(tx, app.companyId, name);
+  }
   await tx.getRepository(AppDomain).delete({ appId: app.id });
   try {
     await tx.getRepository(AppDomain).insert(

@@ -9,6 +9,8 @@ import { CONTAINER_DRIVER, ContainerDriver, ContainerEngineUnavailableError, Obs
 import { OperationsService } from '../operations/operations.service.js';
 import { Plan } from '../plans/plan.entity.js';
 import { Runtime } from '../runtimes/runtime.entity.js';
+import { DnsResolver } from '../domains/dns-resolver.js';
+import { CHALLENGE_PREFIX, DomainsService, routable } from '../domains/domains.service.js';
 import { Certificate } from '../edge/certificates/certificate.entity.js';
 import { httpsNames } from '../edge/https-names.js';
 import { defaultDomain, domainsOf } from './app-domains.js';
@@ -33,6 +35,8 @@ export class AppStatusService {
     @Inject(CONFIG) private readonly config: BerthConfig,
     @Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver,
     private readonly operations: OperationsService,
+    private readonly resolver: DnsResolver,
+    private readonly domainsService: DomainsService,
   ) {}
 
   async status(companyId: number, id: number): Promise<AppStatusDto> {
@@ -54,7 +58,7 @@ export class AppStatusService {
     const running = container?.running ?? false;
     const [http, dns, memoryMb, storageMb, techs] = await Promise.all([
       running ? this.probe(app) : Promise.resolve(null),
-      checkDomains(domains, this.config.apps.publicAddresses),
+      checkDomains(this.resolver, domains, this.config.apps.publicAddresses),
       running ? this.driver.memoryUsageMb(id).catch(() => 0) : Promise.resolve(0),
       running ? this.diskUsageMb(id) : Promise.resolve(null),
       running ? this.techs(id) : Promise.resolve({ versions: new Map<string, string>(), primary: '' }),
@@ -76,7 +80,9 @@ export class AppStatusService {
       } else info.push(`the app answers HTTP ${http.status} on port ${app.appPort}`);
     }
     for (const finding of dns) if (!finding.ok) errors.push(finding.problem!);
-    const certificates = await this.certificates(app, domains);
+    const verified = await this.domainsService.verified(this.db.manager, app.companyId);
+    await this.verificationSentences(app, domains, verified, errors);
+    const certificates = await this.certificates(app, domains.filter((d) => routable(d, verified, this.config.apps.domain)));
     this.certificateSentences(certificates, errors, info);
     const memoryLimit = plan.ram;
     const diskLimit = plan.disk * 1024;
@@ -103,6 +109,19 @@ export class AppStatusService {
       techs: (runtime?.techs ?? []).map(tech),
       certificates,
     };
+  }
+
+  /** A custom domain its company has not proved control of is not routed: say what record makes it so. */
+  private async verificationSentences(app: App, domains: string[], verified: string[], errors: string[]): Promise<void> {
+    const pending = domains.filter((d) => !routable(d, verified, this.config.apps.domain));
+    if (pending.length === 0) return;
+    const challenges = await this.domainsService.list(app.companyId);
+    for (const domain of pending) {
+      const base = domain.replace(/^\*\./, '');
+      const challenge = challenges.find((c) => c.domain === base);
+      const how = challenge ? `create a TXT record ${CHALLENGE_PREFIX}.${base} with the value ${challenge.record.value}, then` : 'get the record to create with';
+      errors.push(`${domain} is not routed until this company proves it controls ${base}: ${how} POST /api/v1/${app.companyId}/domains/${base}/verify/`);
+    }
   }
 
   /** The app's HTTPS names (its default domain included) and what the edge holds for each. */

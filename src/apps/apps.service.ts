@@ -10,6 +10,8 @@ import { Plan } from '../plans/plan.entity.js';
 import { AppOperation } from '../provisioning/jobs.js';
 import { Runtime } from '../runtimes/runtime.entity.js';
 import { AppChanges, PreparedChange } from './app-changes.js';
+import { assertAccountQuota } from '../companies/account-quotas.js';
+import { DomainsService } from '../domains/domains.service.js';
 import { defaultDomain, domainsOf, replaceDomains } from './app-domains.js';
 import { toAppDto } from './app-view.js';
 import { AppAction } from './dto/app-input.dto.js';
@@ -35,10 +37,11 @@ export class AppsService {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(CONFIG) private readonly config: BerthConfig,
     private readonly changes: AppChanges,
+    private readonly domains: DomainsService,
   ) {}
 
   private get domainRules() {
-    return { appsDomain: this.config.apps.domain, apiHost: this.config.edge.apiHost };
+    return { appsDomain: this.config.apps.domain, apiHost: this.config.edge.apiHost, verification: this.domains };
   }
 
   async list(companyId: number): Promise<AppDto[]> {
@@ -69,6 +72,7 @@ export class AppsService {
       if (count >= this.config.apps.perCompany) {
         throw new DomainError('quota_exceeded', `this company has ${count} apps, the most it may have (${this.config.apps.perCompany})`);
       }
+      await assertAccountQuota(tx, companyId, 'apps', this.config.apps.perAccount);
       await this.checkCatalog(tx, input.image, input.plan, true);
       const app = tx.getRepository(App).create({
         companyId,

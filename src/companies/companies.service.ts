@@ -1,6 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { BerthConfig } from '../config/config.js';
+import { CONFIG } from '../config/config.module.js';
+import { assertCompanyQuota } from './account-quotas.js';
 import { PreparedStatement, queryPrepared } from '../database/pg-pool.js';
 import { CompanyDto } from './dto/company.dto.js';
 import { Company } from './entities/company.entity.js';
@@ -17,6 +20,7 @@ const LIST_COMPANIES: PreparedStatement = {
 export class CompaniesService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
+    @Inject(CONFIG) private readonly config: BerthConfig,
     private readonly memberships: MembershipsService,
   ) {}
 
@@ -25,9 +29,10 @@ export class CompaniesService {
     return rows;
   }
 
-  /** Creates a company with `accountId` as its owner; pass a manager to join a larger transaction. */
+  /** Creates a company with `accountId` as its owner, within COMPANIES_PER_ACCOUNT; pass a manager to join a larger transaction. */
   async create(accountId: number, name: string, manager?: EntityManager): Promise<CompanyDto> {
     const run = async (tx: EntityManager) => {
+      await assertCompanyQuota(tx, accountId, this.config.companiesPerAccount);
       const company = await tx.save(tx.create(Company, { name }));
       await tx.insert(Membership, { companyId: company.id, accountId, role: 'owner' satisfies CompanyRole });
       return company;

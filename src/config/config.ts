@@ -27,11 +27,15 @@ export interface BerthConfig {
   loginFailuresPerIp: number;
   /** Registrations allowed per client address in an hour; 0 switches the limit off. */
   registrationsPerIp: number;
+  /** Most companies one account may own (each would otherwise bring fresh app and storage quotas). */
+  companiesPerAccount: number;
   storages: {
     mariadb: StorageServerConfig;
     pgsql: StorageServerConfig;
     /** Most storages one company may have. */
     perCompany: number;
+    /** Most storages across all the companies one account owns. */
+    perAccount: number;
     /** Most connections one storage user may hold at once, so no tenant can take a server's every connection. */
     connectionsPerUser: number;
   };
@@ -50,12 +54,16 @@ export interface BerthConfig {
   apps: {
     /** Most apps one company may have. */
     perCompany: number;
+    /** Most apps across all the companies one account owns. */
+    perAccount: number;
     /** Apps without domains get `{name}-{id}.<domain>`. */
     domain: string;
     /** Addresses the platform's domains must resolve to (the edge's public addresses). */
     publicAddresses: string[];
     /** The apps' Docker network: fixed, so the host's database servers can listen on its gateway. */
     subnet: Subnet;
+    /** Resolvers tenants' domains are looked up with (DNS checks, domain verification); empty: the host's. */
+    dnsResolvers: string[];
   };
   volumes: VolumesConfig;
   docker: DockerConfig;
@@ -172,10 +180,12 @@ export function loadConfig(env: Env = process.env): BerthConfig {
     trustProxy: read.bool('TRUST_PROXY', false),
     loginFailuresPerIp: read.int('LOGIN_FAILURES_PER_IP', 30, 0, 1_000_000),
     registrationsPerIp: read.int('REGISTRATIONS_PER_IP', 20, 0, 1_000_000),
+    companiesPerAccount: read.int('COMPANIES_PER_ACCOUNT', 5, 1, 100_000),
     storages: {
       mariadb: read.storageServer('STORAGE_MARIADB', 'mysql://root@127.0.0.1:3306', ['mysql:', 'mariadb:'], 3306, 'mariadb.berth.internal', subnet.gateway),
       pgsql: read.storageServer('STORAGE_PGSQL', 'postgres://postgres@127.0.0.1:5432/postgres', ['postgres:', 'postgresql:'], 5432, 'pgsql.berth.internal', subnet.gateway),
       perCompany: read.int('STORAGES_PER_COMPANY', 20, 0, 100_000),
+      perAccount: read.int('STORAGES_PER_ACCOUNT', 40, 0, 1_000_000),
       connectionsPerUser: read.int('STORAGE_CONNECTIONS_PER_USER', 20, 1, 10_000),
     },
     jobs: {
@@ -187,9 +197,11 @@ export function loadConfig(env: Env = process.env): BerthConfig {
     },
     apps: {
       perCompany: read.int('APPS_PER_COMPANY', 50, 0, 100_000),
+      perAccount: read.int('APPS_PER_ACCOUNT', 100, 0, 1_000_000),
       domain: read.hostname('APPS_DOMAIN', 'apps.localhost'),
       publicAddresses: read.addresses('PUBLIC_ADDRESSES', '127.0.0.1,::1'),
       subnet,
+      dnsResolvers: read.servers('DNS_RESOLVERS'),
     },
     volumes: {
       quota: read.oneOf('DISK_QUOTA', 'loop', ['loop', 'off']),

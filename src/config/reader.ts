@@ -164,6 +164,21 @@ export class Reader {
     return list;
   }
 
+  /** A comma-separated list of `address` or `address:port` (`[v6]:port`) servers; empty when not set. */
+  servers(name: string): string[] {
+    const value = this.raw(name);
+    if (value === undefined) return [];
+    const list = value.split(',').map((a) => a.trim()).filter(Boolean);
+    const bad = list.filter((entry) => {
+      const match = /^\[([^\]]+)\](?::(\d{1,5}))?$|^([^:]+)(?::(\d{1,5}))?$|^([0-9a-fA-F:]+)$/.exec(entry);
+      const host = match?.[1] ?? match?.[3] ?? match?.[5];
+      const port = Number(match?.[2] ?? match?.[4] ?? 53);
+      return !host || isIP(host) === 0 || port < 1 || port > 65535;
+    });
+    if (bad.length > 0) this.problems.push(`${name} must be a comma-separated list of IP addresses, each with an optional :port (got "${bad.join(', ')}")`);
+    return bad.length > 0 ? [] : list;
+  }
+
   /** `FROM-TO`, both ports, FROM <= TO. */
   portRange(name: string, fallback: string): PortRange {
     const value = this.raw(name) ?? fallback;

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { defaultDomain } from '../apps/app-domains.js';
 import { reachable } from '../common/net.js';
+import { routable } from '../domains/domains.service.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { EDGE_ROUTER, EdgeRoute, EdgeRouter } from './edge-router.js';
@@ -40,17 +41,22 @@ export class EdgeSync {
 
   /** Every app that is not being deleted, by its domains (its default one always among them), and Berth's own API. */
   async routes(tx: EntityManager = this.db.manager): Promise<EdgeRoute[]> {
-    const rows: Array<{ id: number; name: string; enabled: boolean; mode: EdgeRoute['mode']; host_port: number; domains: string[] }> = await tx.query(
-      `SELECT a.id, a.name, a.enabled, a.mode, a.host_port, array_agg(d.domain ORDER BY d.position) AS domains
+    const rows: Array<{ id: number; company_id: number; name: string; enabled: boolean; mode: EdgeRoute['mode']; host_port: number; domains: string[] }> = await tx.query(
+      `SELECT a.id, a.company_id, a.name, a.enabled, a.mode, a.host_port, array_agg(d.domain ORDER BY d.position) AS domains
          FROM apps a JOIN app_domains d ON d.app_id = a.id
         WHERE NOT a.deleting GROUP BY a.id ORDER BY a.id`,
     );
+    const proofs: Array<{ company_id: number; domain: string }> = await tx.query('SELECT company_id, domain FROM domain_verifications WHERE verified_at IS NOT NULL');
+    const byCompany = new Map<number, string[]>();
+    for (const p of proofs) byCompany.set(p.company_id, [...(byCompany.get(p.company_id) ?? []), p.domain]);
     const held: Array<{ domain: string }> = await tx.query(`SELECT domain FROM certificates WHERE status = 'issued' AND expires_at > now()`);
     const secured = new Set(held.map((c) => c.domain));
     const host = reachable(this.config.docker.publishAddress);
     const routes: EdgeRoute[] = rows.map((r) => {
-      // The default domain stays routed whatever the app's domains: it always has a working address.
-      const domains = [...new Set([...r.domains, defaultDomain(r, this.config.apps.domain)])];
+      // A custom domain is routed once its company proved control of it; the default domain stays
+      // routed whatever the app's domains: it always has a working address.
+      const own = byCompany.get(r.company_id) ?? [];
+      const domains = [...new Set([...r.domains.filter((d) => routable(d, own, this.config.apps.domain)), defaultDomain(r, this.config.apps.domain)])];
       return { appId: r.id, domains, mode: r.mode, secured: domains.filter((d) => secured.has(d)), upstream: r.enabled ? { host, port: r.host_port } : null };
     });
     // Berth's own API, when the edge fronts it: an https+le route of id 0 (no app has it).

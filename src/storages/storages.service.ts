@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error.js';
+import { assertAccountQuota } from '../companies/account-quotas.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { OperationsService } from '../operations/operations.service.js';
@@ -77,6 +78,7 @@ export class StoragesService {
       if (count >= this.config.storages.perCompany) {
         throw new DomainError('quota_exceeded', `this company has ${count} storages, the most it may have (${this.config.storages.perCompany})`);
       }
+      await assertAccountQuota(tx, companyId, 'storages', this.config.storages.perAccount);
       const name = generatedName();
       const storage = await tx.save(tx.create(Storage, { companyId, type: input.type, name, username: name, note: input.note ?? '', status: 'creating' }));
       return { storage, kind: StorageJob.Create, data: { verifier } };

@@ -1,0 +1,43 @@
+import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiConflictResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import { CompanyRoute } from '../common/access/access.decorator.js';
+import { CurrentCompany } from '../common/access/current.decorator.js';
+import type { CompanyContext } from '../common/access/principal.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { DomainsService } from './domains.service.js';
+import { DomainDto } from './dto/domain.dto.js';
+
+const domainParam = ApiParam({ name: 'domain', description: 'A host name, like example.com.', schema: { type: 'string' } });
+
+@ApiTags('domains')
+@CompanyRoute()
+@Controller(':company_id/domains')
+export class DomainsController {
+  constructor(private readonly domains: DomainsService) {}
+
+  /** The domains the company has asked to verify, with the record each needs and whether it is verified. */
+  @Get()
+  listDomains(@CurrentCompany() company: CompanyContext): Promise<DomainDto[]> {
+    return this.domains.list(company.id);
+  }
+
+  /**
+   * Proves the company controls a domain: the first call gives the TXT record to create
+   * (`_berth-challenge.<domain>`); call again once it is in DNS. A verified domain routes the
+   * company's apps by it and its subdomains.
+   */
+  @Post(':domain/verify')
+  @HttpCode(200)
+  @domainParam
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Another company has verified the domain.' })
+  verifyDomain(@CurrentCompany() company: CompanyContext, @Param('domain') domain: string): Promise<DomainDto> {
+    return this.domains.verify(company.id, domain);
+  }
+
+  /** Forgets a verification: the company's apps are no longer routed by that domain. */
+  @Delete(':domain')
+  @domainParam
+  deleteDomain(@CurrentCompany() company: CompanyContext, @Param('domain') domain: string): Promise<DomainDto> {
+    return this.domains.remove(company.id, domain);
+  }
+}
