@@ -119,7 +119,8 @@ describe('disk quotas', () => {
     // Once the files are gone, a rebuild brings /srv to the plan.
     await sh(app.id, 'rm /srv/var/big.bin');
     const rebuilt = await fx.api.put(path(`apps-action/${app.id}/`), { token: owner.token, body: { action: 'rebuild' } });
-    expect((await waitForOperation(fx.api, owner.token, owner.company.id, rebuilt.body.operation_id)).status).toBe('success');
+    const op = await waitForOperation(fx.api, owner.token, owner.company.id, rebuilt.body.operation_id, 120_000);
+    expect(op.status, op.message).toBe('success');
     await expectPlanSize(app.id, 1);
   });
 
@@ -141,7 +142,8 @@ describe('disk quotas', () => {
 
   it('removes the volume, its image and its mount with the app', async () => {
     const answer = await fx.api.delete(path(`apps/${app.id}/`), { token: owner.token });
-    expect((await waitForOperation(fx.api, owner.token, owner.company.id, answer.body.operation_id)).status).toBe('success');
+    const op = await waitForOperation(fx.api, owner.token, owner.company.id, answer.body.operation_id, 120_000);
+    expect(op.status, op.message).toBe('success');
     const name = `${container(app.id)}-srv`;
     expect(execFileSync('ls', [VOLUMES_DIR]).toString().split('\n')).not.toContain(`${name}.img`);
     expect(execFileSync('cat', ['/proc/self/mountinfo']).toString()).not.toContain(`${VOLUMES_DIR}/${name} `);

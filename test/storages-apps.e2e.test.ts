@@ -90,7 +90,7 @@ describe.each([
   {
     type: 'pgsql' as const,
     image: 'berth/runtime:2026.11-1',
-    files: { 'server.js': NODE_APP, 'package.json': '{"name":"pgapp","private":true}\n' },
+    files: { 'server.js': NODE_APP, 'package.json': '{"name":"pgapp","private":true}\n' } as Record<string, string>,
     vendor: ['pg'],
     command: '/usr/local/bin/node /srv/app/server.js',
     host: 'pgsql.berth.internal',
@@ -105,7 +105,7 @@ describe.each([
   {
     type: 'mariadb' as const,
     image: 'berth/runtime-python:2026.11-1',
-    files: { 'app.py': PYTHON_APP },
+    files: { 'app.py': PYTHON_APP } as Record<string, string>,
     vendor: [],
     command: '/usr/bin/python3 /srv/app/app.py',
     host: 'mariadb.berth.internal',

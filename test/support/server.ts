@@ -37,7 +37,8 @@ export async function startBerth(env: Record<string, string>): Promise<BerthProc
   });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`berth did not start within 30 s:\n${output}`)), 30_000);
+    // Generous: a loaded CI machine runs several test files' servers and containers at once.
+    const timer = setTimeout(() => reject(new Error(`berth did not start within 60 s:\n${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const started = /"msg":"berth started"/.test(output);

@@ -1,16 +1,20 @@
-// Rosti's way into a database from a laptop: an SSH tunnel through the app's endpoint to the
-// storage server's app-facing name, used with the real psql and mariadb clients. Every other
-// destination, and remote, dynamic and streamlocal forwards, are refused. The tunnel is a
-// storage user's connection like any other: its limit holds.
+// Attack catalogue: SSH forwarding as a way into the platform's network. Rosti's way into a
+// database from a laptop is an SSH tunnel through the app's endpoint to the storage server's
+// app-facing name (used here with the real psql and mariadb clients); any other destination
+// (the host's loopback services, Redis, the Docker API, a metadata address, another port),
+// and remote, dynamic and streamlocal forwards, are refused. The tunnel is a storage user's
+// connection like any other: its limits hold, and the admin accounts are out of reach.
+// Reference: OWASP API Security Top 10 2023, API7 Server Side Request Forgery and API4
+// Unrestricted Resource Consumption.
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, Owner, TestApp } from './support/apps.js';
-import { eventually, HOST_GATEWAY } from './support/docker.js';
-import { useBerth } from './support/fixture.js';
-import { register, waitForOperation } from './support/http.js';
-import { runTool, SshUser } from './support/ssh.js';
-import { dropStoragesOnServers, mariadb as mariadbAdmin } from './support/storage-clients.js';
+import { createApp, Owner, TestApp } from '../support/apps.js';
+import { eventually, HOST_GATEWAY } from '../support/docker.js';
+import { useBerth } from '../support/fixture.js';
+import { register, waitForOperation } from '../support/http.js';
+import { runTool, SshUser } from '../support/ssh.js';
+import { dropStoragesOnServers, mariadb as mariadbAdmin } from '../support/storage-clients.js';
 
 const LIMIT = 3;
 const fx = useBerth('sshtunnel', { BERTH_ROLES: 'api,worker,ssh', SSH_SYNC_INTERVAL_MS: '200', SWEEP_INTERVAL_MS: '1000', STORAGE_CONNECTIONS_PER_USER: String(LIMIT) });
