@@ -119,8 +119,8 @@ describe('disk quotas', () => {
     // Once the files are gone, a rebuild brings /srv to the plan.
     await sh(app.id, 'rm /srv/var/big.bin');
     const rebuilt = await fx.api.put(path(`apps-action/${app.id}/`), { token: owner.token, body: { action: 'rebuild' } });
-    const op = await waitForOperation(fx.api, owner.token, owner.company.id, rebuilt.body.operation_id, 120_000);
-    expect(op.status, op.message).toBe('success');
+    const done = await waitForOperation(fx.api, owner.token, owner.company.id, rebuilt.body.operation_id, 120_000);
+    expect(done.status, done.message).toBe('success');
     await expectPlanSize(app.id, 1);
   });
 
