@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { violated } from '../common/errors/constraint.js';
 import { DomainError } from '../common/errors/domain-error.js';
-import { Limit, RateLimiter } from '../common/rate-limit/rate-limiter.js';
+import { Limit, RateLimiter, tooMany } from '../common/rate-limit/rate-limiter.js';
 import { CompaniesService } from '../companies/companies.service.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
@@ -21,7 +21,7 @@ export interface NewAccount {
 
 @Injectable()
 export class AuthService {
-  // Mass sign-ups from one address.
+  // Mass sign-ups, and learning which emails have accounts from the 409, from one address.
   private readonly registrationsPerIp: Limit;
 
   constructor(
@@ -39,16 +39,19 @@ export class AuthService {
     if (!this.config.registrationEnabled) {
       throw new DomainError('forbidden', 'public registration is switched off on this installation; an operator creates accounts');
     }
-    await this.limiter.check(this.registrationsPerIp, ip);
-    const created = await this.createAccount(input, 'registration');
-    await this.limiter.hit(this.registrationsPerIp, ip);
-    return created;
+    // Every attempt counts, before any hashing and whatever its outcome: a known email's 409
+    // included, so an address learns about few emails an hour.
+    const attempt = await this.limiter.attempt(this.registrationsPerIp, ip);
+    if (!attempt.allowed) throw tooMany(attempt.retryAfterMs);
+    return this.createAccount(input, 'registration');
   }
 
   /** Creates an account, its default company (named after it) and a first token, all or nothing. */
   async createAccount(input: NewAccount, tokenName: string): Promise<RegisterResponseDto> {
     const email = input.email.trim().toLowerCase();
     const name = input.name?.trim() || email;
+    // A known email costs no argon2: the 409 tells no more than the unique index would below.
+    if (await this.db.getRepository(Account).existsBy({ email })) throw DomainError.conflict('email', 'is already registered');
     const passwordHash = await hashPassword(input.password);
     try {
       return await this.db.transaction(async (tx) => {
