@@ -3,6 +3,7 @@ import { PassportModule } from '@nestjs/passport';
 import { RateLimiter } from '../common/rate-limit/rate-limiter.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
+import { LoginThrottle } from './login-throttle.js';
 import { TokenStrategy } from './token.strategy.js';
 import { TokenVerifier } from './token-verifier.service.js';
 import { TokensController } from './tokens.controller.js';
@@ -11,7 +12,7 @@ import { TokensService } from './tokens.service.js';
 @Module({
   imports: [PassportModule.register({ session: false })],
   controllers: [AuthController, TokensController],
-  providers: [AuthService, TokensService, TokenVerifier, TokenStrategy, RateLimiter],
+  providers: [AuthService, LoginThrottle, TokensService, TokenVerifier, TokenStrategy, RateLimiter],
   exports: [AuthService, TokensService],
 })
 export class AuthModule {}

@@ -3,17 +3,15 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { violated } from '../common/errors/constraint.js';
 import { DomainError } from '../common/errors/domain-error.js';
-import { Limit, RateLimiter } from '../common/rate-limit/rate-limiter.js';
+import { Limit, RateLimiter, tooMany } from '../common/rate-limit/rate-limiter.js';
 import { CompaniesService } from '../companies/companies.service.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { LoginResponseDto, RegisterDto, RegisterResponseDto } from './dto/auth.dto.js';
 import { Account } from './entities/account.entity.js';
+import { LoginThrottle } from './login-throttle.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './password.js';
 import { TokensService } from './tokens.service.js';
-
-// Guessing one account's password: 10 failures lock it for 15 minutes.
-const LOGIN_FAILURES_PER_EMAIL: Limit = { name: 'login-email', max: 10, windowMs: 15 * 60_000 };
 
 export interface NewAccount {
   email: string;
@@ -23,8 +21,7 @@ export interface NewAccount {
 
 @Injectable()
 export class AuthService {
-  // Spraying passwords over many accounts, and mass sign-ups, from one address.
-  private readonly loginFailuresPerIp: Limit;
+  // Mass sign-ups, and learning which emails have accounts from the 409, from one address.
   private readonly registrationsPerIp: Limit;
 
   constructor(
@@ -33,8 +30,8 @@ export class AuthService {
     private readonly companies: CompaniesService,
     private readonly tokens: TokensService,
     private readonly limiter: RateLimiter,
+    private readonly throttle: LoginThrottle,
   ) {
-    this.loginFailuresPerIp = { name: 'login-ip', max: config.loginFailuresPerIp, windowMs: 15 * 60_000 };
     this.registrationsPerIp = { name: 'register-ip', max: config.registrationsPerIp, windowMs: 60 * 60_000 };
   }
 
@@ -42,16 +39,19 @@ export class AuthService {
     if (!this.config.registrationEnabled) {
       throw new DomainError('forbidden', 'public registration is switched off on this installation; an operator creates accounts');
     }
-    await this.limiter.check(this.registrationsPerIp, ip);
-    const created = await this.createAccount(input, 'registration');
-    await this.limiter.hit(this.registrationsPerIp, ip);
-    return created;
+    // Every attempt counts, before any hashing and whatever its outcome: a known email's 409
+    // included, so an address learns about few emails an hour.
+    const attempt = await this.limiter.attempt(this.registrationsPerIp, ip);
+    if (!attempt.allowed) throw tooMany(attempt.retryAfterMs);
+    return this.createAccount(input, 'registration');
   }
 
   /** Creates an account, its default company (named after it) and a first token, all or nothing. */
   async createAccount(input: NewAccount, tokenName: string): Promise<RegisterResponseDto> {
     const email = input.email.trim().toLowerCase();
     const name = input.name?.trim() || email;
+    // A known email costs no argon2: the 409 tells no more than the unique index would below.
+    if (await this.db.getRepository(Account).existsBy({ email })) throw DomainError.conflict('email', 'is already registered');
     const passwordHash = await hashPassword(input.password);
     try {
       return await this.db.transaction(async (tx) => {
@@ -73,14 +73,19 @@ export class AuthService {
   }
 
   async login(email: string, password: string, ip: string): Promise<LoginResponseDto> {
-    await Promise.all([this.limiter.check(LOGIN_FAILURES_PER_EMAIL, email), this.limiter.check(this.loginFailuresPerIp, ip)]);
-    const account = await this.db.getRepository(Account).findOne({ where: { email } });
-    const valid = account ? await verifyPassword(account.passwordHash, password) : await burnPasswordCheck(password).then(() => false);
-    if (!account || !valid) {
-      await Promise.all([this.limiter.hit(LOGIN_FAILURES_PER_EMAIL, email), this.limiter.hit(this.loginFailuresPerIp, ip)]);
-      throw DomainError.unauthorized('wrong email or password');
+    await this.throttle.admit(email, ip);
+    let account: Account | null;
+    try {
+      const found = await this.db.getRepository(Account).findOne({ where: { email } });
+      const matches = found ? await verifyPassword(found.passwordHash, password) : await burnPasswordCheck(password).then(() => false);
+      account = matches ? found : null;
+    } catch (err) {
+      // No password was checked (too busy, database down): the attempt is no failure.
+      await this.throttle.withdrawn(email, ip).catch(() => undefined);
+      throw err;
     }
-    await this.limiter.reset(LOGIN_FAILURES_PER_EMAIL, email);
+    if (!account) throw DomainError.unauthorized('wrong email or password');
+    await this.throttle.succeeded(email, ip);
     const token = await this.tokens.issue(account.id, 'login');
     return { token: token.token };
   }

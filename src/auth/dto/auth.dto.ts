@@ -2,20 +2,24 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { CompanyDto } from '../../companies/dto/company.dto.js';
+import { ACCOUNT_PASSWORD_MAX, ACCOUNT_PASSWORD_MIN, IsAccountPassword } from './account-password.validator.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const lower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 
 export class RegisterDto {
   /** Login name; compared without regard to case. */
+  // Declared explicitly, like password below, only so the schema keeps its field order.
+  @ApiProperty()
   @Transform(lower)
   @IsEmail({}, { message: 'must be an email address' })
   @MaxLength(254)
   email: string;
 
   /** 10 to 1024 characters. */
-  @IsString()
-  @Length(10, 1024, { message: 'must be 10 to 1024 characters long' })
+  // The rule counts code points; the schema's bounds say the same for clients.
+  @ApiProperty({ minLength: ACCOUNT_PASSWORD_MIN, maxLength: ACCOUNT_PASSWORD_MAX })
+  @IsAccountPassword()
   password: string;
 
   /** Display name; defaults to the email address. The default company is named after it. */

@@ -32,6 +32,17 @@ function fastifyError(err: { code: string; statusCode?: number; message: string 
   }
 }
 
+// PostgreSQL refusing a character in text (22021, a NUL) or jsonb (22P05, \u0000). The
+// validation pipe refuses these first; one that still reaches the database came from the
+// client all the same, so it is a 400, logged as a warning so the gap gets closed.
+const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
+function isUnstorableText(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  // TypeORM wraps the driver's error; queries sent through `pg` directly throw it as is.
+  const driverError = err instanceof QueryFailedError ? (err.driverError as { code?: string }) : (err as { code?: string });
+  return UNSTORABLE_TEXT.has(driverError?.code ?? '');
+}
+
 // Connection-level failures of PostgreSQL or Redis: the request did nothing, try again later.
 const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
 function isBackingServiceDown(err: unknown): boolean {
@@ -74,6 +85,10 @@ export class ErrorFilter implements ExceptionFilter {
         return new DomainError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`);
       }
       if (code && status < 500) return new DomainError(code, exception.message);
+    }
+    if (isUnstorableText(exception)) {
+      this.logger.warn({ err: describe(exception), reqId: request.id }, 'text the database cannot store got past validation');
+      return DomainError.validation({}, 'the request holds a character that cannot be stored (NUL, U+0000)');
     }
     if (isBackingServiceDown(exception)) {
       this.logger.warn({ err: describe(exception), reqId: request.id }, 'backing service unavailable');

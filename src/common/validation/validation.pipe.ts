@@ -1,6 +1,7 @@
 import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
 import { DomainError, FieldErrors } from '../errors/domain-error.js';
 import { withoutIgnoredFields } from './ignore-fields.js';
+import { unstorableText } from './unstorable-text.js';
 
 /** Flattens class-validator's tree into `{ "field.sub": ["problem", ...] }`. */
 export function fieldErrors(errors: ValidationError[], parent = ''): FieldErrors {
@@ -25,6 +26,8 @@ function stripProperty(message: string, property: string): string {
 /**
  * Validates bodies, queries and params against their DTOs. Unknown fields are
  * rejected by name; a body that is not a JSON object is rejected as a whole.
+ * Before any of that, every string of every body, query and path parameter, DTO
+ * or not, is checked once for what PostgreSQL cannot store (NUL, lone surrogates).
  */
 @Injectable()
 export class BerthValidationPipe implements PipeTransform {
@@ -37,6 +40,10 @@ export class BerthValidationPipe implements PipeTransform {
   });
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
+      const unstorable = unstorableText(value, metadata.data ?? '');
+      if (Object.keys(unstorable).length > 0) throw DomainError.validation(unstorable);
+    }
     const isDto = typeof metadata.metatype === 'function' && ![String, Number, Boolean, Array, Object].includes(metadata.metatype as never);
     if (metadata.type === 'body' && isDto && (value === null || typeof value !== 'object' || Array.isArray(value))) {
       throw DomainError.field('body', 'must be a JSON object');
