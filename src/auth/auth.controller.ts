@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Ip, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiForbiddenResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiForbiddenResponse, ApiServiceUnavailableResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Public } from '../common/access/access.decorator.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { AuthService } from './auth.service.js';
@@ -7,6 +7,7 @@ import { LoginDto, LoginResponseDto, RegisterDto, RegisterResponseDto } from './
 
 @ApiTags('auth')
 @Public()
+@ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'Too much password work at once on this server; try again after Retry-After.' })
 @Controller('auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
