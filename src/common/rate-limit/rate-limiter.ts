@@ -11,6 +11,21 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return { count, redis.call('PTTL', KEYS[1]) }`;
 
+// Check and count in one step: of many parallel callers exactly `max` get through in a
+// window, where check-then-hit lets all of them pass the check before any hit lands.
+const CONSUME = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count >= tonumber(ARGV[2]) then return { 0, redis.call('PTTL', KEYS[1]) } end
+count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return { 1, 0 }`;
+
+// Gives a consumed unit back, never below zero: a window that ended has nothing to give.
+const REFUND = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then redis.call('DECR', KEYS[1]) end
+return 0`;
+
 export interface Limit {
   /** Key namespace, e.g. "login-email". */
   name: string;
@@ -42,6 +57,23 @@ export class RateLimiter {
   async hit(limit: Limit, subject: string): Promise<void> {
     if (limit.max === 0) return;
     await this.redis.eval(HIT, 1, this.key(limit, subject), String(limit.windowMs));
+  }
+
+  /**
+   * Takes one unit of `limit` for `subject`, checked and counted atomically in one round
+   * trip; throws 429 with Retry-After when none is left. For attempts that must be
+   * counted before they are evaluated, however many run in parallel. A limit of 0 is off.
+   */
+  async consume(limit: Limit, subject: string): Promise<void> {
+    if (limit.max === 0) return;
+    const [taken, ttl] = (await this.redis.eval(CONSUME, 1, this.key(limit, subject), String(limit.windowMs), String(limit.max))) as [number, number];
+    if (taken !== 1) throw tooMany(ttl);
+  }
+
+  /** Gives back a unit `consume` took, for an attempt that turned out not to count (e.g. it succeeded). */
+  async refund(limit: Limit, subject: string): Promise<void> {
+    if (limit.max === 0) return;
+    await this.redis.eval(REFUND, 1, this.key(limit, subject));
   }
 
   async reset(limit: Limit, subject: string): Promise<void> {
