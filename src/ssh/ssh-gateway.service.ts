@@ -14,12 +14,15 @@ import { SshHostKeys } from './ssh-host-keys.service.js';
 import { announceSignatureAlgorithms, verifySsh2Workarounds } from './ssh2-workarounds.js';
 
 /**
- * Modern algorithms only: no SHA-1 anywhere (no ssh-rsa host key, no hmac-sha1,
- * no group1/group14-sha1 key exchange). chacha20-poly1305 is left out because
- * without ssh2's native binding it runs in JavaScript, far slower than AES-GCM.
+ * Modern algorithms only: no SHA-1 anywhere (no ssh-rsa host key, no hmac-sha1, no
+ * group1/group14-sha1 key exchange). Key exchange is curve25519 or ECDH only: finite-field
+ * Diffie-Hellman (groups 14-18) lets any client make the gateway spend 17-45 ms of CPU per
+ * handshake, before authentication, on the event loop it shares with the API.
+ * chacha20-poly1305 is left out because without ssh2's native binding it runs in
+ * JavaScript, far slower than AES-GCM.
  */
 export const ALGORITHMS: Algorithms = {
-  kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521', 'diffie-hellman-group16-sha512', 'diffie-hellman-group18-sha512', 'diffie-hellman-group14-sha256'],
+  kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521'],
   serverHostKey: ['ssh-ed25519'],
   cipher: ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes192-ctr', 'aes256-ctr'],
   hmac: ['hmac-sha2-256-etm@openssh.com', 'hmac-sha2-512-etm@openssh.com', 'hmac-sha2-256', 'hmac-sha2-512'],
