@@ -5,7 +5,11 @@ import { verifyPassword } from '../auth/password.js';
 import { parseKeyLine } from '../apps/dto/app-fields.js';
 import { App } from '../apps/entities/app.entity.js';
 
-/** What a connection to one app's endpoint may do, read fresh at every attempt: key changes apply at once. */
+/**
+ * What a connection to one app's endpoint may do: read once per connection, at its first
+ * attempt that needs it, so repeated attempts cost no query; key changes apply to the
+ * next connection.
+ */
 export interface AppAccess {
   id: number;
   companyId: number;
@@ -15,11 +19,10 @@ export interface AppAccess {
   sshPasswordHash: string | null;
 }
 
+const ACCESS = { id: true, companyId: true, enabled: true, deleting: true, sshKeys: true, sshPasswordHash: true } as const;
+
 export async function loadAccess(db: DataSource, appId: number): Promise<AppAccess | null> {
-  return db.getRepository(App).findOne({
-    select: { id: true, companyId: true, enabled: true, deleting: true, sshKeys: true, sshPasswordHash: true },
-    where: { id: appId },
-  });
+  return db.getRepository(App).findOne({ select: ACCESS, where: { id: appId } });
 }
 
 export type AuthOutcome = 'accepted' | 'key-ok' | 'rejected' | 'unsupported';
