@@ -5,7 +5,8 @@ import { RateLimiter } from '../common/rate-limit/rate-limiter.js';
 import { BerthConfig } from '../config/config.js';
 import { ContainerDriver } from '../containers/container-driver.js';
 import { addressKey, Admitted, failureLimit } from './ssh-admission.js';
-import { AppAccess, decide, loadAccess } from './ssh-access.js';
+import { AppAccess, decide, loadAccess, Login, loginOf } from './ssh-access.js';
+import { idleWatch } from './ssh-idle.js';
 import { serveSession } from './ssh-session.js';
 import { serveTunnels } from './ssh-tunnel.js';
 import { acceptKeyQuery } from './ssh2-workarounds.js';
@@ -22,16 +23,19 @@ export interface ConnectionDeps {
   logger: Logger;
 }
 
-/** A client of an endpoint, as the gateway sees it. */
+/** A client of an endpoint, as the gateway's sync sees it. */
 export interface LiveConnection {
+  /** How the client logged in; null until it has. */
+  readonly login: Login | null;
   close(why: string): void;
 }
 
 /**
  * One client of one app's SSH endpoint: authenticates it against the app's keys and
  * password (read once per connection), bounds its tries and its address's failures,
- * then serves its sessions and its forwards to the company's storage servers. Other
- * forwarding, agent and X11 are never offered: ssh2 refuses what has no listener.
+ * then serves its sessions and its forwards to the company's storage servers until it
+ * goes idle or is closed. Other forwarding, agent and X11 are never offered: ssh2
+ * refuses what has no listener.
  */
 export function serveConnection(appId: number, client: Connection, info: ClientInfo, admitted: Admitted, deps: ConnectionDeps): LiveConnection {
   const { config, logger, limiter } = deps;
@@ -42,8 +46,8 @@ export function serveConnection(appId: number, client: Connection, info: ClientI
   let tries = 0;
   let probed = false;
   let access: Promise<AppAccess | null> | undefined;
-  let granted: AppAccess | null = null;
   let closed = false;
+  const live = { login: null as Login | null, close: (why: string) => drop(why) };
 
   const drop = (why: string) => {
     if (closed) return;
@@ -97,7 +101,7 @@ export function serveConnection(appId: number, client: Connection, info: ClientI
     // Only failures use up the address's budget: a good key or login gives its unit back.
     void limiter.refund(limit, address).catch(() => undefined);
     if (outcome === 'key-ok') return tries >= maxTries ? refuse(ctx) : acceptKeyQuery(ctx as PublicKeyAuthContext);
-    granted = app;
+    live.login = loginOf(ctx, app!);
     ctx.accept();
   };
 
@@ -119,10 +123,16 @@ export function serveConnection(appId: number, client: Connection, info: ClientI
 
   client.on('ready', () => {
     admitted.authenticated();
+    const { access } = live.login!;
     logger.log(log, 'ssh client authenticated');
-    client.on('session', (accept) => serveSession(accept(), { access: granted!, driver: deps.driver, logger, log }));
-    serveTunnels(client, granted!, { db: deps.db, config, logger, log });
+    const idle = idleWatch(config.ssh.idleTimeoutMs, () => drop(`no channel traffic for ${config.ssh.idleTimeoutMs / 1000} s`));
+    client.once('close', () => idle.stop());
+    client.on('session', (accept) => {
+      idle.touch();
+      serveSession(accept(), { access, driver: deps.driver, logger, log, touch: idle.touch });
+    });
+    serveTunnels(client, access, { db: deps.db, config, logger, log, touch: idle.touch });
   });
 
-  return { close: drop };
+  return live;
 }

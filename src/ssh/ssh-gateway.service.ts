@@ -10,7 +10,7 @@ import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { CONTAINER_DRIVER, ContainerDriver } from '../containers/container-driver.js';
 import { Admission, Admitted } from './ssh-admission.js';
-import { SIGNATURE_ALGORITHMS } from './ssh-access.js';
+import { loadAccesses, revocation, SIGNATURE_ALGORITHMS } from './ssh-access.js';
 import { LiveConnection, serveConnection } from './ssh-connection.js';
 import { SshHostKeys } from './ssh-host-keys.service.js';
 import { announceSignatureAlgorithms, verifySsh2Workarounds } from './ssh2-workarounds.js';
@@ -45,7 +45,8 @@ const peer = (ip: string | undefined, port: number | undefined) => `${ip}|${port
 /**
  * The SSH gateway role: one listening port per app (from SSH_PORTS, recorded on the
  * app), kept in step with the database every SSH_SYNC_INTERVAL_MS, so new apps, key
- * changes and deletions take effect without a restart.
+ * changes and deletions take effect without a restart; the same sync closes live
+ * connections whose access was taken away.
  */
 @Injectable()
 export class SshGateway implements OnModuleInit, OnApplicationShutdown {
@@ -81,7 +82,10 @@ export class SshGateway implements OnModuleInit, OnApplicationShutdown {
     await Promise.all([...this.endpoints.keys()].map((id) => this.close(id, 'the gateway is shutting down')));
   }
 
-  /** Opens the endpoints of apps that have none and closes those of apps that are gone or being deleted. */
+  /**
+   * Opens the endpoints of apps that have none, closes those of apps that are gone or
+   * being deleted, and closes connections whose access was taken away.
+   */
   async sync(): Promise<void> {
     const apps = await this.db.getRepository(App).find({ select: { id: true, sshPort: true }, where: { deleting: false } });
     const wanted = new Map(apps.map((a) => [a.id, a.sshPort]));
@@ -90,6 +94,21 @@ export class SshGateway implements OnModuleInit, OnApplicationShutdown {
     }
     for (const [appId, port] of wanted) {
       if (!this.endpoints.has(appId)) await this.open(appId, port).catch((err: Error) => this.logger.warn({ appId, port }, `cannot listen: ${err.message}`));
+    }
+    await this.revoke();
+  }
+
+  /** Closes logged-in connections whose key or password was removed, or whose app was stopped or deleted. */
+  private async revoke(): Promise<void> {
+    const ids = [...this.endpoints].filter(([, e]) => [...e.connections].some((c) => c.login)).map(([id]) => id);
+    // Read only for apps with someone logged in: key lists are not small, and this runs every few seconds.
+    if (ids.length === 0) return;
+    const now = new Map((await loadAccesses(this.db, ids)).map((a) => [a.id, a]));
+    for (const id of ids) {
+      for (const connection of this.endpoints.get(id)?.connections ?? []) {
+        const why = connection.login && revocation(now.get(id) ?? null, connection.login);
+        if (why) connection.close(why);
+      }
     }
   }
 
