@@ -1,12 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { Socket } from 'node:net';
-import { Limit, RateLimiter } from '../common/rate-limit/rate-limiter.js';
 import { BerthConfig } from '../config/config.js';
-
-/** Failed logins per client address in 10 minutes, counted in Redis across the gateway processes of this installation. */
-export function failureLimit(config: BerthConfig): Limit {
-  return { name: 'ssh-auth-ip', max: config.ssh.failuresPerIp, windowMs: 10 * 60_000 };
-}
 
 /**
  * The address limits count by: IPv4 as it is (IPv4-mapped IPv6 too), IPv6 by its /64,
@@ -28,23 +22,33 @@ export interface Admitted {
   readonly socket: Socket;
   /** The client logged in: it stops counting as unauthenticated and its login deadline is off. */
   authenticated(): void;
+  /** Redis said the client's address used up its failed logins, for `seconds` more. */
+  lockedOut(seconds: number): void;
 }
+
+// Enough for every address that could plausibly be locked out at once; past it, expired ones are dropped.
+const LOCKOUTS_KEPT = 10_000;
 
 /**
  * Guards the gateway's ports before ssh2 sees a connection: unauthenticated connections
  * are capped per address and in all (over every endpoint of this process), an address
- * that used up its failed logins is turned away, and every connection must log in
- * within SSH_AUTH_TIMEOUT_MS of its accept, also one that never sends a byte (ssh2 has
- * no timeout of its own, and its per-connection code only starts after the client's
- * version line).
+ * known to have used up its failed logins is turned away, and every connection must log
+ * in within SSH_AUTH_TIMEOUT_MS of its accept, also one that never sends a byte (ssh2
+ * has no timeout of its own, and its per-connection code only starts after the client's
+ * version line). Nothing here waits for anything: no I/O happens at accept.
  */
 export class Admission {
   private readonly perAddress = new Map<string, number>();
   private total = 0;
+  /**
+   * Addresses Redis reported locked out, until when. Remembered here rather than asked
+   * at every accept: a Redis round trip per connection is work a flood would multiply,
+   * and each attempt is checked in Redis anyway before it is evaluated (consume).
+   */
+  private readonly lockedUntil = new Map<string, number>();
 
   constructor(
     private readonly config: BerthConfig,
-    private readonly limiter: RateLimiter,
     private readonly logger: Logger,
   ) {}
 
@@ -53,9 +57,10 @@ export class Admission {
     const ip = socket.remoteAddress;
     const address = ip ? addressKey(ip) : '';
     const mine = this.perAddress.get(address) ?? 0;
-    if (!ip || mine >= this.config.ssh.unauthenticatedPerIp || this.total >= this.config.ssh.unauthenticatedMax) {
+    const locked = (this.lockedUntil.get(address) ?? 0) > Date.now();
+    if (!ip || locked || mine >= this.config.ssh.unauthenticatedPerIp || this.total >= this.config.ssh.unauthenticatedMax) {
       // A flood is what this stops: one line per refused connection would be a flood of logs.
-      this.logger.debug?.({ appId, ip }, 'ssh connection refused: too many unauthenticated connections');
+      this.logger.debug?.({ appId, ip }, `ssh connection refused: ${locked ? 'too many failed logins from this address' : 'too many unauthenticated connections'}`);
       socket.destroy();
       return null;
     }
@@ -80,20 +85,21 @@ export class Admission {
     });
     // Resets of clients that went away must not reach the process; ssh2 reports the rest per connection.
     socket.on('error', () => undefined);
-    // A locked-out address is let go as soon as Redis says so, mostly before its key exchange.
-    // Each attempt is counted again before it is evaluated (consume), so this is only a shortcut,
-    // and Redis being unreachable leaves the decision to that.
-    this.limiter.check(failureLimit(this.config), address).catch((err: Error & { code?: string }) => {
-      if (err.code !== 'rate_limited' || socket.destroyed) return;
-      this.logger.warn({ appId, ip }, 'ssh connection closed: too many failed logins from this address');
-      socket.destroy();
-    });
     return {
       socket,
       authenticated: () => {
         clearTimeout(deadline);
         uncount();
       },
+      lockedOut: (seconds) => this.lockOut(address, seconds),
     };
+  }
+
+  private lockOut(address: string, seconds: number): void {
+    const now = Date.now();
+    if (this.lockedUntil.size >= LOCKOUTS_KEPT) {
+      for (const [a, until] of this.lockedUntil) if (until <= now) this.lockedUntil.delete(a);
+    }
+    if (this.lockedUntil.size < LOCKOUTS_KEPT) this.lockedUntil.set(address, now + seconds * 1000);
   }
 }

@@ -1,10 +1,10 @@
 import type { Logger } from '@nestjs/common';
 import type { AuthContext, AuthenticationType, ClientInfo, Connection, PublicKeyAuthContext } from 'ssh2';
 import { DataSource } from 'typeorm';
-import { RateLimiter } from '../common/rate-limit/rate-limiter.js';
+import { Limit, RateLimiter } from '../common/rate-limit/rate-limiter.js';
 import { BerthConfig } from '../config/config.js';
 import { ContainerDriver } from '../containers/container-driver.js';
-import { addressKey, Admitted, failureLimit } from './ssh-admission.js';
+import { addressKey, Admitted } from './ssh-admission.js';
 import { AppAccess, decide, loadAccess, Login, loginOf } from './ssh-access.js';
 import { idleWatch } from './ssh-idle.js';
 import { serveSession } from './ssh-session.js';
@@ -21,6 +21,11 @@ export interface ConnectionDeps {
   limiter: RateLimiter;
   config: BerthConfig;
   logger: Logger;
+}
+
+/** Failed logins per client address in 10 minutes, counted in Redis across the gateway processes of this installation. */
+export function failureLimit(config: BerthConfig): Limit {
+  return { name: 'ssh-auth-ip', max: config.ssh.failuresPerIp, windowMs: 10 * 60_000 };
 }
 
 /** A client of an endpoint, as the gateway's sync sees it. */
@@ -78,8 +83,10 @@ export function serveConnection(appId: number, client: Connection, info: ClientI
   const consume = () =>
     limiter.consume(limit, address).then(
       () => true,
-      (err: Error & { code?: string }) => {
+      (err: Error & { code?: string; headers?: Record<string, string> }) => {
         if (err.code === 'rate_limited') {
+          // The address's next connections are closed at accept, before their key exchange.
+          admitted.lockedOut(Number(err.headers?.['retry-after'] ?? 1));
           drop('too many failed logins from this address');
           return false;
         }

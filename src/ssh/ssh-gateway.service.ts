@@ -65,7 +65,7 @@ export class SshGateway implements OnModuleInit, OnApplicationShutdown {
     private readonly limiter: RateLimiter,
   ) {
     // One for every endpoint of this process: the caps are per address and in all, not per app.
-    this.admission = new Admission(config, limiter, this.logger);
+    this.admission = new Admission(config, this.logger);
   }
 
   async onModuleInit(): Promise<void> {
