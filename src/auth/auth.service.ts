@@ -41,8 +41,7 @@ export class AuthService {
     }
     // Every attempt counts, before any hashing and whatever its outcome: a known email's 409
     // included, so an address learns about few emails an hour.
-    const attempt = await this.limiter.attempt(this.registrationsPerIp, ip);
-    if (!attempt.allowed) throw tooMany(attempt.retryAfterMs);
+    await this.limiter.consume(this.registrationsPerIp, ip);
     return this.createAccount(input, 'registration');
   }
 

@@ -76,12 +76,18 @@ export interface BerthConfig {
     listenAddress: string;
     /** A connection that has not authenticated by then is closed. */
     authTimeoutMs: number;
-    /** Failed authentications allowed on one connection before it is closed. */
+    /** Authentication requests allowed on one connection (all but the first `none`); the last one that fails closes it. */
     maxAuthTries: number;
     /** Failed authentications allowed per client address in 10 minutes; then its connections are refused. 0: no limit. */
     failuresPerIp: number;
-    /** How often the gateway reads the apps to open and close their ports. */
+    /** How often the gateway reads the apps to open and close their ports, and closes connections whose access was taken away. */
     syncIntervalMs: number;
+    /** Connections not yet logged in allowed per client address (IPv6: per /64), over all endpoints of one gateway process. */
+    unauthenticatedPerIp: number;
+    /** Connections not yet logged in allowed in all on one gateway process; past either cap a new one is closed at once. */
+    unauthenticatedMax: number;
+    /** A logged-in connection without channel traffic for this long is closed. */
+    idleTimeoutMs: number;
   };
   edge: EdgeConfig;
 }
@@ -223,6 +229,9 @@ export function loadConfig(env: Env = process.env): BerthConfig {
       maxAuthTries: read.int('SSH_MAX_AUTH_TRIES', 6, 1, 100),
       failuresPerIp: read.int('SSH_FAILURES_PER_IP', 30, 0, 1_000_000),
       syncIntervalMs: read.int('SSH_SYNC_INTERVAL_MS', 2000, 100, 600_000),
+      unauthenticatedPerIp: read.int('SSH_UNAUTHENTICATED_PER_IP', 10, 1, 100_000),
+      unauthenticatedMax: read.int('SSH_UNAUTHENTICATED_MAX', 200, 1, 1_000_000),
+      idleTimeoutMs: read.int('SSH_IDLE_TIMEOUT_MS', 30 * 60_000, 1000, 7 * 24 * 3_600_000),
     },
     edge: {
       router: read.oneOf('EDGE_ROUTER', 'caddy', ['caddy', 'off']),

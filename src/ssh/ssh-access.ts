@@ -1,11 +1,15 @@
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import type { AuthContext, ParsedKey, PasswordAuthContext, PublicKeyAuthContext } from 'ssh2';
 import { timingSafeEqual } from 'node:crypto';
 import { verifyPassword } from '../auth/password.js';
 import { parseKeyLine } from '../apps/dto/app-fields.js';
 import { App } from '../apps/entities/app.entity.js';
 
-/** What a connection to one app's endpoint may do, read fresh at every attempt: key changes apply at once. */
+/**
+ * What a connection to one app's endpoint may do: read once per connection, at its first
+ * attempt that needs it; key changes apply to the next connection, and the gateway's
+ * sync closes live ones whose credential was taken away (revocation()).
+ */
 export interface AppAccess {
   id: number;
   companyId: number;
@@ -15,11 +19,18 @@ export interface AppAccess {
   sshPasswordHash: string | null;
 }
 
+/** What a connection logged in with, kept to check it again when the app's access changes. */
+export type Credential = { method: 'publickey'; key: Buffer } | { method: 'password'; hash: string };
+
+const ACCESS = { id: true, companyId: true, enabled: true, deleting: true, sshKeys: true, sshPasswordHash: true } as const;
+
 export async function loadAccess(db: DataSource, appId: number): Promise<AppAccess | null> {
-  return db.getRepository(App).findOne({
-    select: { id: true, companyId: true, enabled: true, deleting: true, sshKeys: true, sshPasswordHash: true },
-    where: { id: appId },
-  });
+  return db.getRepository(App).findOne({ select: ACCESS, where: { id: appId } });
+}
+
+/** The access of several apps in one query; apps that are gone are missing. */
+export async function loadAccesses(db: DataSource, appIds: number[]): Promise<AppAccess[]> {
+  return db.getRepository(App).find({ select: ACCESS, where: { id: In(appIds) } });
 }
 
 export type AuthOutcome = 'accepted' | 'key-ok' | 'rejected' | 'unsupported';
@@ -59,4 +70,32 @@ export async function decide(ctx: AuthContext, access: AppAccess | null): Promis
   if (key.type === 'ssh-rsa' && pk.hashAlgo !== 'sha256' && pk.hashAlgo !== 'sha512') return 'rejected';
   if (!pk.signature) return 'key-ok';
   return key.verify(pk.blob!, pk.signature, pk.hashAlgo) === true ? 'accepted' : 'rejected';
+}
+
+/** What a connection logged in with, and the app's access as it was then. */
+export interface Login {
+  access: AppAccess;
+  credential: Credential;
+}
+
+/** The login of an attempt decide() accepted. */
+export function loginOf(ctx: AuthContext, access: AppAccess): Login {
+  const credential: Credential =
+    ctx.method === 'publickey' ? { method: 'publickey', key: (ctx as PublicKeyAuthContext).key.data } : { method: 'password', hash: access.sshPasswordHash! };
+  return { access, credential };
+}
+
+/**
+ * Why a connection may no longer stay, given the app's access `now`, or null if it may:
+ * the app is gone or being deleted, it was stopped after the login, or the key or
+ * password used was removed or changed (a new hash, even of the same password, counts).
+ */
+export function revocation(now: AppAccess | null, login: Login): string | null {
+  if (!now || now.deleting) return 'the app was deleted';
+  // A connection made while the app was stopped can only be told so (sessions and tunnels
+  // refuse); one made before the stop must go.
+  if (login.access.enabled && !now.enabled) return 'the app was stopped';
+  const { credential } = login;
+  if (credential.method === 'password') return now.sshPasswordHash === credential.hash ? null : 'the app\'s password was changed or removed';
+  return parsedKeys(now.sshKeys).some((k) => sameBlob(k.getPublicSSH(), credential.key)) ? null : 'its key was removed from the app';
 }

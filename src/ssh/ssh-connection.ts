@@ -1,15 +1,19 @@
 import type { Logger } from '@nestjs/common';
-import type { AuthenticationType, ClientInfo, Connection, PublicKeyAuthContext } from 'ssh2';
+import type { AuthContext, AuthenticationType, ClientInfo, Connection, PublicKeyAuthContext } from 'ssh2';
 import { DataSource } from 'typeorm';
 import { Limit, RateLimiter } from '../common/rate-limit/rate-limiter.js';
 import { BerthConfig } from '../config/config.js';
 import { ContainerDriver } from '../containers/container-driver.js';
-import { AppAccess, decide, loadAccess } from './ssh-access.js';
+import { addressKey, Admitted } from './ssh-admission.js';
+import { AppAccess, decide, loadAccess, Login, loginOf } from './ssh-access.js';
+import { idleWatch } from './ssh-idle.js';
 import { serveSession } from './ssh-session.js';
 import { serveTunnels } from './ssh-tunnel.js';
 import { acceptKeyQuery } from './ssh2-workarounds.js';
 
 const METHODS: AuthenticationType[] = ['publickey', 'password'];
+// Time for ssh2's DISCONNECT to leave before the socket is destroyed regardless.
+const HANG_UP_MS = 1000;
 
 export interface ConnectionDeps {
   db: DataSource;
@@ -24,77 +28,118 @@ export function failureLimit(config: BerthConfig): Limit {
   return { name: 'ssh-auth-ip', max: config.ssh.failuresPerIp, windowMs: 10 * 60_000 };
 }
 
+/** A client of an endpoint, as the gateway's sync sees it. */
+export interface LiveConnection {
+  /** How the client logged in; null until it has. */
+  readonly login: Login | null;
+  close(why: string): void;
+}
+
 /**
- * One client of one app's SSH endpoint: authenticates it (keys and password of
- * the app, read fresh each time), bounds its failures and its time to log in,
- * then serves its sessions and its forwards to the company's storage servers.
- * Other forwarding, agent and X11 are never offered: ssh2 refuses what has no listener.
+ * One client of one app's SSH endpoint: authenticates it against the app's keys and
+ * password (read once per connection), bounds its tries and its address's failures,
+ * then serves its sessions and its forwards to the company's storage servers until it
+ * goes idle or is closed. Other forwarding, agent and X11 are never offered: ssh2
+ * refuses what has no listener.
  */
-export function serveConnection(appId: number, client: Connection, info: ClientInfo, deps: ConnectionDeps): void {
+export function serveConnection(appId: number, client: Connection, info: ClientInfo, admitted: Admitted, deps: ConnectionDeps): LiveConnection {
   const { config, logger, limiter } = deps;
   const log = { appId, ip: info.ip };
   const limit = failureLimit(config);
-  let failures = 0;
-  let access: AppAccess | null = null;
+  const address = addressKey(info.ip);
+  const maxTries = config.ssh.maxAuthTries;
+  let tries = 0;
+  let probed = false;
+  let access: Promise<AppAccess | null> | undefined;
   let closed = false;
+  const live = { login: null as Login | null, close: (why: string) => drop(why) };
 
   const drop = (why: string) => {
     if (closed) return;
     closed = true;
     logger.warn(log, `ssh connection closed: ${why}`);
+    // No new channel from here on: ssh2 refuses channel types without a listener.
+    client.removeAllListeners('session').removeAllListeners('tcpip');
     client.end();
+    // ssh2 only half-closes: a client that ignored the DISCONNECT could go on sending requests.
+    const { socket } = admitted;
+    const destroy = () => socket.destroy();
+    if (socket.writableFinished) destroy();
+    else socket.once('finish', destroy);
+    setTimeout(destroy, HANG_UP_MS).unref();
   };
-  // ssh2 has no authentication timeout of its own.
-  const timer = setTimeout(() => drop('did not authenticate in time'), config.ssh.authTimeoutMs);
-  client.on('close', () => {
-    closed = true;
-    clearTimeout(timer);
-  });
+  client.on('close', () => (closed = true));
   // Resets and protocol errors of one client must not reach the process.
   client.on('error', (err) => logger.debug?.({ ...log, err: err.message }, 'ssh client error'));
 
-  // An address that failed too often lately is turned away before it may try again. Every
-  // authentication waits for this answer: a fast client must not log in while Redis is asked.
-  // Redis being unreachable lets the address try (keys still decide); it does not lock everyone out.
-  const admitted = limiter.check(limit, info.ip).then(
-    () => true,
-    (err: Error & { code?: string }) => {
-      if (err.code !== 'rate_limited') return true;
-      drop('too many failed logins from this address');
-      return false;
-    },
-  );
+  // Once per connection, at the first attempt that needs it: repeated attempts cost no query.
+  const accessOnce = () =>
+    (access ??= loadAccess(deps.db, appId).catch((err: Error) => {
+      access = undefined;
+      throw err;
+    }));
+
+  /** Takes one of the address's SSH_FAILURES_PER_IP before an attempt is evaluated, atomically over all connections and processes. */
+  const consume = () =>
+    limiter.consume(limit, address).then(
+      () => true,
+      (err: Error & { code?: string; headers?: Record<string, string> }) => {
+        if (err.code === 'rate_limited') {
+          // The address's next connections are closed at accept, before their key exchange.
+          admitted.lockedOut(Number(err.headers?.['retry-after'] ?? 1));
+          drop('too many failed logins from this address');
+          return false;
+        }
+        // Redis being unreachable lets the attempt through (keys still decide); it does not lock everyone out.
+        logger.warn({ ...log, err: err.message }, 'ssh failure limit unavailable');
+        return true;
+      },
+    );
+
+  // The last try closes the connection unless it logged in, instead of inviting another.
+  const refuse = (ctx: AuthContext) => (tries >= maxTries ? drop(`${tries} authentication requests without a login`) : ctx.reject(METHODS));
+
+  const attempt = async (ctx: AuthContext) => {
+    if (!(await consume())) return;
+    const app = await accessOnce();
+    const outcome = await decide(ctx, app);
+    if (closed) return;
+    if (outcome !== 'accepted' && outcome !== 'key-ok') return refuse(ctx);
+    // Only failures use up the address's budget: a good key or login gives its unit back.
+    void limiter.refund(limit, address).catch(() => undefined);
+    if (outcome === 'key-ok') return tries >= maxTries ? refuse(ctx) : acceptKeyQuery(ctx as PublicKeyAuthContext);
+    live.login = loginOf(ctx, app!);
+    ctx.accept();
+  };
 
   client.on('authentication', (ctx) => {
-    void (async () => {
-      if (!(await admitted)) return;
-      access = await loadAccess(deps.db, appId);
-      const outcome = await decide(ctx, access);
-      if (closed) return;
-      if (outcome === 'key-ok') return acceptKeyQuery(ctx as PublicKeyAuthContext);
-      if (outcome === 'accepted') return ctx.accept();
-      // Probing with "none" to learn the methods is no failure.
-      if (outcome === 'unsupported' && ctx.method === 'none') return ctx.reject(METHODS);
-      failures += 1;
-      // Counted before the client hears of it, so its next connection already sees the failure.
-      await limiter.hit(limit, info.ip).catch(() => undefined);
-      if (closed) return;
-      // The last allowed failure closes the connection instead of inviting another try.
-      if (failures >= config.ssh.maxAuthTries) return drop(`${failures} failed authentications`);
-      ctx.reject(METHODS);
-    })().catch((err: Error) => {
+    if (closed) return;
+    // The first `none` is how a client learns the methods (OpenSSH's sshd does not count it
+    // either); every other request is a try, so that no kind of request is free to repeat.
+    if (ctx.method === 'none' && !probed) {
+      probed = true;
+      return ctx.reject(METHODS);
+    }
+    tries += 1;
+    if (ctx.method !== 'publickey' && ctx.method !== 'password') return refuse(ctx);
+    attempt(ctx).catch((err: Error) => {
       logger.warn({ ...log, err: err.message }, 'ssh authentication could not be decided');
-      if (!closed) ctx.reject(METHODS);
+      if (!closed) refuse(ctx);
     });
   });
 
   client.on('ready', () => {
-    clearTimeout(timer);
+    admitted.authenticated();
+    const { access } = live.login!;
     logger.log(log, 'ssh client authenticated');
+    const idle = idleWatch(config.ssh.idleTimeoutMs, () => drop(`no channel traffic for ${config.ssh.idleTimeoutMs / 1000} s`));
+    client.once('close', () => idle.stop());
     client.on('session', (accept) => {
-      const session = accept();
-      serveSession(session, { access: access!, driver: deps.driver, logger, log });
+      idle.touch();
+      serveSession(accept(), { access, driver: deps.driver, logger, log, touch: idle.touch });
     });
-    serveTunnels(client, access!, { db: deps.db, config, logger, log });
+    serveTunnels(client, access, { db: deps.db, config, logger, log, touch: idle.touch });
   });
+
+  return live;
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import ssh2, { type Algorithms, type Connection } from 'ssh2';
+import { createServer, Server } from 'node:net';
+import ssh2, { type Algorithms } from 'ssh2';
 import { DataSource } from 'typeorm';
 import { App } from '../apps/entities/app.entity.js';
 import { every, Periodic } from '../common/periodic.js';
@@ -8,18 +9,22 @@ import { RateLimiter } from '../common/rate-limit/rate-limiter.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { CONTAINER_DRIVER, ContainerDriver } from '../containers/container-driver.js';
-import { SIGNATURE_ALGORITHMS } from './ssh-access.js';
-import { serveConnection } from './ssh-connection.js';
+import { Admission, Admitted } from './ssh-admission.js';
+import { loadAccesses, revocation, SIGNATURE_ALGORITHMS } from './ssh-access.js';
+import { LiveConnection, serveConnection } from './ssh-connection.js';
 import { SshHostKeys } from './ssh-host-keys.service.js';
 import { announceSignatureAlgorithms, verifySsh2Workarounds } from './ssh2-workarounds.js';
 
 /**
- * Modern algorithms only: no SHA-1 anywhere (no ssh-rsa host key, no hmac-sha1,
- * no group1/group14-sha1 key exchange). chacha20-poly1305 is left out because
- * without ssh2's native binding it runs in JavaScript, far slower than AES-GCM.
+ * Modern algorithms only: no SHA-1 anywhere (no ssh-rsa host key, no hmac-sha1, no
+ * group1/group14-sha1 key exchange). Key exchange is curve25519 or ECDH only: finite-field
+ * Diffie-Hellman (groups 14-18) lets any client make the gateway spend 17-45 ms of CPU per
+ * handshake, before authentication, on the event loop it shares with the API.
+ * chacha20-poly1305 is left out because without ssh2's native binding it runs in
+ * JavaScript, far slower than AES-GCM.
  */
 export const ALGORITHMS: Algorithms = {
-  kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521', 'diffie-hellman-group16-sha512', 'diffie-hellman-group18-sha512', 'diffie-hellman-group14-sha256'],
+  kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521'],
   serverHostKey: ['ssh-ed25519'],
   cipher: ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes192-ctr', 'aes256-ctr'],
   hmac: ['hmac-sha2-256-etm@openssh.com', 'hmac-sha2-512-etm@openssh.com', 'hmac-sha2-256', 'hmac-sha2-512'],
@@ -28,19 +33,26 @@ export const ALGORITHMS: Algorithms = {
 
 interface Endpoint {
   port: number;
-  server: ssh2.Server;
-  clients: Set<Connection>;
+  listener: Server;
+  ssh: ssh2.Server;
+  /** Sockets this endpoint took, by the client's address and port: how ssh2's announcement of a connection finds its socket. */
+  accepted: Map<string, Admitted>;
+  connections: Set<LiveConnection>;
 }
 
+const peer = (ip: string | undefined, port: number | undefined) => `${ip}|${port}`;
+
 /**
- * The SSH gateway role: one listening port per app (from SSH_PORTS, recorded
- * on the app), kept in step with the database every SSH_SYNC_INTERVAL_MS, so
- * new apps, key changes and deletions take effect without a restart.
+ * The SSH gateway role: one listening port per app (from SSH_PORTS, recorded on the
+ * app), kept in step with the database every SSH_SYNC_INTERVAL_MS, so new apps, key
+ * changes and deletions take effect without a restart; the same sync closes live
+ * connections whose access was taken away.
  */
 @Injectable()
 export class SshGateway implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('ssh-gateway');
   private readonly endpoints = new Map<number, Endpoint>();
+  private readonly admission: Admission;
   private hostKey = '';
   private loop?: Periodic;
   private stopping = false;
@@ -51,7 +63,10 @@ export class SshGateway implements OnModuleInit, OnApplicationShutdown {
     @Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver,
     private readonly hostKeys: SshHostKeys,
     private readonly limiter: RateLimiter,
-  ) {}
+  ) {
+    // One for every endpoint of this process: the caps are per address and in all, not per app.
+    this.admission = new Admission(config, this.logger);
+  }
 
   async onModuleInit(): Promise<void> {
     // Before any endpoint listens: an ssh2 that changed under the workarounds stops the gateway.
@@ -64,48 +79,78 @@ export class SshGateway implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.loop?.stop();
-    await Promise.all([...this.endpoints.keys()].map((id) => this.close(id)));
+    await Promise.all([...this.endpoints.keys()].map((id) => this.close(id, 'the gateway is shutting down')));
   }
 
-  /** Opens the endpoints of apps that have none and closes those of apps that are gone or being deleted. */
+  /**
+   * Opens the endpoints of apps that have none, closes those of apps that are gone or
+   * being deleted, and closes connections whose access was taken away.
+   */
   async sync(): Promise<void> {
     const apps = await this.db.getRepository(App).find({ select: { id: true, sshPort: true }, where: { deleting: false } });
     const wanted = new Map(apps.map((a) => [a.id, a.sshPort]));
     for (const [appId, endpoint] of this.endpoints) {
-      if (wanted.get(appId) !== endpoint.port) await this.close(appId);
+      if (wanted.get(appId) !== endpoint.port) await this.close(appId, wanted.has(appId) ? 'the app\'s SSH port changed' : 'the app was deleted');
     }
     for (const [appId, port] of wanted) {
       if (!this.endpoints.has(appId)) await this.open(appId, port).catch((err: Error) => this.logger.warn({ appId, port }, `cannot listen: ${err.message}`));
+    }
+    await this.revoke();
+  }
+
+  /** Closes logged-in connections whose key or password was removed, or whose app was stopped or deleted. */
+  private async revoke(): Promise<void> {
+    const ids = [...this.endpoints].filter(([, e]) => [...e.connections].some((c) => c.login)).map(([id]) => id);
+    // Read only for apps with someone logged in: key lists are not small, and this runs every few seconds.
+    if (ids.length === 0) return;
+    const now = new Map((await loadAccesses(this.db, ids)).map((a) => [a.id, a]));
+    for (const id of ids) {
+      for (const connection of this.endpoints.get(id)?.connections ?? []) {
+        const why = connection.login && revocation(now.get(id) ?? null, connection.login);
+        if (why) connection.close(why);
+      }
     }
   }
 
   private async open(appId: number, port: number): Promise<void> {
     // A sync that was under way when shutdown began opens nothing more.
     if (this.stopping) return;
-    const clients = new Set<Connection>();
-    const server = new ssh2.Server({ hostKeys: [this.hostKey], algorithms: ALGORITHMS, ident: 'Berth' }, (client, info) => {
+    const ssh = new ssh2.Server({ hostKeys: [this.hostKey], algorithms: ALGORITHMS, ident: 'Berth' }, (client, info) => {
+      const admitted = endpoint.accepted.get(peer(info.ip, info.port));
+      if (!admitted) return client.end();
       announceSignatureAlgorithms(client, SIGNATURE_ALGORITHMS);
-      clients.add(client);
-      client.once('close', () => clients.delete(client));
-      serveConnection(appId, client, info, { db: this.db, driver: this.driver, limiter: this.limiter, config: this.config, logger: this.logger });
+      const connection = serveConnection(appId, client, info, admitted, { db: this.db, driver: this.driver, limiter: this.limiter, config: this.config, logger: this.logger });
+      endpoint.connections.add(connection);
+      client.once('close', () => endpoint.connections.delete(connection));
     });
+    // Sockets are taken here, not by ssh2's own listener: the caps decide before ssh2 spends anything on them.
+    const listener = createServer((socket) => {
+      const admitted = this.admission.admit(socket, appId);
+      if (!admitted) return;
+      const key = peer(socket.remoteAddress, socket.remotePort);
+      endpoint.accepted.set(key, admitted);
+      socket.once('close', () => endpoint.accepted.delete(key));
+      ssh.injectSocket(socket);
+    });
+    const endpoint: Endpoint = { port, listener, ssh, accepted: new Map(), connections: new Set() };
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, this.config.ssh.listenAddress, () => {
-        server.off('error', reject);
+      listener.once('error', reject);
+      listener.listen(port, this.config.ssh.listenAddress, () => {
+        listener.off('error', reject);
         resolve();
       });
     });
-    server.on('error', (err: Error) => this.logger.warn({ appId, port }, `ssh endpoint: ${err.message}`));
-    this.endpoints.set(appId, { port, server, clients });
+    listener.on('error', (err: Error) => this.logger.warn({ appId, port }, `ssh endpoint: ${err.message}`));
+    this.endpoints.set(appId, endpoint);
   }
 
-  private async close(appId: number): Promise<void> {
+  private async close(appId: number, why: string): Promise<void> {
     const endpoint = this.endpoints.get(appId);
     if (!endpoint) return;
     this.endpoints.delete(appId);
-    // A deleted app's sessions end with it.
-    for (const client of endpoint.clients) client.end();
-    await new Promise<void>((resolve) => endpoint.server.close(() => resolve()));
+    // A deleted app's sessions end with it; so do connections still logging in.
+    for (const connection of endpoint.connections) connection.close(why);
+    for (const { socket } of endpoint.accepted.values()) socket.destroy();
+    await new Promise<void>((resolve) => endpoint.listener.close(() => resolve()));
   }
 }

@@ -3,6 +3,7 @@ import type { ServerChannel, Session } from 'ssh2';
 import { actionHint } from '../apps/app-view.js';
 import { ContainerDriver, ExecSession } from '../containers/container-driver.js';
 import { AppAccess } from './ssh-access.js';
+import { Touch } from './ssh-idle.js';
 
 const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
 // What a client may set in the session's environment, as sshd's usual AcceptEnv.
@@ -20,6 +21,8 @@ export interface SessionContext {
   driver: ContainerDriver;
   logger: Logger;
   log: Record<string, unknown>;
+  /** Called on the session's requests and on every chunk it carries: the connection is not idle. */
+  touch: Touch;
 }
 
 /**
@@ -51,6 +54,8 @@ export function serveSession(session: Session, ctx: SessionContext): void {
     env[info.key] = info.val;
     accept?.();
   });
+  // Every request is traffic too: a session that is still being set up is not idle.
+  for (const request of ['pty', 'window-change', 'env', 'shell', 'exec', 'subsystem']) session.prependListener(request, ctx.touch);
   const start = (channel: ServerChannel, argv: string[], tty: Pty | null) =>
     void bridge(channel, argv, tty, env, ctx)
       .then((started) => (exec = started))
@@ -100,6 +105,8 @@ async function bridge(channel: ServerChannel, argv: string[], tty: Pty | null, e
   }
   exec.stdout.pipe(channel, { end: false });
   exec.stderr.pipe(channel.stderr, { end: false });
+  // Alongside the pipes, which already made these streams flow: no chunk is lost to the listener.
+  for (const stream of [channel, exec.stdout, exec.stderr]) stream.on('data', ctx.touch);
   const ended = (stream: NodeJS.ReadableStream) => new Promise<void>((resolve) => (stream.once('end', resolve), stream.once('close', resolve)));
   // A client that goes away ends the process's connection (its stdin closes; a shell exits).
   channel.once('close', () => exec.socket.destroy());

@@ -6,6 +6,7 @@ import { BerthConfig, StorageServerConfig } from '../config/config.js';
 import { StorageType } from '../storages/engines/storage-engine.js';
 import { Storage } from '../storages/storage.entity.js';
 import { AppAccess } from './ssh-access.js';
+import { Touch } from './ssh-idle.js';
 
 // A few tunnels are what a person with psql and a GUI client needs; each counts on the server too.
 const MAX_TUNNELS = 16;
@@ -16,6 +17,8 @@ export interface TunnelDeps {
   config: BerthConfig;
   logger: Logger;
   log: Record<string, unknown>;
+  /** Called when a forward opens and on every chunk it carries: the connection is not idle. */
+  touch: Touch;
 }
 
 /**
@@ -33,6 +36,7 @@ export function serveTunnels(client: Connection, access: AppAccess, deps: Tunnel
   ];
   let open = 0;
   client.on('tcpip', (accept, reject, info) => {
+    deps.touch();
     const destination = info.destIP.toLowerCase().replace(/\.$/, '');
     const match = servers.find(([, s]) => s.port === info.destPort && (destination === s.host || destination === s.address));
     const refuse = (why: string) => {
@@ -70,6 +74,8 @@ export function serveTunnels(client: Connection, access: AppAccess, deps: Tunnel
           socket.setTimeout(0);
           const channel = accept();
           socket.pipe(channel).pipe(socket);
+          socket.on('data', deps.touch);
+          channel.on('data', deps.touch);
           const close = () => {
             release();
             socket.destroy();

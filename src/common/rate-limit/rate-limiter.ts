@@ -11,10 +11,22 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return { count, redis.call('PTTL', KEYS[1]) }`;
 
-// Gives back what attempt() took for something that turned out not to count (a login that
-// succeeded). A key that expired meanwhile is not left behind at -1 without an expiry.
+// Check and count in one step: of many parallel callers exactly `max` get through in a
+// window, where check-then-hit lets all of them pass the check before any hit lands. A refused
+// attempt is not counted (the window is full anyway).
+const ATTEMPT = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count >= tonumber(ARGV[2]) then return { 0, redis.call('PTTL', KEYS[1]) } end
+count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return { 1, 0 }`;
+
+// Gives a counted attempt back, never below zero: a window that ended has nothing to give, and
+// the last unit takes the key with it rather than leaving one without an expiry.
 const REFUND = `
-if redis.call('DECR', KEYS[1]) <= 0 then redis.call('DEL', KEYS[1]) end`;
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 1 then redis.call('DECR', KEYS[1]) elseif count == 1 then redis.call('DEL', KEYS[1]) end
+return 0`;
 
 /** What attempt() decided: whether the limit still had room for this attempt, and when the window ends. */
 export interface Attempt {
@@ -56,16 +68,23 @@ export class RateLimiter {
   }
 
   /**
-   * Counts this attempt and says whether the limit had room for it, in one round trip: unlike
-   * check() then hit(), parallel attempts cannot all pass before any of them is counted.
+   * Counts this attempt if the limit has room for it, and says whether it had, in one round trip:
+   * unlike check() then hit(), parallel attempts cannot all pass before any of them is counted.
+   * A limit of 0 is off.
    */
   async attempt(limit: Limit, subject: string): Promise<Attempt> {
     if (limit.max === 0) return { allowed: true, retryAfterMs: 0 };
-    const [count, ttl] = (await this.redis.eval(HIT, 1, this.key(limit, subject), String(limit.windowMs))) as [number, number];
-    return { allowed: count <= limit.max, retryAfterMs: ttl };
+    const [taken, ttl] = (await this.redis.eval(ATTEMPT, 1, this.key(limit, subject), String(limit.windowMs), String(limit.max))) as [number, number];
+    return { allowed: taken === 1, retryAfterMs: ttl };
   }
 
-  /** Takes back one attempt counted by attempt(). */
+  /** attempt(), throwing 429 with Retry-After when the limit has no room left. */
+  async consume(limit: Limit, subject: string): Promise<void> {
+    const { allowed, retryAfterMs } = await this.attempt(limit, subject);
+    if (!allowed) throw tooMany(retryAfterMs);
+  }
+
+  /** Gives back an attempt that turned out not to count (a login that succeeded, say). */
   async refund(limit: Limit, subject: string): Promise<void> {
     if (limit.max === 0) return;
     await this.redis.eval(REFUND, 1, this.key(limit, subject));
