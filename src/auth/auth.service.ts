@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { violated } from '../common/errors/constraint.js';
 import { DomainError } from '../common/errors/domain-error.js';
-import { Limit, RateLimiter, tooMany } from '../common/rate-limit/rate-limiter.js';
+import { Limit, RateLimiter } from '../common/rate-limit/rate-limiter.js';
 import { CompaniesService } from '../companies/companies.service.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';

@@ -25,7 +25,7 @@ export async function createApp(api: Client, who: Owner, user: SshUser, key: { p
   const op = await waitForOperation(api, who.token, who.company.id, created.body.operation_id);
   expect(op.status, op.message).toBe('success');
   const sshPort = created.body.ssh_access[0].port;
-  user.trust([...user.trusted, sshPort], (await api.get('/ssh-host-keys/', { token: who.token })).body[0].public_key);
+  user.trust([sshPort], (await api.get('/ssh-host-keys/', { token: who.token })).body[0].public_key);
   await eventually('the app takes SSH logins', async () => (await user.ssh(sshPort, key.path, ['true'])).code === 0, 60_000);
   return { id: created.body.id, name: created.body.name, sshPort, body: created.body };
 }

@@ -46,9 +46,10 @@ export class SshUser {
     return { path, pub: readFileSync(`${path}.pub`, 'utf8').trim() };
   }
 
-  /** Trusts `publicKey` for the gateway's ports: clients then check the host key strictly. */
+  /** Trusts `publicKey` for the gateway's ports (and those trusted before): clients then check the host key strictly. */
   trust(ports: number[], publicKey: string): void {
-    this.trusted = [...new Set(ports)];
+    // Added to what was trusted before: apps created at once each add their own port.
+    this.trusted = [...new Set([...this.trusted, ...ports])];
     writeFileSync(this.knownHosts, ports.map((p) => `[${this.host}]:${p} ${publicKey}\n`).join(''));
   }
 
