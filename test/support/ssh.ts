@@ -50,7 +50,7 @@ export class SshUser {
   trust(ports: number[], publicKey: string): void {
     // Added to what was trusted before: apps created at once each add their own port.
     this.trusted = [...new Set([...this.trusted, ...ports])];
-    writeFileSync(this.knownHosts, ports.map((p) => `[${this.host}]:${p} ${publicKey}\n`).join(''));
+    writeFileSync(this.knownHosts, this.trusted.map((p) => `[${this.host}]:${p} ${publicKey}\n`).join(''));
   }
 
   /** Options every tool gets: this key only, strict host key checking, no prompts. */
