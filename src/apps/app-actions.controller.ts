@@ -1,6 +1,6 @@
 import { Body, Controller, Param, Put } from '@nestjs/common';
 import { ApiConflictResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { CompanyRoute } from '../common/access/access.decorator.js';
+import { CompanyRoute, RequiresRole } from '../common/access/access.decorator.js';
 import { parseId } from '../common/access/company-member.guard.js';
 import { CurrentCompany } from '../common/access/current.decorator.js';
 import type { CompanyContext } from '../common/access/principal.js';
@@ -22,6 +22,7 @@ export class AppActionsController {
    * restarts them in place, rebuild destroys and recreates them (data kept).
    */
   @Put(':id')
+  @RequiresRole('developer')
   @appIdParam
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Another operation is still running on the app.' })
   appAction(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Body() body: AppActionDto): Promise<AppDto> {

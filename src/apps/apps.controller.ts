@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
 import { ApiConflictResponse, ApiForbiddenResponse, ApiParam, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { CompanyRoute } from '../common/access/access.decorator.js';
+import { CompanyRoute, RequiresRole } from '../common/access/access.decorator.js';
 import { parseId } from '../common/access/company-member.guard.js';
 import { CurrentCompany } from '../common/access/current.decorator.js';
 import type { CompanyContext } from '../common/access/principal.js';
@@ -27,6 +27,7 @@ export class AppsController {
 
   /** Creates an app; its container is provisioned by the operation `operation_id`. */
   @Post()
+  @RequiresRole('developer')
   @HttpCode(200)
   @busy
   @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The company has as many apps as it may have (quota_exceeded).' })
@@ -43,6 +44,7 @@ export class AppsController {
 
   /** Changes any subset of the app's fields; image, plan, port, domains and mode apply through an operation (restarting the app where needed). */
   @Put(':id')
+  @RequiresRole('developer')
   @appIdParam
   @busy
   updateApp(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Body() body: UpdateAppDto): Promise<AppDto> {
@@ -51,6 +53,7 @@ export class AppsController {
 
   /** The same as PUT: any subset of the app's fields. */
   @Patch(':id')
+  @RequiresRole('developer')
   @appIdParam
   @busy
   patchApp(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Body() body: UpdateAppDto): Promise<AppDto> {
@@ -59,6 +62,7 @@ export class AppsController {
 
   /** Deletes the app and everything of it: containers, data, routes and SSH endpoint. */
   @Delete(':id')
+  @RequiresRole('developer')
   @appIdParam
   @busy
   deleteApp(@CurrentCompany() company: CompanyContext, @Param('id') id: string): Promise<AppDto> {

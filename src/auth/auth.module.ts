@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { RateLimiter } from '../common/rate-limit/rate-limiter.js';
+import { AccountController } from './account.controller.js';
+import { AccountService } from './account.service.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -11,8 +13,8 @@ import { TokensService } from './tokens.service.js';
 
 @Module({
   imports: [PassportModule.register({ session: false })],
-  controllers: [AuthController, TokensController],
-  providers: [AuthService, LoginThrottle, TokensService, TokenVerifier, TokenStrategy, RateLimiter],
+  controllers: [AuthController, TokensController, AccountController],
+  providers: [AuthService, AccountService, LoginThrottle, TokensService, TokenVerifier, TokenStrategy, RateLimiter],
   exports: [AuthService, TokensService],
 })
 export class AuthModule {}

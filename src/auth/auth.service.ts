@@ -85,7 +85,8 @@ export class AuthService {
     }
     if (!account) throw DomainError.unauthorized('wrong email or password');
     await this.throttle.succeeded(email, ip);
-    const token = await this.tokens.issue(account.id, 'login');
+    // A login's token expires (LOGIN_TOKEN_TTL_DAYS): tokens for scripts are made on purpose.
+    const token = await this.tokens.issue(account.id, 'login', new Date(Date.now() + this.config.loginTokenTtlDays * 86_400_000));
     return { token: token.token };
   }
 }

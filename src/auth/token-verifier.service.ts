@@ -12,7 +12,7 @@ const USE_TOKEN: PreparedStatement = {
   name: 'use-token',
   text: `UPDATE api_tokens SET last_used_at = now()
         WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
-        RETURNING id, account_id, expires_at`,
+        RETURNING id, account_id, expires_at, companies, access`,
 };
 
 /**
@@ -50,9 +50,13 @@ export class TokenVerifier {
 
   // One round trip both checks the token and records its use.
   private async load(hash: string): Promise<Principal | null> {
-    const result = await queryPrepared<{ id: number; account_id: number; expires_at: Date | null }>(this.db, USE_TOKEN, [hash]);
+    const result = await queryPrepared<{ id: number; account_id: number; expires_at: Date | null; companies: number[] | null; access: 'read' | 'write' }>(
+      this.db,
+      USE_TOKEN,
+      [hash],
+    );
     const row = result.rows[0];
     if (!row) return null;
-    return { tokenId: row.id, accountId: row.account_id, expiresAt: row.expires_at ? row.expires_at.getTime() : null };
+    return { tokenId: row.id, accountId: row.account_id, expiresAt: row.expires_at ? row.expires_at.getTime() : null, companies: row.companies, access: row.access };
   }
 }

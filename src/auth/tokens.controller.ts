@@ -20,11 +20,11 @@ export class TokensController {
     return this.tokens.list(principal.accountId);
   }
 
-  /** Issues a token; its secret is shown in this answer only. */
+  /** Issues a token, scoped to some companies and to reading only if asked; its secret is shown in this answer only. */
   @Post()
   @HttpCode(200)
   createToken(@CurrentPrincipal() principal: Principal, @Body() body: CreateTokenDto): Promise<CreatedTokenDto> {
-    return this.tokens.issue(principal.accountId, body.name, body.expires_at ?? null);
+    return this.tokens.create(principal, body);
   }
 
   /** Revokes a token of the account; it stops working within a second everywhere. */

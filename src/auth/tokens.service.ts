@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error.js';
-import { CreatedTokenDto, TokenDto } from './dto/token.dto.js';
-import { ApiToken } from './entities/api-token.entity.js';
+import type { Principal } from '../common/access/principal.js';
+import { CreatedTokenDto, CreateTokenDto, TokenDto } from './dto/token.dto.js';
+import { ApiToken, TokenAccess } from './entities/api-token.entity.js';
 import { hashToken, newTokenSecret, tokenHint } from './token-secret.js';
 import { TokenVerifier } from './token-verifier.service.js';
 
@@ -15,7 +16,15 @@ function toDto(token: ApiToken): TokenDto {
     created_at: token.createdAt,
     last_used_at: token.lastUsedAt,
     expires_at: token.expiresAt,
+    companies: token.companies,
+    access: token.access,
   };
+}
+
+/** What a token may reach: some companies (null: all of its account's), and reading only or more. */
+export interface TokenScope {
+  companies: number[] | null;
+  access: TokenAccess;
 }
 
 @Injectable()
@@ -26,11 +35,29 @@ export class TokensService {
   ) {}
 
   /** Issues a token; the secret is in the answer and nowhere else. */
-  async issue(accountId: number, name: string, expiresAt: Date | null = null, manager?: EntityManager): Promise<CreatedTokenDto> {
+  async issue(accountId: number, name: string, expiresAt: Date | null = null, manager?: EntityManager, scope: TokenScope = { companies: null, access: 'write' }): Promise<CreatedTokenDto> {
     const secret = newTokenSecret();
     const repo = (manager ?? this.db.manager).getRepository(ApiToken);
-    const token = await repo.save(repo.create({ accountId, name, tokenHash: hashToken(secret), hint: tokenHint(secret), expiresAt }));
+    const token = await repo.save(repo.create({ accountId, name, tokenHash: hashToken(secret), hint: tokenHint(secret), expiresAt, ...scope }));
     return { ...toDto(token), token: secret };
+  }
+
+  /**
+   * Issues a token asked for through the API. A token can make only tokens that reach no more
+   * than it does: a scoped token's companies bound the new one's (its default), so no token
+   * widens its own reach. The companies must be the account's.
+   */
+  async create(creator: Principal, input: CreateTokenDto): Promise<CreatedTokenDto> {
+    let companies = input.companies ?? creator.companies;
+    if (companies) {
+      companies = [...companies].sort((a, b) => a - b);
+      const theirs = new Set(
+        ((await this.db.query('SELECT company_id FROM memberships WHERE account_id = $1', [creator.accountId])) as Array<{ company_id: number }>).map((m) => m.company_id),
+      );
+      const foreign = companies.filter((c) => !theirs.has(c) || (creator.companies !== null && !creator.companies.includes(c)));
+      if (foreign.length) throw DomainError.field('companies', `${foreign.join(', ')} ${foreign.length === 1 ? 'is not a company' : 'are not companies'} this token reaches`);
+    }
+    return this.issue(creator.accountId, input.name, input.expires_at ?? null, undefined, { companies, access: input.access ?? 'write' });
   }
 
   /** Tokens that still work or have merely expired; revoked ones are gone from the list. */

@@ -1,10 +1,13 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../common/access/access.decorator.js';
-import { CurrentPrincipal } from '../common/access/current.decorator.js';
-import type { Principal } from '../common/access/principal.js';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
+import { ApiConflictResponse, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CompanyRoute } from '../common/access/access.decorator.js';
+import { CurrentCompany, CurrentPrincipal } from '../common/access/current.decorator.js';
+import type { CompanyContext, Principal } from '../common/access/principal.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { CompaniesService } from './companies.service.js';
 import { CompanyDto, CreateCompanyDto } from './dto/company.dto.js';
+import { AcceptInvitationDto } from './dto/member.dto.js';
+import { InvitationsService } from './invitations.service.js';
 
 @ApiTags('companies')
 @Authenticated()
@@ -12,16 +15,51 @@ import { CompanyDto, CreateCompanyDto } from './dto/company.dto.js';
 export class CompaniesController {
   constructor(private readonly companies: CompaniesService) {}
 
-  /** Every company the token's account belongs to. */
+  /** Every company the token reaches (all of its account's, unless the token is scoped to some). */
   @Get()
   listCompanies(@CurrentPrincipal() principal: Principal): Promise<CompanyDto[]> {
-    return this.companies.listFor(principal.accountId);
+    return this.companies.listFor(principal.accountId, principal.companies);
   }
 
-  /** Creates a company; the caller becomes its owner. */
+  /** Creates a company; the caller becomes its owner. Needs a token for the whole account. */
   @Post()
   @HttpCode(200)
   createCompany(@CurrentPrincipal() principal: Principal, @Body() body: CreateCompanyDto): Promise<CompanyDto> {
+    if (principal.companies) throw CompaniesService.wholeAccount('creating a company');
     return this.companies.create(principal.accountId, body.name);
+  }
+}
+
+@ApiTags('companies')
+@CompanyRoute('owner')
+@Controller('companies/:company_id')
+export class CompanyController {
+  constructor(private readonly companies: CompaniesService) {}
+
+  /** Renames the company. */
+  @Patch()
+  renameCompany(@CurrentCompany() company: CompanyContext, @Body() body: CreateCompanyDto): Promise<CompanyDto> {
+    return this.companies.rename(company, body.name);
+  }
+
+  /** Deletes the company, its members and invitations; refused while it has apps or storages. */
+  @Delete()
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Apps or storages remain: the message names them.' })
+  deleteCompany(@CurrentCompany() company: CompanyContext): Promise<CompanyDto> {
+    return this.companies.remove(company);
+  }
+}
+
+@ApiTags('members')
+@Authenticated()
+@Controller('invitations')
+export class InvitationAcceptController {
+  constructor(private readonly invitations: InvitationsService) {}
+
+  /** Accepts an invitation sent to the signed-in account's email: the account joins the company with its role. */
+  @Post('accept')
+  @HttpCode(200)
+  acceptInvitation(@CurrentPrincipal() principal: Principal, @Body() body: AcceptInvitationDto): Promise<CompanyDto> {
+    return this.invitations.accept(principal, body.token);
   }
 }

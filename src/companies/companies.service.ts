@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { CompanyContext } from '../common/access/principal.js';
+import { DomainError } from '../common/errors/domain-error.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { assertCompanyQuota } from './account-quotas.js';
@@ -24,9 +26,36 @@ export class CompaniesService {
     private readonly memberships: MembershipsService,
   ) {}
 
-  async listFor(accountId: number): Promise<CompanyDto[]> {
+  /** 403 for what a token scoped to some companies may not do: act for the whole account. */
+  static wholeAccount(what: string): DomainError {
+    return new DomainError('forbidden', `${what} needs a token for the whole account; this one is scoped to some companies`);
+  }
+
+  async listFor(accountId: number, scope: number[] | null = null): Promise<CompanyDto[]> {
     const { rows } = await queryPrepared<CompanyDto>(this.db, LIST_COMPANIES, [accountId]);
-    return rows;
+    return scope ? rows.filter((c) => scope.includes(c.id)) : rows;
+  }
+
+  async rename(company: CompanyContext, name: string): Promise<CompanyDto> {
+    await this.db.getRepository(Company).update({ id: company.id }, { name });
+    return { id: company.id, name, role: company.role };
+  }
+
+  /** Deletes a company with nothing left to run: apps and storages go first, each by its own operation. */
+  async remove(company: CompanyContext): Promise<CompanyDto> {
+    return this.db.transaction(async (tx) => {
+      const row = await tx.getRepository(Company).findOne({ where: { id: company.id }, lock: { mode: 'pessimistic_write' } });
+      if (!row) throw DomainError.notFound('company');
+      const apps: Array<{ name: string }> = await tx.query('SELECT name FROM apps WHERE company_id = $1 ORDER BY id', [company.id]);
+      const storages: Array<{ name: string }> = await tx.query('SELECT name FROM storages WHERE company_id = $1 ORDER BY id', [company.id]);
+      if (apps.length || storages.length) {
+        const named = (n: number, what: string, list: Array<{ name: string }>) => `${n} ${what}${n === 1 ? '' : 's'} (${list.map((x) => x.name).join(', ')})`;
+        const left = [apps.length ? named(apps.length, 'app', apps) : '', storages.length ? named(storages.length, 'storage', storages) : ''].filter(Boolean).join(' and ');
+        throw new DomainError('conflict', `the company still has ${left}: delete them first`);
+      }
+      await tx.getRepository(Company).delete({ id: company.id });
+      return { id: row.id, name: row.name, role: company.role };
+    });
   }
 
   /** Creates a company with `accountId` as its owner, within COMPANIES_PER_ACCOUNT; pass a manager to join a larger transaction. */

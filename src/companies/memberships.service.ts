@@ -39,6 +39,11 @@ export class MembershipsService {
     );
   }
 
+  /** Forgets what this process knew of a membership that changed (other processes follow within the cache's age). */
+  forget(accountId: number, companyId: number): void {
+    this.cache.delete(`${accountId}:${companyId}`);
+  }
+
   /** Records a membership this process just created, so the next request needs no lookup. */
   remember(accountId: number, companyId: number, role: CompanyRole): void {
     this.cache.set(`${accountId}:${companyId}`, role);

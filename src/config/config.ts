@@ -29,6 +29,10 @@ export interface BerthConfig {
   registrationsPerIp: number;
   /** Most companies one account may own (each would otherwise bring fresh app and storage quotas). */
   companiesPerAccount: number;
+  /** How long an invitation to a company can be accepted. */
+  invitationTtlHours: number;
+  /** How long a token made by `POST /auth/login` works. */
+  loginTokenTtlDays: number;
   storages: {
     mariadb: StorageServerConfig;
     pgsql: StorageServerConfig;
@@ -187,6 +191,8 @@ export function loadConfig(env: Env = process.env): BerthConfig {
     loginFailuresPerIp: read.int('LOGIN_FAILURES_PER_IP', 30, 0, 1_000_000),
     registrationsPerIp: read.int('REGISTRATIONS_PER_IP', 20, 0, 1_000_000),
     companiesPerAccount: read.int('COMPANIES_PER_ACCOUNT', 5, 1, 100_000),
+    invitationTtlHours: read.int('INVITATION_TTL_HOURS', 168, 1, 24 * 365),
+    loginTokenTtlDays: read.int('LOGIN_TOKEN_TTL_DAYS', 30, 1, 3650),
     storages: {
       mariadb: read.storageServer('STORAGE_MARIADB', 'mysql://root@127.0.0.1:3306', ['mysql:', 'mariadb:'], 3306, 'mariadb.berth.internal', subnet.gateway),
       pgsql: read.storageServer('STORAGE_PGSQL', 'postgres://postgres@127.0.0.1:5432/postgres', ['postgres:', 'postgresql:'], 5432, 'pgsql.berth.internal', subnet.gateway),

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiConflictResponse, ApiParam, ApiTags } from '@nestjs/swagger';
-import { CompanyRoute } from '../common/access/access.decorator.js';
+import { CompanyRoute, RequiresRole } from '../common/access/access.decorator.js';
 import { CurrentCompany } from '../common/access/current.decorator.js';
 import type { CompanyContext } from '../common/access/principal.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
@@ -27,6 +27,7 @@ export class DomainsController {
    * company's apps by it and its subdomains.
    */
   @Post(':domain/verify')
+  @RequiresRole('developer')
   @HttpCode(200)
   @domainParam
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Another company has verified the domain.' })
@@ -36,6 +37,7 @@ export class DomainsController {
 
   /** Forgets a verification: the company's apps are no longer routed by that domain. */
   @Delete(':domain')
+  @RequiresRole('developer')
   @domainParam
   deleteDomain(@CurrentCompany() company: CompanyContext, @Param('domain') domain: string): Promise<DomainDto> {
     return this.domains.remove(company.id, domain);

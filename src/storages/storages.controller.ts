@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiConflictResponse, ApiForbiddenResponse, ApiParam, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { CompanyRoute } from '../common/access/access.decorator.js';
+import { CompanyRoute, RequiresRole } from '../common/access/access.decorator.js';
 import { parseId } from '../common/access/company-member.guard.js';
 import { CurrentCompany } from '../common/access/current.decorator.js';
 import type { CompanyContext } from '../common/access/principal.js';
@@ -25,6 +25,7 @@ export class StoragesController {
 
   /** Creates a database and its user; follow `operation_id` until it succeeds. */
   @Post()
+  @RequiresRole('admin')
   @HttpCode(200)
   @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The company has as many storages as it may have (quota_exceeded).' })
   createStorage(@CurrentCompany() company: CompanyContext, @Body() body: CreateStorageDto): Promise<StorageDto> {
@@ -40,6 +41,7 @@ export class StoragesController {
 
   /** Sets a new password (an operation) and/or note (at once). */
   @Put(':id')
+  @RequiresRole('admin')
   @idParam
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Another operation is still running on the storage.' })
   updateStorage(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Body() body: UpdateStorageDto): Promise<StorageDto> {
@@ -48,6 +50,7 @@ export class StoragesController {
 
   /** Drops the database and its user; follow `operation_id` until it succeeds. */
   @Delete(':id')
+  @RequiresRole('admin')
   @idParam
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Another operation is still running on the storage.' })
   deleteStorage(@CurrentCompany() company: CompanyContext, @Param('id') id: string): Promise<StorageDto> {

@@ -61,3 +61,24 @@ export class LoginResponseDto {
   /** A new API token. Shown once. */
   token: string;
 }
+
+/** Changes to the signed-in account: its name, or its password (with the current one). */
+export class UpdateAccountDto {
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @Length(1, 100)
+  name?: string;
+
+  /** A new password, 10 to 1024 characters; every other token of the account stops working. */
+  @ApiProperty({ minLength: ACCOUNT_PASSWORD_MIN, maxLength: ACCOUNT_PASSWORD_MAX, required: false })
+  @IsOptional()
+  @IsAccountPassword()
+  password?: string;
+
+  /** The password now in use; required with `password`. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  current_password?: string;
+}

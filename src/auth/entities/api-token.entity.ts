@@ -1,6 +1,9 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { Account } from './account.entity.js';
 
+export const TOKEN_ACCESS = ['read', 'write'] as const;
+export type TokenAccess = (typeof TOKEN_ACCESS)[number];
+
 @Entity('api_tokens')
 export class ApiToken {
   @PrimaryGeneratedColumn()
@@ -37,4 +40,12 @@ export class ApiToken {
 
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt: Date | null;
+
+  /** The companies the token reaches, or null for every company of its account. */
+  @Column({ type: 'int', array: true, nullable: true })
+  companies: number[] | null;
+
+  /** `read`: GET requests only; `write`: whatever its account's roles allow. */
+  @Column({ type: 'enum', enum: TOKEN_ACCESS, enumName: 'token_access', default: 'write' })
+  access: TokenAccess;
 }

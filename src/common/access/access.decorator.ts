@@ -1,5 +1,5 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiParam, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiForbiddenResponse, ApiNotFoundResponse, ApiParam, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { CompanyRole } from '../../companies/entities/membership.entity.js';
 import { ErrorResponseDto } from '../errors/error-response.dto.js';
 
@@ -26,15 +26,26 @@ export const Authenticated = () =>
   applyDecorators(SetMetadata(ACCESS_POLICY, { kind: 'account' } satisfies AccessPolicy), authenticatedDocs());
 
 /**
- * A route under `/:company_id/`: a valid token of a member holding at least `role`.
- * A non-member gets 404, exactly as for a company that does not exist.
+ * A route under `/:company_id/`: a valid token of a member holding at least `role` (a viewer
+ * reads; changes name the role they need). A non-member, or a token scoped to other companies,
+ * gets 404, exactly as for a company that does not exist.
  */
-export const CompanyRoute = (role: CompanyRole = 'member') =>
+export const CompanyRoute = (role: CompanyRole = 'viewer') =>
   applyDecorators(
     SetMetadata(ACCESS_POLICY, { kind: 'company', role } satisfies AccessPolicy),
     authenticatedDocs(),
     ApiParam({ name: 'company_id', description: 'Id of a company the caller is a member of.', schema: { type: 'integer', minimum: 1 } }),
     ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No such resource in a company the caller belongs to.' }),
+  );
+
+/**
+ * On a handler of a `@CompanyRoute()` controller: this change needs at least `role`. Anyone
+ * weaker gets 403 naming it; a read-only token gets 403 on any change whatever the role.
+ */
+export const RequiresRole = (role: CompanyRole) =>
+  applyDecorators(
+    SetMetadata(ACCESS_POLICY, { kind: 'company', role } satisfies AccessPolicy),
+    ApiForbiddenResponse({ type: ErrorResponseDto, description: `Needs the ${role} role in the company, and a token with write access.` }),
   );
 
 /**
@@ -44,7 +55,7 @@ export const CompanyRoute = (role: CompanyRole = 'member') =>
  */
 export const CatalogRoute = () =>
   applyDecorators(
-    SetMetadata(ACCESS_POLICY, { kind: 'company', role: 'member', catalog: true } satisfies AccessPolicy),
+    SetMetadata(ACCESS_POLICY, { kind: 'company', role: 'viewer', catalog: true } satisfies AccessPolicy),
     authenticatedDocs(),
     ApiParam({ name: 'company_id', description: 'Id of a company the caller is a member of, or 0 before one is chosen.', schema: { type: 'integer', minimum: 0 } }),
     ApiNotFoundResponse({ type: ErrorResponseDto, description: 'A company the caller does not belong to.' }),

@@ -38,6 +38,8 @@ export class CompanyMemberGuard implements CanActivate {
   private async resolve(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const companyId = parseId((request.params as Record<string, unknown>).company_id, 'company_id', 'company');
+    // A token scoped to other companies sees this one as it would a company that does not exist.
+    if (request.user?.companies && !request.user.companies.includes(companyId)) throw DomainError.notFound('company');
     const role = request.user ? await this.memberships.roleOf(request.user.accountId, companyId) : null;
     if (!role) throw DomainError.notFound('company');
     request.company = { id: companyId, role };

@@ -16,8 +16,9 @@ export class CompanyRoleGuard implements CanActivate {
     const { company } = context.switchToHttp().getRequest<FastifyRequest>();
     // A catalog read for company 0 resolved no company and needs no role.
     if (!company && policy.catalog) return true;
-    if (!company || COMPANY_ROLES.indexOf(company.role) < COMPANY_ROLES.indexOf(policy.role)) {
-      throw new DomainError('forbidden', `this action needs the ${policy.role} role in the company`);
+    if (!company) throw new DomainError('forbidden', `this action needs the ${policy.role} role in the company`);
+    if (COMPANY_ROLES.indexOf(company.role) < COMPANY_ROLES.indexOf(policy.role)) {
+      throw new DomainError('forbidden', `this action needs the ${policy.role} role in the company; you are ${company.role === 'admin' ? 'an' : 'a'} ${company.role}`);
     }
     return true;
   }

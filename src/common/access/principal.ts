@@ -5,6 +5,10 @@ export interface Principal {
   accountId: number;
   tokenId: number;
   expiresAt: number | null;
+  /** The companies the token reaches; null: every company of the account. */
+  companies: number[] | null;
+  /** `read` tokens make GET requests only. */
+  access: 'read' | 'write';
 }
 
 /** The company a company-scoped request acts in, resolved by the membership guard. */

@@ -1,7 +1,9 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../errors/domain-error.js';
+import type { Principal } from './principal.js';
 import { ACCESS_POLICY, AccessPolicy } from './access.decorator.js';
 
 /** Routes whose handler or controller declares no access policy: a programming error. */
@@ -34,9 +36,14 @@ export class TokenAuthGuard extends AuthGuard('token') {
     return super.canActivate(context);
   }
 
-  override handleRequest<T>(err: unknown, user: T): T {
+  override handleRequest<T>(err: unknown, user: T, _info: unknown, context: ExecutionContext): T {
     if (err) throw err;
     if (!user) throw DomainError.unauthorized();
+    // A read-only token reads, on every route: whatever is not a GET is a change.
+    const method = context.switchToHttp().getRequest<FastifyRequest>().method;
+    if ((user as unknown as Principal).access === 'read' && method !== 'GET' && method !== 'HEAD') {
+      throw new DomainError('forbidden', 'this token is read-only: changes need a token with write access');
+    }
     return user;
   }
 }

@@ -2,8 +2,13 @@ import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, Primary
 import { Account } from '../../auth/entities/account.entity.js';
 import { Company } from './company.entity.js';
 
-/** Ordered weakest to strongest: a role may do everything the roles before it may. */
-export const COMPANY_ROLES = ['member', 'admin', 'owner'] as const;
+/**
+ * Ordered weakest to strongest: a role may do everything the roles before it may. A viewer reads
+ * everything and changes nothing; a developer also manages apps (and their domains and SSH
+ * keys); an admin also storages, members and invitations; an owner also renames and deletes the
+ * company and hands over ownership.
+ */
+export const COMPANY_ROLES = ['viewer', 'developer', 'admin', 'owner'] as const;
 export type CompanyRole = (typeof COMPANY_ROLES)[number];
 
 @Entity('memberships')

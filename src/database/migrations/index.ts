@@ -6,6 +6,7 @@ import { SshHostKeys1795452638988 } from './1795452638988-ssh-host-keys.js';
 import { RostiClients1795540000000 } from './1795540000000-rosti-clients.js';
 import { Certificates1795540000001 } from './1795540000001-certificates.js';
 import { DomainVerifications1795540000002 } from './1795540000002-domain-verifications.js';
+import { Teams1795540000003 } from './1795540000003-teams.js';
 
 // Every migration, in order. Listed explicitly so the build and the tests load the same set.
 export const MIGRATIONS: Function[] = [
@@ -17,4 +18,5 @@ export const MIGRATIONS: Function[] = [
   RostiClients1795540000000,
   Certificates1795540000001,
   DomainVerifications1795540000002,
+  Teams1795540000003,
 ];

@@ -1,0 +1,76 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiConflictResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import { CompanyRoute, RequiresRole } from '../common/access/access.decorator.js';
+import { parseId } from '../common/access/company-member.guard.js';
+import { CurrentCompany, CurrentPrincipal } from '../common/access/current.decorator.js';
+import type { CompanyContext, Principal } from '../common/access/principal.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ChangeRoleDto, CreatedInvitationDto, CreateInvitationDto, InvitationDto, MemberDto } from './dto/member.dto.js';
+import { InvitationsService } from './invitations.service.js';
+import { MembersService } from './members.service.js';
+
+const accountParam = ApiParam({ name: 'account_id', schema: { type: 'integer', minimum: 1 } });
+const idParam = ApiParam({ name: 'id', schema: { type: 'integer', minimum: 1 } });
+
+@ApiTags('members')
+@CompanyRoute()
+@Controller(':company_id/members')
+export class MembersController {
+  constructor(private readonly members: MembersService) {}
+
+  /** The company's members with their roles. */
+  @Get()
+  listMembers(@CurrentCompany() company: CompanyContext): Promise<MemberDto[]> {
+    return this.members.list(company.id);
+  }
+
+  /** Changes a member's role; making or unmaking an owner needs an owner, and the last owner stays. */
+  @Patch(':account_id')
+  @RequiresRole('admin')
+  @accountParam
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'It would leave the company without an owner.' })
+  changeMemberRole(
+    @CurrentCompany() company: CompanyContext,
+    @CurrentPrincipal() principal: Principal,
+    @Param('account_id') accountId: string,
+    @Body() body: ChangeRoleDto,
+  ): Promise<MemberDto> {
+    return this.members.changeRole(company, principal, parseId(accountId, 'account_id', 'member'), body.role);
+  }
+
+  /** Removes a member: anyone may leave; admins remove others (owners only by an owner); the last owner stays. */
+  @Delete(':account_id')
+  @accountParam
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'It would leave the company without an owner.' })
+  removeMember(@CurrentCompany() company: CompanyContext, @CurrentPrincipal() principal: Principal, @Param('account_id') accountId: string): Promise<MemberDto> {
+    return this.members.remove(company, principal, parseId(accountId, 'account_id', 'member'));
+  }
+}
+
+@ApiTags('members')
+@CompanyRoute('admin')
+@Controller(':company_id/invitations')
+export class InvitationsController {
+  constructor(private readonly invitations: InvitationsService) {}
+
+  /** The company's invitations, pending, accepted and expired (never their tokens). */
+  @Get()
+  listInvitations(@CurrentCompany() company: CompanyContext): Promise<InvitationDto[]> {
+    return this.invitations.list(company.id);
+  }
+
+  /** Invites an email with a role; the answer's token (shown once) is what the invited person accepts. */
+  @Post()
+  @HttpCode(200)
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'The email is a member already.' })
+  createInvitation(@CurrentCompany() company: CompanyContext, @CurrentPrincipal() principal: Principal, @Body() body: CreateInvitationDto): Promise<CreatedInvitationDto> {
+    return this.invitations.invite(company, principal, body);
+  }
+
+  /** Withdraws an invitation not yet accepted. */
+  @Delete(':id')
+  @idParam
+  withdrawInvitation(@CurrentCompany() company: CompanyContext, @Param('id') id: string): Promise<InvitationDto> {
+    return this.invitations.withdraw(company.id, parseId(id, 'id', 'invitation'));
+  }
+}

@@ -1,0 +1,74 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { DomainError } from '../common/errors/domain-error.js';
+import type { CompanyContext, Principal } from '../common/access/principal.js';
+import { MemberDto } from './dto/member.dto.js';
+import { COMPANY_ROLES, CompanyRole, Membership } from './entities/membership.entity.js';
+import { MembershipsService } from './memberships.service.js';
+
+const atLeast = (role: CompanyRole, needed: CompanyRole) => COMPANY_ROLES.indexOf(role) >= COMPANY_ROLES.indexOf(needed);
+
+/**
+ * A company's members and their roles. Admins manage members below owner; only an owner makes
+ * or unmakes owners; anyone may leave; and a company never loses its last owner. Changes
+ * reach every API process within the membership cache's age (AUTH_CACHE_TTL_MS).
+ */
+@Injectable()
+export class MembersService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly memberships: MembershipsService,
+  ) {}
+
+  async list(companyId: number): Promise<MemberDto[]> {
+    const rows: Array<{ account_id: number; email: string; name: string; role: CompanyRole; created_at: Date }> = await this.db.query(
+      `SELECT m.account_id, a.email, a.name, m.role, m.created_at FROM memberships m JOIN accounts a ON a.id = m.account_id
+        WHERE m.company_id = $1 ORDER BY m.created_at, m.account_id`,
+      [companyId],
+    );
+    return rows;
+  }
+
+  async changeRole(company: CompanyContext, actor: Principal, accountId: number, role: CompanyRole): Promise<MemberDto> {
+    await this.db.transaction(async (tx) => {
+      const target = await this.locked(tx, company.id, accountId);
+      if (!atLeast(company.role, 'admin')) throw new DomainError('forbidden', `changing roles needs the admin role in the company; you are a ${company.role}`);
+      if ((role === 'owner' || target.role === 'owner') && company.role !== 'owner') {
+        throw new DomainError('forbidden', 'making or unmaking an owner needs the owner role in the company');
+      }
+      if (target.role === 'owner' && role !== 'owner') await this.keepAnOwner(tx, company.id);
+      await tx.getRepository(Membership).update({ companyId: company.id, accountId }, { role });
+    });
+    this.memberships.forget(accountId, company.id);
+    return (await this.list(company.id)).find((m) => m.account_id === accountId)!;
+  }
+
+  /** Removes a member; anyone may remove themself (leave), admins others below owner, owners anyone. */
+  async remove(company: CompanyContext, actor: Principal, accountId: number): Promise<MemberDto> {
+    const before = (await this.list(company.id)).find((m) => m.account_id === accountId);
+    await this.db.transaction(async (tx) => {
+      const target = await this.locked(tx, company.id, accountId);
+      const leaving = accountId === actor.accountId;
+      if (!leaving && !atLeast(company.role, 'admin')) throw new DomainError('forbidden', `removing members needs the admin role in the company; you are a ${company.role}`);
+      if (!leaving && target.role === 'owner' && company.role !== 'owner') throw new DomainError('forbidden', 'removing an owner needs the owner role in the company');
+      if (target.role === 'owner') await this.keepAnOwner(tx, company.id);
+      await tx.getRepository(Membership).delete({ companyId: company.id, accountId });
+    });
+    this.memberships.forget(accountId, company.id);
+    return before!;
+  }
+
+  /** The member's row, locked with its company's, so concurrent changes to owners serialise. */
+  private async locked(tx: EntityManager, companyId: number, accountId: number): Promise<Membership> {
+    await tx.query('SELECT id FROM companies WHERE id = $1 FOR UPDATE', [companyId]);
+    const member = await tx.getRepository(Membership).findOne({ where: { companyId, accountId } });
+    if (!member) throw DomainError.notFound('member');
+    return member;
+  }
+
+  private async keepAnOwner(tx: EntityManager, companyId: number): Promise<void> {
+    const owners = await tx.getRepository(Membership).count({ where: { companyId, role: 'owner' } });
+    if (owners <= 1) throw new DomainError('conflict', 'a company keeps at least one owner: make another member owner first');
+  }
+}
