@@ -54,6 +54,13 @@ describe('configuration', () => {
     expect(problems({ APP_PORTS: '20000-21999', SSH_PORTS: '22000-23999' })).toEqual([]);
   });
 
+  it('pages lists by 100 up to 500 unless told otherwise, and never defaults above the maximum', () => {
+    expect(loadConfig({}).pagination).toEqual({ defaultLimit: 100, maxLimit: 500 });
+    expect(loadConfig({ PAGE_LIMIT_DEFAULT: '50', PAGE_LIMIT_MAX: '50' }).pagination).toEqual({ defaultLimit: 50, maxLimit: 50 });
+    expect(() => loadConfig({ PAGE_LIMIT_DEFAULT: '600' })).toThrow(/PAGE_LIMIT_DEFAULT \(600\) is above PAGE_LIMIT_MAX \(500\)/);
+    expect(() => loadConfig({ PAGE_LIMIT_MAX: '0' })).toThrow(/PAGE_LIMIT_MAX must be a whole number from 1 to 10000/);
+  });
+
   it('caps the auth cache at one second so revocation spreads within a second', () => {
     expect(() => loadConfig({ AUTH_CACHE_TTL_MS: '5000' })).toThrow(/AUTH_CACHE_TTL_MS/);
   });

@@ -33,6 +33,12 @@ export interface BerthConfig {
   invitationTtlHours: number;
   /** How long a token made by `POST /auth/login` works. */
   loginTokenTtlDays: number;
+  pagination: {
+    /** Items in a list answer without `?limit=`: Rosti's client never pages, so it must cover what it lists. */
+    defaultLimit: number;
+    /** The largest `?limit=` a client may ask for; more is a 400. */
+    maxLimit: number;
+  };
   storages: {
     mariadb: StorageServerConfig;
     pgsql: StorageServerConfig;
@@ -193,6 +199,10 @@ export function loadConfig(env: Env = process.env): BerthConfig {
     companiesPerAccount: read.int('COMPANIES_PER_ACCOUNT', 5, 1, 100_000),
     invitationTtlHours: read.int('INVITATION_TTL_HOURS', 168, 1, 24 * 365),
     loginTokenTtlDays: read.int('LOGIN_TOKEN_TTL_DAYS', 30, 1, 3650),
+    pagination: {
+      defaultLimit: read.int('PAGE_LIMIT_DEFAULT', 100, 1, 10_000),
+      maxLimit: read.int('PAGE_LIMIT_MAX', 500, 1, 10_000),
+    },
     storages: {
       mariadb: read.storageServer('STORAGE_MARIADB', 'mysql://root@127.0.0.1:3306', ['mysql:', 'mariadb:'], 3306, 'mariadb.berth.internal', subnet.gateway),
       pgsql: read.storageServer('STORAGE_PGSQL', 'postgres://postgres@127.0.0.1:5432/postgres', ['postgres:', 'postgresql:'], 5432, 'pgsql.berth.internal', subnet.gateway),
@@ -256,6 +266,9 @@ export function loadConfig(env: Env = process.env): BerthConfig {
     },
   };
   problems.push(...portClashes(config));
+  if (config.pagination.defaultLimit > config.pagination.maxLimit) {
+    problems.push(`PAGE_LIMIT_DEFAULT (${config.pagination.defaultLimit}) is above PAGE_LIMIT_MAX (${config.pagination.maxLimit}): a list without ?limit= would ask for more than is allowed`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
