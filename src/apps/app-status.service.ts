@@ -115,7 +115,7 @@ export class AppStatusService {
   private async verificationSentences(app: App, domains: string[], verified: string[], errors: string[]): Promise<void> {
     const pending = domains.filter((d) => !routable(d, verified, this.config.apps.domain));
     if (pending.length === 0) return;
-    const challenges = await this.domainsService.list(app.companyId);
+    const challenges = await this.domainsService.all(app.companyId);
     for (const domain of pending) {
       const base = domain.replace(/^\*\./, '');
       const challenge = challenges.find((c) => c.domain === base);

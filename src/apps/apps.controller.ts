@@ -5,6 +5,8 @@ import { parseId } from '../common/access/company-member.guard.js';
 import { CurrentCompany } from '../common/access/current.decorator.js';
 import type { CompanyContext } from '../common/access/principal.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { PageQuery, Paginated } from '../common/pagination/paginated.decorator.js';
+import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { AppsService } from './apps.service.js';
 import { CreateAppDto, UpdateAppDto } from './dto/app-input.dto.js';
 import { AppDto } from './dto/app.dto.js';
@@ -19,10 +21,11 @@ const busy = ApiConflictResponse({ type: ErrorResponseDto, description: 'Another
 export class AppsController {
   constructor(private readonly apps: AppsService) {}
 
-  /** The company's apps. */
+  /** The company's apps, oldest first. */
   @Get()
-  listApps(@CurrentCompany() company: CompanyContext): Promise<AppDto[]> {
-    return this.apps.list(company.id);
+  @Paginated(AppDto)
+  listApps(@CurrentCompany() company: CompanyContext, @PageQuery() page: PageRequest): Promise<Page<AppDto>> {
+    return this.apps.list(company.id, page);
   }
 
   /** Creates an app; its container is provisioned by the operation `operation_id`. */

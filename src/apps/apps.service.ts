@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { hashPassword } from '../auth/password.js';
 import { violated } from '../common/errors/constraint.js';
+import { Keyset } from '../common/pagination/keyset.js';
+import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
@@ -27,6 +29,8 @@ const ACTION: Record<AppAction, { kind: AppOperation; status: AppStatus }> = {
   rebuild: { kind: AppOperation.Rebuild, status: 'rebuilding' },
 };
 
+const ORDER = Keyset.byId<App>('app.id');
+
 function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
@@ -44,10 +48,11 @@ export class AppsService {
     return { appsDomain: this.config.apps.domain, apiHost: this.config.edge.apiHost, verification: this.domains };
   }
 
-  async list(companyId: number): Promise<AppDto[]> {
-    const apps = await this.db.getRepository(App).find({ where: { companyId }, order: { id: 'ASC' } });
-    const domains = await domainsOf(this.db.manager, apps.map((a) => a.id));
-    return apps.map((app) => toAppDto(app, domains.get(app.id)!, this.config));
+  async list(companyId: number, request: PageRequest): Promise<Page<AppDto>> {
+    const query = this.db.getRepository(App).createQueryBuilder('app').where('app.companyId = :companyId', { companyId });
+    const { items, next } = ORDER.page(await ORDER.apply(query, request).getMany(), request);
+    const domains = await domainsOf(this.db.manager, items.map((a) => a.id));
+    return { items: items.map((app) => toAppDto(app, domains.get(app.id)!, this.config)), next };
   }
 
   async get(companyId: number, id: number): Promise<AppDto> {

@@ -4,6 +4,8 @@ import { CompanyRoute, RequiresRole } from '../common/access/access.decorator.js
 import { CurrentCompany } from '../common/access/current.decorator.js';
 import type { CompanyContext } from '../common/access/principal.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { PageQuery, Paginated } from '../common/pagination/paginated.decorator.js';
+import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { DomainsService } from './domains.service.js';
 import { DomainDto } from './dto/domain.dto.js';
 
@@ -15,10 +17,11 @@ const domainParam = ApiParam({ name: 'domain', description: 'A host name, like e
 export class DomainsController {
   constructor(private readonly domains: DomainsService) {}
 
-  /** The domains the company has asked to verify, with the record each needs and whether it is verified. */
+  /** The domains the company has asked to verify, by name, with the record each needs and whether it is verified. */
   @Get()
-  listDomains(@CurrentCompany() company: CompanyContext): Promise<DomainDto[]> {
-    return this.domains.list(company.id);
+  @Paginated(DomainDto)
+  listDomains(@CurrentCompany() company: CompanyContext, @PageQuery() page: PageRequest): Promise<Page<DomainDto>> {
+    return this.domains.list(company.id, page);
   }
 
   /**

@@ -6,6 +6,8 @@ import { normalizeDomain } from '../apps/dto/app-fields.js';
 import { violated } from '../common/errors/constraint.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { isLocalhostName } from '../common/net.js';
+import { Keyset } from '../common/pagination/keyset.js';
+import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { DnsResolver, isPublicSuffix } from './dns-resolver.js';
@@ -13,6 +15,9 @@ import { DomainVerification } from './domain-verification.entity.js';
 import { DomainDto } from './dto/domain.dto.js';
 
 export const CHALLENGE_PREFIX = '_berth-challenge';
+
+// By name, as the list has always been: a domain is unique in its company, so the name alone is a key.
+const ORDER = new Keyset<DomainVerification>('ASC', [{ sql: 'v.domain', type: 'text', of: (v) => v.domain }]);
 
 /** Whether a verified `base` covers `domain` (itself, a subdomain, or a wildcard under it). */
 export function covers(base: string, domain: string): boolean {
@@ -48,7 +53,14 @@ export class DomainsService {
     };
   }
 
-  async list(companyId: number): Promise<DomainDto[]> {
+  async list(companyId: number, request: PageRequest): Promise<Page<DomainDto>> {
+    const query = this.db.getRepository(DomainVerification).createQueryBuilder('v').where('v.companyId = :companyId', { companyId });
+    const { items, next } = ORDER.page(await ORDER.apply(query, request).getMany(), request);
+    return { items: items.map((v) => this.toDto(v)), next };
+  }
+
+  /** Every domain of the company, for Berth's own use (a list answer goes through `list`, a page at a time). */
+  async all(companyId: number): Promise<DomainDto[]> {
     const rows = await this.db.getRepository(DomainVerification).find({ where: { companyId }, order: { domain: 'ASC' } });
     return rows.map((v) => this.toDto(v));
   }

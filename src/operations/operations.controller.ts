@@ -4,6 +4,8 @@ import { CompanyRoute } from '../common/access/access.decorator.js';
 import { parseId } from '../common/access/company-member.guard.js';
 import { CurrentCompany } from '../common/access/current.decorator.js';
 import type { CompanyContext } from '../common/access/principal.js';
+import { PageQuery, Paginated } from '../common/pagination/paginated.decorator.js';
+import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { ListOperationsQueryDto, OperationDto } from './dto/operation.dto.js';
 import { OperationsService } from './operations.service.js';
 
@@ -13,10 +15,11 @@ import { OperationsService } from './operations.service.js';
 export class OperationsController {
   constructor(private readonly operations: OperationsService) {}
 
-  /** The company's operations, newest first (at most 100), optionally for one app or storage. */
+  /** The company's operations, newest first, optionally for one app or storage. */
   @Get()
-  listOperations(@CurrentCompany() company: CompanyContext, @Query() query: ListOperationsQueryDto): Promise<OperationDto[]> {
-    return this.operations.list(company.id, query);
+  @Paginated(OperationDto)
+  listOperations(@CurrentCompany() company: CompanyContext, @Query() query: ListOperationsQueryDto, @PageQuery() page: PageRequest): Promise<Page<OperationDto>> {
+    return this.operations.list(company.id, query, page);
   }
 
   /** One operation: follow it until its status is success or error. */

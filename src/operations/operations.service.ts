@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, FindOptionsWhere, In } from 'typeorm';
+import { Brackets, DataSource, EntityManager, In } from 'typeorm';
 import { violated } from '../common/errors/constraint.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { Keyset } from '../common/pagination/keyset.js';
+import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { OperationDto } from './dto/operation.dto.js';
 import { ACTIVE_STATUSES, Operation, TargetType } from './operation.entity.js';
 
@@ -20,7 +22,8 @@ export function toOperationDto(op: Operation): OperationDto {
   };
 }
 
-const LIST_LIMIT = 100;
+// Newest first: what a client following its changes wants on the first page.
+const ORDER = Keyset.byId<Operation>('op.id', 'DESC');
 
 @Injectable()
 export class OperationsService {
@@ -52,14 +55,19 @@ export class OperationsService {
     return toOperationDto(op);
   }
 
-  /** Newest first, at most 100. */
-  async list(companyId: number, filter: { app?: number; storage?: number }): Promise<OperationDto[]> {
-    const where: FindOptionsWhere<Operation>[] = [];
-    if (filter.app) where.push({ companyId, targetType: 'app', targetId: filter.app });
-    if (filter.storage) where.push({ companyId, targetType: 'storage', targetId: filter.storage });
-    if (where.length === 0) where.push({ companyId });
-    const ops = await this.db.getRepository(Operation).find({ where, order: { id: 'DESC' }, take: LIST_LIMIT });
-    return ops.map(toOperationDto);
+  /** Newest first; with both filters, the operations on either target. */
+  async list(companyId: number, filter: { app?: number; storage?: number }, request: PageRequest): Promise<Page<OperationDto>> {
+    const query = this.db.getRepository(Operation).createQueryBuilder('op').where('op.companyId = :companyId', { companyId });
+    if (filter.app || filter.storage) {
+      query.andWhere(
+        new Brackets((or) => {
+          if (filter.app) or.orWhere(`(op.targetType = 'app' AND op.targetId = :app)`, { app: filter.app });
+          if (filter.storage) or.orWhere(`(op.targetType = 'storage' AND op.targetId = :storage)`, { storage: filter.storage });
+        }),
+      );
+    }
+    const { items, next } = ORDER.page(await ORDER.apply(query, request).getMany(), request);
+    return { items: items.map(toOperationDto), next };
   }
 
   /** A worker picked the operation up (again, on a retry); false when it has already ended. */

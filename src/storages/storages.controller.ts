@@ -5,6 +5,8 @@ import { parseId } from '../common/access/company-member.guard.js';
 import { CurrentCompany } from '../common/access/current.decorator.js';
 import type { CompanyContext } from '../common/access/principal.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { PageQuery, Paginated } from '../common/pagination/paginated.decorator.js';
+import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { CreateStorageDto, StorageDto, UpdateStorageDto } from './dto/storage.dto.js';
 import { StoragesService } from './storages.service.js';
 
@@ -19,8 +21,9 @@ export class StoragesController {
 
   /** The company's MariaDB and PostgreSQL databases with their connection data (never a password). */
   @Get()
-  listStorages(@CurrentCompany() company: CompanyContext): Promise<StorageDto[]> {
-    return this.storages.list(company.id);
+  @Paginated(StorageDto)
+  listStorages(@CurrentCompany() company: CompanyContext, @PageQuery() page: PageRequest): Promise<Page<StorageDto>> {
+    return this.storages.list(company.id, page);
   }
 
   /** Creates a database and its user; follow `operation_id` until it succeeds. */

@@ -4,6 +4,8 @@ import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error.js';
+import { Keyset } from '../common/pagination/keyset.js';
+import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { assertAccountQuota } from '../companies/account-quotas.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
@@ -16,6 +18,7 @@ import type { StorageEngines } from './engines/storage-engines.module.js';
 import { Storage, StorageStatus } from './storage.entity.js';
 
 const QUEUE_TIMEOUT_MS = 5000;
+const ORDER = Keyset.byId<Storage>('storage.id');
 const QUEUE_DOWN = () => new DomainError('unavailable', 'the job queue (Redis) is unavailable; nothing was changed, try again shortly');
 
 // "s" and 12 base-36 characters: safe on both engines, unguessable, short enough for MariaDB's 32.
@@ -53,9 +56,10 @@ export class StoragesService {
     };
   }
 
-  async list(companyId: number): Promise<StorageDto[]> {
-    const storages = await this.db.getRepository(Storage).find({ where: { companyId }, order: { id: 'ASC' } });
-    return storages.map((s) => this.toDto(s));
+  async list(companyId: number, request: PageRequest): Promise<Page<StorageDto>> {
+    const query = this.db.getRepository(Storage).createQueryBuilder('storage').where('storage.companyId = :companyId', { companyId });
+    const { items, next } = ORDER.page(await ORDER.apply(query, request).getMany(), request);
+    return { items: items.map((s) => this.toDto(s)), next };
   }
 
   async get(companyId: number, id: number): Promise<StorageDto> {

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { PageQueryDto } from '../../common/pagination/page-query.dto.js';
 import { OPERATION_STATUSES, type OperationStatus, TARGET_TYPES, type TargetType } from '../operation.entity.js';
 
 export class OperationDto {
@@ -21,7 +22,7 @@ export class OperationDto {
   finished_at: Date | null;
 }
 
-export class ListOperationsQueryDto {
+export class ListOperationsQueryDto extends PageQueryDto {
   /** Only operations on this app. */
   @IsOptional()
   @Type(() => Number)
