@@ -5,6 +5,8 @@ import { parseId } from '../common/access/company-member.guard.js';
 import { CurrentPrincipal } from '../common/access/current.decorator.js';
 import type { Principal } from '../common/access/principal.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { PageQuery, Paginated } from '../common/pagination/paginated.decorator.js';
+import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { CreatedTokenDto, CreateTokenDto, TokenDto } from './dto/token.dto.js';
 import { TokensService } from './tokens.service.js';
 
@@ -14,10 +16,11 @@ import { TokensService } from './tokens.service.js';
 export class TokensController {
   constructor(private readonly tokens: TokensService) {}
 
-  /** The account's tokens, without their secrets. */
+  /** The account's tokens, oldest first, without their secrets. */
   @Get()
-  listTokens(@CurrentPrincipal() principal: Principal): Promise<TokenDto[]> {
-    return this.tokens.list(principal.accountId);
+  @Paginated(TokenDto)
+  listTokens(@CurrentPrincipal() principal: Principal, @PageQuery() page: PageRequest): Promise<Page<TokenDto>> {
+    return this.tokens.list(principal.accountId, page);
   }
 
   /** Issues a token, scoped to some companies and to reading only if asked; its secret is shown in this answer only. */

@@ -2,11 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error.js';
+import { Keyset } from '../common/pagination/keyset.js';
+import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import type { Principal } from '../common/access/principal.js';
 import { CreatedTokenDto, CreateTokenDto, TokenDto } from './dto/token.dto.js';
 import { ApiToken, TokenAccess } from './entities/api-token.entity.js';
 import { hashToken, newTokenSecret, tokenHint } from './token-secret.js';
 import { TokenVerifier } from './token-verifier.service.js';
+
+const ORDER = Keyset.byId<ApiToken>('token.id');
 
 function toDto(token: ApiToken): TokenDto {
   return {
@@ -61,9 +65,10 @@ export class TokensService {
   }
 
   /** Tokens that still work or have merely expired; revoked ones are gone from the list. */
-  async list(accountId: number): Promise<TokenDto[]> {
-    const tokens = await this.db.getRepository(ApiToken).find({ where: { accountId, revokedAt: IsNull() }, order: { id: 'ASC' } });
-    return tokens.map(toDto);
+  async list(accountId: number, request: PageRequest): Promise<Page<TokenDto>> {
+    const query = this.db.getRepository(ApiToken).createQueryBuilder('token').where('token.accountId = :accountId AND token.revokedAt IS NULL', { accountId });
+    const { items, next } = ORDER.page(await ORDER.apply(query, request).getMany(), request);
+    return { items: items.map(toDto), next };
   }
 
   async revoke(accountId: number, id: number): Promise<TokenDto> {

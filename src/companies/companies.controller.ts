@@ -4,6 +4,8 @@ import { Authenticated, CompanyRoute } from '../common/access/access.decorator.j
 import { CurrentCompany, CurrentPrincipal } from '../common/access/current.decorator.js';
 import type { CompanyContext, Principal } from '../common/access/principal.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { PageQuery, Paginated } from '../common/pagination/paginated.decorator.js';
+import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { CompaniesService } from './companies.service.js';
 import { CompanyDto, CreateCompanyDto } from './dto/company.dto.js';
 import { AcceptInvitationDto } from './dto/member.dto.js';
@@ -17,8 +19,9 @@ export class CompaniesController {
 
   /** Every company the token reaches (all of its account's, unless the token is scoped to some). */
   @Get()
-  listCompanies(@CurrentPrincipal() principal: Principal): Promise<CompanyDto[]> {
-    return this.companies.listFor(principal.accountId, principal.companies);
+  @Paginated(CompanyDto)
+  listCompanies(@CurrentPrincipal() principal: Principal, @PageQuery() page: PageRequest): Promise<Page<CompanyDto>> {
+    return this.companies.listFor(principal.accountId, principal.companies, page);
   }
 
   /** Creates a company; the caller becomes its owner. Needs a token for the whole account. */

@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { CompanyContext } from '../common/access/principal.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { Keyset } from '../common/pagination/keyset.js';
+import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { assertCompanyQuota } from './account-quotas.js';
@@ -12,11 +14,22 @@ import { Company } from './entities/company.entity.js';
 import { CompanyRole, Membership } from './entities/membership.entity.js';
 import { MembershipsService } from './memberships.service.js';
 
-const LIST_COMPANIES: PreparedStatement = {
-  name: 'list-companies',
-  text: `SELECT c.id, c.name, m.role FROM memberships m JOIN companies c ON c.id = m.company_id
-        WHERE m.account_id = $1 ORDER BY c.id`,
-};
+const ORDER = Keyset.byId<CompanyDto>('c.id');
+
+/**
+ * The companies an account reaches, a page at a time: $2 is a scoped token's companies (null:
+ * all). Prepared, as Rosti's client lists companies often; the first page and the ones after
+ * differ in text, so each is a statement of its own.
+ */
+function listCompanies(request: PageRequest, params: unknown[]): PreparedStatement {
+  const where = ORDER.where(request, params);
+  return {
+    name: request.after ? 'list-companies-after' : 'list-companies',
+    text: `SELECT c.id, c.name, m.role FROM memberships m JOIN companies c ON c.id = m.company_id
+        WHERE m.account_id = $1 AND ($2::int[] IS NULL OR c.id = ANY($2)) AND ${where}
+        ORDER BY ${ORDER.orderBy} LIMIT $${params.push(ORDER.fetch(request))}`,
+  };
+}
 
 @Injectable()
 export class CompaniesService {
@@ -31,9 +44,10 @@ export class CompaniesService {
     return new DomainError('forbidden', `${what} needs a token for the whole account; this one is scoped to some companies`);
   }
 
-  async listFor(accountId: number, scope: number[] | null = null): Promise<CompanyDto[]> {
-    const { rows } = await queryPrepared<CompanyDto>(this.db, LIST_COMPANIES, [accountId]);
-    return scope ? rows.filter((c) => scope.includes(c.id)) : rows;
+  async listFor(accountId: number, scope: number[] | null, request: PageRequest): Promise<Page<CompanyDto>> {
+    const params: unknown[] = [accountId, scope];
+    const { rows } = await queryPrepared<CompanyDto>(this.db, listCompanies(request, params), params);
+    return ORDER.page(rows, request);
   }
 
   async rename(company: CompanyContext, name: string): Promise<CompanyDto> {

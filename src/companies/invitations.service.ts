@@ -4,6 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { CompanyContext, Principal } from '../common/access/principal.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { Keyset } from '../common/pagination/keyset.js';
+import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { Account } from '../auth/entities/account.entity.js';
@@ -13,6 +15,8 @@ import { Company } from './entities/company.entity.js';
 import { Invitation } from './entities/invitation.entity.js';
 import { Membership } from './entities/membership.entity.js';
 import { MembershipsService } from './memberships.service.js';
+
+const ORDER = Keyset.byId<Invitation>('invitation.id');
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -53,8 +57,10 @@ export class InvitationsService {
     return { ...toDto(invitation), token };
   }
 
-  async list(companyId: number): Promise<InvitationDto[]> {
-    return (await this.db.getRepository(Invitation).find({ where: { companyId }, order: { id: 'ASC' } })).map(toDto);
+  async list(companyId: number, request: PageRequest): Promise<Page<InvitationDto>> {
+    const query = this.db.getRepository(Invitation).createQueryBuilder('invitation').where('invitation.companyId = :companyId', { companyId });
+    const { items, next } = ORDER.page(await ORDER.apply(query, request).getMany(), request);
+    return { items: items.map(toDto), next };
   }
 
   async withdraw(companyId: number, id: number): Promise<InvitationDto> {

@@ -5,6 +5,8 @@ import { parseId } from '../common/access/company-member.guard.js';
 import { CurrentCompany, CurrentPrincipal } from '../common/access/current.decorator.js';
 import type { CompanyContext, Principal } from '../common/access/principal.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { PageQuery, Paginated } from '../common/pagination/paginated.decorator.js';
+import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { ChangeRoleDto, CreatedInvitationDto, CreateInvitationDto, InvitationDto, MemberDto } from './dto/member.dto.js';
 import { InvitationsService } from './invitations.service.js';
 import { MembersService } from './members.service.js';
@@ -18,10 +20,11 @@ const idParam = ApiParam({ name: 'id', schema: { type: 'integer', minimum: 1 } }
 export class MembersController {
   constructor(private readonly members: MembersService) {}
 
-  /** The company's members with their roles. */
+  /** The company's members with their roles, in the order they joined. */
   @Get()
-  listMembers(@CurrentCompany() company: CompanyContext): Promise<MemberDto[]> {
-    return this.members.list(company.id);
+  @Paginated(MemberDto)
+  listMembers(@CurrentCompany() company: CompanyContext, @PageQuery() page: PageRequest): Promise<Page<MemberDto>> {
+    return this.members.list(company.id, page);
   }
 
   /** Changes a member's role; making or unmaking an owner needs an owner, and the last owner stays. */
@@ -53,10 +56,11 @@ export class MembersController {
 export class InvitationsController {
   constructor(private readonly invitations: InvitationsService) {}
 
-  /** The company's invitations, pending, accepted and expired (never their tokens). */
+  /** The company's invitations, pending, accepted and expired (never their tokens), oldest first. */
   @Get()
-  listInvitations(@CurrentCompany() company: CompanyContext): Promise<InvitationDto[]> {
-    return this.invitations.list(company.id);
+  @Paginated(InvitationDto)
+  listInvitations(@CurrentCompany() company: CompanyContext, @PageQuery() page: PageRequest): Promise<Page<InvitationDto>> {
+    return this.invitations.list(company.id, page);
   }
 
   /** Invites an email with a role; the answer's token (shown once) is what the invited person accepts. */

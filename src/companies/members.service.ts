@@ -2,10 +2,24 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error.js';
+import { isoMicros, Keyset } from '../common/pagination/keyset.js';
+import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import type { CompanyContext, Principal } from '../common/access/principal.js';
 import { MemberDto } from './dto/member.dto.js';
 import { COMPANY_ROLES, CompanyRole, Membership } from './entities/membership.entity.js';
 import { MembershipsService } from './memberships.service.js';
+
+type MemberRow = MemberDto & { created_key: string };
+
+// Oldest member first; the account breaks ties between members who joined at the same instant.
+const ORDER = new Keyset<MemberRow>('ASC', [
+  { sql: 'm.created_at', type: 'timestamp', of: (m) => m.created_key },
+  { sql: 'm.account_id', type: 'int', of: (m) => m.account_id },
+]);
+const MEMBERS = `SELECT m.account_id, a.email, a.name, m.role, m.created_at, ${isoMicros('m.created_at')} AS created_key
+  FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE m.company_id = $1`;
+
+const view = ({ created_key: _, ...member }: MemberRow): MemberDto => member;
 
 const atLeast = (role: CompanyRole, needed: CompanyRole) => COMPANY_ROLES.indexOf(role) >= COMPANY_ROLES.indexOf(needed);
 
@@ -21,13 +35,18 @@ export class MembersService {
     private readonly memberships: MembershipsService,
   ) {}
 
-  async list(companyId: number): Promise<MemberDto[]> {
-    const rows: Array<{ account_id: number; email: string; name: string; role: CompanyRole; created_at: Date }> = await this.db.query(
-      `SELECT m.account_id, a.email, a.name, m.role, m.created_at FROM memberships m JOIN accounts a ON a.id = m.account_id
-        WHERE m.company_id = $1 ORDER BY m.created_at, m.account_id`,
-      [companyId],
-    );
-    return rows;
+  async list(companyId: number, request: PageRequest): Promise<Page<MemberDto>> {
+    const params: unknown[] = [companyId];
+    const where = ORDER.where(request, params);
+    const rows: MemberRow[] = await this.db.query(`${MEMBERS} AND ${where} ORDER BY ${ORDER.orderBy} LIMIT ${ORDER.fetch(request)}`, params);
+    const { items, next } = ORDER.page(rows, request);
+    return { items: items.map(view), next };
+  }
+
+  /** One member, as the list shows it. */
+  private async member(companyId: number, accountId: number): Promise<MemberDto | undefined> {
+    const rows: MemberRow[] = await this.db.query(`${MEMBERS} AND m.account_id = $2`, [companyId, accountId]);
+    return rows.map(view)[0];
   }
 
   async changeRole(company: CompanyContext, actor: Principal, accountId: number, role: CompanyRole): Promise<MemberDto> {
@@ -41,12 +60,12 @@ export class MembersService {
       await tx.getRepository(Membership).update({ companyId: company.id, accountId }, { role });
     });
     this.memberships.forget(accountId, company.id);
-    return (await this.list(company.id)).find((m) => m.account_id === accountId)!;
+    return (await this.member(company.id, accountId))!;
   }
 
   /** Removes a member; anyone may remove themself (leave), admins others below owner, owners anyone. */
   async remove(company: CompanyContext, actor: Principal, accountId: number): Promise<MemberDto> {
-    const before = (await this.list(company.id)).find((m) => m.account_id === accountId);
+    const before = await this.member(company.id, accountId);
     await this.db.transaction(async (tx) => {
       const target = await this.locked(tx, company.id, accountId);
       const leaving = accountId === actor.accountId;
