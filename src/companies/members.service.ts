@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error.js';
-import type { CompanyContext, Principal } from '../common/access/principal.js';
+import type { AuditActor, CompanyContext, Principal } from '../common/access/principal.js';
+import { EventsService } from '../events/events.service.js';
 import { MemberDto } from './dto/member.dto.js';
 import { COMPANY_ROLES, CompanyRole, Membership } from './entities/membership.entity.js';
 import { MembershipsService } from './memberships.service.js';
@@ -19,6 +20,7 @@ export class MembersService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly memberships: MembershipsService,
+    private readonly events: EventsService,
   ) {}
 
   async list(companyId: number): Promise<MemberDto[]> {
@@ -30,7 +32,7 @@ export class MembersService {
     return rows;
   }
 
-  async changeRole(company: CompanyContext, actor: Principal, accountId: number, role: CompanyRole): Promise<MemberDto> {
+  async changeRole(company: CompanyContext, actor: AuditActor, accountId: number, role: CompanyRole): Promise<MemberDto> {
     await this.db.transaction(async (tx) => {
       const target = await this.locked(tx, company.id, accountId);
       if (!atLeast(company.role, 'admin')) throw new DomainError('forbidden', `changing roles needs the admin role in the company; you are a ${company.role}`);
@@ -39,21 +41,24 @@ export class MembersService {
       }
       if (target.role === 'owner' && role !== 'owner') await this.keepAnOwner(tx, company.id);
       await tx.getRepository(Membership).update({ companyId: company.id, accountId }, { role });
+      const data = { role, previous: target.role };
+      await this.events.record(tx, actor, { action: 'member.role', companyId: company.id, target: { type: 'member', id: accountId }, data });
     });
     this.memberships.forget(accountId, company.id);
     return (await this.list(company.id)).find((m) => m.account_id === accountId)!;
   }
 
   /** Removes a member; anyone may remove themself (leave), admins others below owner, owners anyone. */
-  async remove(company: CompanyContext, actor: Principal, accountId: number): Promise<MemberDto> {
+  async remove(company: CompanyContext, principal: Principal, accountId: number, actor: AuditActor): Promise<MemberDto> {
     const before = (await this.list(company.id)).find((m) => m.account_id === accountId);
     await this.db.transaction(async (tx) => {
       const target = await this.locked(tx, company.id, accountId);
-      const leaving = accountId === actor.accountId;
+      const leaving = accountId === principal.accountId;
       if (!leaving && !atLeast(company.role, 'admin')) throw new DomainError('forbidden', `removing members needs the admin role in the company; you are a ${company.role}`);
       if (!leaving && target.role === 'owner' && company.role !== 'owner') throw new DomainError('forbidden', 'removing an owner needs the owner role in the company');
       if (target.role === 'owner') await this.keepAnOwner(tx, company.id);
       await tx.getRepository(Membership).delete({ companyId: company.id, accountId });
+      await this.events.record(tx, actor, { action: 'member.remove', companyId: company.id, target: { type: 'member', id: accountId }, data: { role: target.role } });
     });
     this.memberships.forget(accountId, company.id);
     return before!;
