@@ -14,6 +14,7 @@ import { BerthConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DomainsModule } from './domains/domains.module.js';
+import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { RuntimesModule } from './runtimes/runtimes.module.js';
@@ -33,6 +34,7 @@ export class ApiModule {
         ConfigModule.forRoot(config),
         DatabaseModule,
         RedisModule,
+        EventsModule,
         AuthModule,
         CompaniesModule,
         PlansModule,

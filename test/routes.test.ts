@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../dist/src/api.js';
 import { ACCESS_POLICY } from '../dist/src/common/access/access.decorator.js';
+import { ACTOR_PARAM } from '../dist/src/common/access/actor.decorator.js';
 import { loadConfig } from '../dist/src/config/config.js';
 import { createDataSource } from '../dist/src/database/data-source.js';
 import { runMigrations } from '../dist/src/database/migrate.js';
@@ -20,6 +21,8 @@ interface Route {
   method: string;
   path: string;
   policy?: { kind: string; role?: string };
+  /** The handler takes an `@Actor()`, which its service records the change's audit event with. */
+  audited: boolean;
 }
 
 let db: TestDatabase;
@@ -57,6 +60,7 @@ beforeAll(async () => {
           method: RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number],
           path: join('api/v1', base, Reflect.getMetadata(PATH_METADATA, handler) as string),
           policy: Reflect.getMetadata(ACCESS_POLICY, handler) ?? Reflect.getMetadata(ACCESS_POLICY, controller),
+          audited: Reflect.getMetadata(ACTOR_PARAM, controller.prototype, name) === true,
         });
       }
     }
@@ -91,6 +95,14 @@ describe('route audit', () => {
   it('only the deliberately public routes are public', () => {
     const open = routes.filter((r) => r.policy?.kind === 'public').map((r) => `${r.method} ${r.path}`);
     expect(open.sort()).toEqual([...PUBLIC_ROUTES].sort());
+  });
+
+  it('every change route takes an @Actor(), so its change is recorded as an audit event', () => {
+    const changes = routes.filter((r) => r.method !== 'GET');
+    expect(changes.length).toBeGreaterThanOrEqual(20);
+    expect(changes.filter((r) => !r.audited).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+    // Reads record nothing: an Actor on a GET would be a sign of a read that writes.
+    expect(routes.filter((r) => r.method === 'GET' && r.audited).map((r) => `${r.method} ${r.path}`)).toEqual([]);
   });
 
   it('behaves as declared: 401 without a token, 404 for a non-member on company routes', async () => {

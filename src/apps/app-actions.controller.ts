@@ -2,8 +2,9 @@ import { Body, Controller, Param, Put } from '@nestjs/common';
 import { ApiConflictResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { CompanyRoute, RequiresRole } from '../common/access/access.decorator.js';
 import { parseId } from '../common/access/company-member.guard.js';
+import { Actor } from '../common/access/actor.decorator.js';
 import { CurrentCompany } from '../common/access/current.decorator.js';
-import type { CompanyContext } from '../common/access/principal.js';
+import type { AuditActor, CompanyContext } from '../common/access/principal.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { appIdParam } from './apps.controller.js';
 import { AppsService } from './apps.service.js';
@@ -25,7 +26,7 @@ export class AppActionsController {
   @RequiresRole('developer')
   @appIdParam
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Another operation is still running on the app.' })
-  appAction(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Body() body: AppActionDto): Promise<AppDto> {
-    return this.apps.action(company.id, parseId(id, 'id', 'app'), body.action);
+  appAction(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Body() body: AppActionDto, @Actor() actor: AuditActor): Promise<AppDto> {
+    return this.apps.action(company.id, parseId(id, 'id', 'app'), body.action, actor);
   }
 }

@@ -2,11 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { DataSource, EntityManager } from 'typeorm';
+import type { AuditActor } from '../common/access/principal.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { within } from '../common/within.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { CONTAINER_DRIVER, ContainerDriver } from '../containers/container-driver.js';
+import type { EventAction, EventData } from '../events/event-actions.js';
+import { EventsService } from '../events/events.service.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { AppJob, AppJobData, appJobOptions, AppOperation } from '../provisioning/jobs.js';
 import { addWithin, APPS_QUEUE, queueConnected } from '../provisioning/queues.module.js';
@@ -27,6 +30,8 @@ export interface PreparedChange {
   /** What the app's status says while the operation runs. */
   status: AppStatus;
   created?: boolean;
+  /** The audit event of the change (its target is the app, its data gains the operation's id). */
+  event: { action: EventAction; data?: EventData };
 }
 
 /**
@@ -43,6 +48,7 @@ export class AppChanges {
     @Inject(APPS_QUEUE) private readonly queue: Queue<AppJobData>,
     @Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver,
     private readonly operations: OperationsService,
+    private readonly events: EventsService,
   ) {}
 
   /** 503 before anything is written, when a change could not be carried out now. */
@@ -59,10 +65,14 @@ export class AppChanges {
    * Runs `prepare` in a transaction that also records the operation, then queues
    * the app's job. With an `appId`, the app is locked and handed to `prepare`
    * (404 when the company has no such app); without one, `prepare` creates it.
+   *
+   * The change's audit event is recorded once the job is queued: until then the change may
+   * still be undone (the queue refusing it is a 503, "nothing was changed"), and an event must
+   * not claim a change that never was.
    */
-  async record(companyId: number, appId: number | null, prepare: (tx: EntityManager, app: App | null) => Promise<PreparedChange>): Promise<App> {
+  async record(companyId: number, appId: number | null, actor: AuditActor, prepare: (tx: EntityManager, app: App | null) => Promise<PreparedChange>): Promise<App> {
     await this.assertReady();
-    const { app, kind, created, before } = await this.db.transaction(async (tx) => {
+    const { app, kind, created, before, event } = await this.db.transaction(async (tx) => {
       // What to put back should the queue refuse the job (nothing for a create: the row goes).
       const before = appId === null ? null : await this.lockedSnapshot(tx, companyId, appId);
       const change = await prepare(tx, before ? tx.getRepository(App).create({ ...before.app }) : null);
@@ -84,6 +94,8 @@ export class AppChanges {
       });
       throw new DomainError('unavailable', `the job queue (Redis) is unavailable; ${kind} was not started, try again shortly`);
     }
+    const data = { ...event.data, operation_id: app.operationId };
+    await this.events.recordAfter(actor, { action: event.action, companyId, target: { type: 'app', id: app.id }, data });
     return app;
   }
 

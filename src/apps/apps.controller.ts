@@ -2,8 +2,9 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from
 import { ApiConflictResponse, ApiForbiddenResponse, ApiParam, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { CompanyRoute, RequiresRole } from '../common/access/access.decorator.js';
 import { parseId } from '../common/access/company-member.guard.js';
+import { Actor } from '../common/access/actor.decorator.js';
 import { CurrentCompany } from '../common/access/current.decorator.js';
-import type { CompanyContext } from '../common/access/principal.js';
+import type { AuditActor, CompanyContext } from '../common/access/principal.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { PageQuery, Paginated } from '../common/pagination/paginated.decorator.js';
 import type { Page, PageRequest } from '../common/pagination/page-request.js';
@@ -34,8 +35,8 @@ export class AppsController {
   @HttpCode(200)
   @busy
   @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The company has as many apps as it may have (quota_exceeded).' })
-  createApp(@CurrentCompany() company: CompanyContext, @Body() body: CreateAppDto): Promise<AppDto> {
-    return this.apps.create(company.id, body);
+  createApp(@CurrentCompany() company: CompanyContext, @Body() body: CreateAppDto, @Actor() actor: AuditActor): Promise<AppDto> {
+    return this.apps.create(company.id, body, actor);
   }
 
   /** One app. */
@@ -50,8 +51,8 @@ export class AppsController {
   @RequiresRole('developer')
   @appIdParam
   @busy
-  updateApp(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Body() body: UpdateAppDto): Promise<AppDto> {
-    return this.apps.update(company.id, parseId(id, 'id', 'app'), body);
+  updateApp(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Body() body: UpdateAppDto, @Actor() actor: AuditActor): Promise<AppDto> {
+    return this.apps.update(company.id, parseId(id, 'id', 'app'), body, actor);
   }
 
   /** The same as PUT: any subset of the app's fields. */
@@ -59,8 +60,8 @@ export class AppsController {
   @RequiresRole('developer')
   @appIdParam
   @busy
-  patchApp(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Body() body: UpdateAppDto): Promise<AppDto> {
-    return this.apps.update(company.id, parseId(id, 'id', 'app'), body);
+  patchApp(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Body() body: UpdateAppDto, @Actor() actor: AuditActor): Promise<AppDto> {
+    return this.apps.update(company.id, parseId(id, 'id', 'app'), body, actor);
   }
 
   /** Deletes the app and everything of it: containers, data, routes and SSH endpoint. */
@@ -68,7 +69,7 @@ export class AppsController {
   @RequiresRole('developer')
   @appIdParam
   @busy
-  deleteApp(@CurrentCompany() company: CompanyContext, @Param('id') id: string): Promise<AppDto> {
-    return this.apps.remove(company.id, parseId(id, 'id', 'app'));
+  deleteApp(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Actor() actor: AuditActor): Promise<AppDto> {
+    return this.apps.remove(company.id, parseId(id, 'id', 'app'), actor);
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { hashPassword } from '../auth/password.js';
+import type { AuditActor } from '../common/access/principal.js';
 import { violated } from '../common/errors/constraint.js';
 import { Keyset } from '../common/pagination/keyset.js';
 import type { Page, PageRequest } from '../common/pagination/page-request.js';
@@ -14,6 +15,7 @@ import { Runtime } from '../runtimes/runtime.entity.js';
 import { AppChanges, PreparedChange } from './app-changes.js';
 import { assertAccountQuota } from '../companies/account-quotas.js';
 import { DomainsService } from '../domains/domains.service.js';
+import { EventsService } from '../events/events.service.js';
 import { defaultDomain, domainsOf, replaceDomains } from './app-domains.js';
 import { toAppDto } from './app-view.js';
 import { AppAction } from './dto/app-input.dto.js';
@@ -35,6 +37,9 @@ function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+// Fields whose change reaches the app's containers or routes, so goes through an operation.
+const INFRA_FIELDS = ['image', 'plan', 'app_port', 'mode', 'domains'];
+
 @Injectable()
 export class AppsService {
   constructor(
@@ -42,6 +47,7 @@ export class AppsService {
     @Inject(CONFIG) private readonly config: BerthConfig,
     private readonly changes: AppChanges,
     private readonly domains: DomainsService,
+    private readonly events: EventsService,
   ) {}
 
   private get domainRules() {
@@ -67,10 +73,10 @@ export class AppsService {
     return app;
   }
 
-  async create(companyId: number, input: CreateAppDto): Promise<AppDto> {
+  async create(companyId: number, input: CreateAppDto, actor: AuditActor): Promise<AppDto> {
     // Hash outside the transaction: argon2 takes a while and needs no lock.
     const sshPasswordHash = input.ssh_password ? await hashPassword(input.ssh_password) : null;
-    const app = await this.changes.record(companyId, null, async (tx) => {
+    const app = await this.changes.record(companyId, null, actor, async (tx) => {
       // Serialise creates per company so two at once cannot both slip under the cap.
       await tx.query('SELECT id FROM companies WHERE id = $1 FOR UPDATE', [companyId]);
       const count = await tx.getRepository(App).count({ where: { companyId } });
@@ -94,22 +100,28 @@ export class AppsService {
       });
       await this.insert(tx, app);
       await replaceDomains(tx, app, input.domains ?? [], this.domainRules);
-      return { app, kind: AppOperation.Create, status: 'creating', created: true };
+      return { app, kind: AppOperation.Create, status: 'creating', created: true, event: { action: 'app.create', data: { name: app.name } } };
     });
     return this.view(app);
   }
 
-  async update(companyId: number, id: number, input: UpdateAppDto): Promise<AppDto> {
+  async update(companyId: number, id: number, input: UpdateAppDto, actor: AuditActor): Promise<AppDto> {
     const current = await this.find(companyId, id);
     if (input.name !== undefined && input.name !== current.name) throw DomainError.field('name', 'cannot be changed; create a new app instead');
     const sshPasswordHash = input.ssh_password ? await hashPassword(input.ssh_password) : input.ssh_password;
     const currentDomains = (await domainsOf(this.db.manager, [id])).get(id)!;
-    const infra =
-      (input.image !== undefined && input.image !== current.image) ||
-      (input.plan !== undefined && input.plan !== current.planId) ||
-      (input.app_port !== undefined && input.app_port !== current.appPort) ||
-      (input.mode !== undefined && input.mode !== current.mode) ||
-      (input.domains !== undefined && !sameList(input.domains.length > 0 ? input.domains : [defaultDomain(current, this.config.apps.domain)], currentDomains));
+    // By name only: the event of an update never holds a key or a password.
+    const fields = [
+      input.image !== undefined && input.image !== current.image && 'image',
+      input.plan !== undefined && input.plan !== current.planId && 'plan',
+      input.app_port !== undefined && input.app_port !== current.appPort && 'app_port',
+      input.mode !== undefined && input.mode !== current.mode && 'mode',
+      input.domains !== undefined && !sameList(input.domains.length > 0 ? input.domains : [defaultDomain(current, this.config.apps.domain)], currentDomains) && 'domains',
+      input.ssh_keys !== undefined && !sameList(input.ssh_keys, current.sshKeys) && 'ssh_keys',
+      sshPasswordHash !== undefined && (sshPasswordHash !== null || current.sshPasswordHash !== null) && 'ssh_password',
+    ].filter((f): f is string => !!f);
+    const infra = fields.some((f) => INFRA_FIELDS.includes(f));
+    const event = { action: 'app.update' as const, data: { fields } };
 
     // Keys and the password live in Berth only (the gateway reads them): no operation needed.
     const applyAccess = (app: App) => {
@@ -122,12 +134,15 @@ export class AppsService {
         if (!app) throw DomainError.notFound('app');
         this.assertNotDeleting(app);
         applyAccess(app);
-        return tx.save(app);
+        const saved = await tx.save(app);
+        // Sending back what was read changes nothing, and records nothing.
+        if (fields.length > 0) await this.events.record(tx, actor, { ...event, companyId, target: { type: 'app', id } });
+        return saved;
       });
       return this.view(app);
     }
 
-    const app = await this.changes.record(companyId, id, async (tx, app) => {
+    const app = await this.changes.record(companyId, id, actor, async (tx, app) => {
       this.assertNotDeleting(app!);
       await this.checkCatalog(tx, input.image ?? app!.image, input.plan ?? app!.planId, input.image !== undefined && input.image !== app!.image);
       app!.image = input.image ?? app!.image;
@@ -136,13 +151,13 @@ export class AppsService {
       app!.mode = input.mode ?? app!.mode;
       applyAccess(app!);
       if (input.domains !== undefined) await replaceDomains(tx, app!, input.domains, this.domainRules);
-      return { app: app!, kind: AppOperation.Update, status: 'updating' };
+      return { app: app!, kind: AppOperation.Update, status: 'updating', event };
     });
     return this.view(app);
   }
 
-  async action(companyId: number, id: number, action: AppAction): Promise<AppDto> {
-    const app = await this.changes.record(companyId, id, async (_tx, app): Promise<PreparedChange> => {
+  async action(companyId: number, id: number, action: AppAction, actor: AuditActor): Promise<AppDto> {
+    const app = await this.changes.record(companyId, id, actor, async (_tx, app): Promise<PreparedChange> => {
       this.assertNotDeleting(app!);
       const { kind, status } = ACTION[action];
       if (action === 'start') app!.enabled = true;
@@ -152,16 +167,16 @@ export class AppsService {
         app!.restartGeneration += 1;
       }
       if (action === 'rebuild') app!.rebuildGeneration += 1;
-      return { app: app!, kind, status };
+      return { app: app!, kind, status, event: { action: `app.${action}` } };
     });
     return this.view(app);
   }
 
-  async remove(companyId: number, id: number): Promise<AppDto> {
+  async remove(companyId: number, id: number, actor: AuditActor): Promise<AppDto> {
     // A delete that failed may be asked for again; the sweep also keeps trying on its own.
-    const app = await this.changes.record(companyId, id, async (_tx, app) => {
+    const app = await this.changes.record(companyId, id, actor, async (_tx, app) => {
       app!.deleting = true;
-      return { app: app!, kind: AppOperation.Delete, status: 'deleting' };
+      return { app: app!, kind: AppOperation.Delete, status: 'deleting', event: { action: 'app.delete', data: { name: app!.name } } };
     });
     return this.view(app);
   }

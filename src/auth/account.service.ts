@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull, Not } from 'typeorm';
-import type { Principal } from '../common/access/principal.js';
+import type { AuditActor, Principal } from '../common/access/principal.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { CompaniesService } from '../companies/companies.service.js';
+import type { EventData } from '../events/event-actions.js';
+import { EventsService } from '../events/events.service.js';
 import { AccountDto, UpdateAccountDto } from './dto/auth.dto.js';
 import { Account } from './entities/account.entity.js';
 import { ApiToken } from './entities/api-token.entity.js';
@@ -18,6 +20,7 @@ export class AccountService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly verifier: TokenVerifier,
+    private readonly events: EventsService,
   ) {}
 
   async get(accountId: number): Promise<AccountDto> {
@@ -29,7 +32,7 @@ export class AccountService {
    * every other token of the account (the one that asked keeps working), in every process
    * within the token cache's age.
    */
-  async update(principal: Principal, input: UpdateAccountDto): Promise<AccountDto> {
+  async update(principal: Principal, input: UpdateAccountDto, actor: AuditActor): Promise<AccountDto> {
     if (input.name === undefined && input.password === undefined) throw DomainError.validation({ name: ['give a new name, a new password, or both'] });
     if (principal.companies) throw CompaniesService.wholeAccount('changing the account');
     const repo = this.db.getRepository(Account);
@@ -42,9 +45,14 @@ export class AccountService {
     if (input.name !== undefined) account.name = input.name;
     const revoked = await this.db.transaction(async (tx) => {
       await tx.getRepository(Account).save(account);
-      if (input.password === undefined) return [];
-      const others = await tx.getRepository(ApiToken).find({ where: { accountId: account.id, id: Not(principal.tokenId), revokedAt: IsNull() } });
+      const others =
+        input.password === undefined ? [] : await tx.getRepository(ApiToken).find({ where: { accountId: account.id, id: Not(principal.tokenId), revokedAt: IsNull() } });
       if (others.length) await tx.getRepository(ApiToken).update(others.map((t) => t.id), { revokedAt: () => 'now()' });
+      // Which fields changed, never the password; a new one is its own action, to be found by it.
+      const fields = [input.name !== undefined && 'name', input.password !== undefined && 'password'].filter((f): f is string => !!f);
+      const data: EventData = input.password === undefined ? { fields } : { fields, revoked_token_ids: others.map((t) => t.id) };
+      const action = input.password === undefined ? 'account.update' : 'account.password';
+      await this.events.record(tx, actor, { action, companyId: null, target: { type: 'account', id: account.id }, data });
       return others;
     });
     for (const token of revoked) this.verifier.forget(token.tokenHash);

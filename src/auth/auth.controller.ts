@@ -1,6 +1,8 @@
-import { Body, Controller, HttpCode, Ip, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiConflictResponse, ApiForbiddenResponse, ApiServiceUnavailableResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Public } from '../common/access/access.decorator.js';
+import { Actor } from '../common/access/actor.decorator.js';
+import type { AuditActor } from '../common/access/principal.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { AuthService } from './auth.service.js';
 import { LoginDto, LoginResponseDto, RegisterDto, RegisterResponseDto } from './dto/auth.dto.js';
@@ -18,8 +20,8 @@ export class AuthController {
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'The email is already registered.' })
   @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'Registration is switched off on this installation.' })
   @ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'Too many registrations from this address; see Retry-After.' })
-  register(@Body() body: RegisterDto, @Ip() ip: string): Promise<RegisterResponseDto> {
-    return this.auth.register(body, ip);
+  register(@Body() body: RegisterDto, @Actor() actor: AuditActor): Promise<RegisterResponseDto> {
+    return this.auth.register(body, actor);
   }
 
   /** Exchanges email and password for a new token. */
@@ -27,7 +29,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Wrong email or password.' })
   @ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'Too many failed attempts; see Retry-After.' })
-  login(@Body() body: LoginDto, @Ip() ip: string): Promise<LoginResponseDto> {
-    return this.auth.login(body.email, body.password, ip);
+  login(@Body() body: LoginDto, @Actor() actor: AuditActor): Promise<LoginResponseDto> {
+    return this.auth.login(body.email, body.password, actor);
   }
 }

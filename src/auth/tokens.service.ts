@@ -4,7 +4,8 @@ import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error.js';
 import { Keyset } from '../common/pagination/keyset.js';
 import type { Page, PageRequest } from '../common/pagination/page-request.js';
-import type { Principal } from '../common/access/principal.js';
+import type { AuditActor, Principal } from '../common/access/principal.js';
+import { EventsService } from '../events/events.service.js';
 import { CreatedTokenDto, CreateTokenDto, TokenDto } from './dto/token.dto.js';
 import { ApiToken, TokenAccess } from './entities/api-token.entity.js';
 import { hashToken, newTokenSecret, tokenHint } from './token-secret.js';
@@ -36,6 +37,7 @@ export class TokensService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly verifier: TokenVerifier,
+    private readonly events: EventsService,
   ) {}
 
   /** Issues a token; the secret is in the answer and nowhere else. */
@@ -51,7 +53,7 @@ export class TokensService {
    * than it does: a scoped token's companies bound the new one's (its default), so no token
    * widens its own reach. The companies must be the account's.
    */
-  async create(creator: Principal, input: CreateTokenDto): Promise<CreatedTokenDto> {
+  async create(creator: Principal, input: CreateTokenDto, actor: AuditActor): Promise<CreatedTokenDto> {
     let companies = input.companies ?? creator.companies;
     if (companies) {
       companies = [...companies].sort((a, b) => a - b);
@@ -61,7 +63,13 @@ export class TokensService {
       const foreign = companies.filter((c) => !theirs.has(c) || (creator.companies !== null && !creator.companies.includes(c)));
       if (foreign.length) throw DomainError.field('companies', `${foreign.join(', ')} ${foreign.length === 1 ? 'is not a company' : 'are not companies'} this token reaches`);
     }
-    return this.issue(creator.accountId, input.name, input.expires_at ?? null, undefined, { companies, access: input.access ?? 'write' });
+    const scope = { companies, access: input.access ?? 'write' } as const;
+    return this.db.transaction(async (tx) => {
+      const created = await this.issue(creator.accountId, input.name, input.expires_at ?? null, tx, scope);
+      const data = { name: created.name, access: created.access, companies: created.companies };
+      await this.events.record(tx, actor, { action: 'token.create', companyId: null, target: { type: 'token', id: created.id }, data });
+      return created;
+    });
   }
 
   /** Tokens that still work or have merely expired; revoked ones are gone from the list. */
@@ -71,11 +79,15 @@ export class TokensService {
     return { items: items.map(toDto), next };
   }
 
-  async revoke(accountId: number, id: number): Promise<TokenDto> {
-    const repo = this.db.getRepository(ApiToken);
-    const token = await repo.findOne({ where: { id, accountId, revokedAt: IsNull() } });
-    if (!token) throw DomainError.notFound('token');
-    await repo.update({ id, accountId }, { revokedAt: new Date() });
+  async revoke(accountId: number, id: number, actor: AuditActor): Promise<TokenDto> {
+    const token = await this.db.transaction(async (tx) => {
+      const repo = tx.getRepository(ApiToken);
+      const token = await repo.findOne({ where: { id, accountId, revokedAt: IsNull() }, lock: { mode: 'pessimistic_write' } });
+      if (!token) throw DomainError.notFound('token');
+      await repo.update({ id, accountId }, { revokedAt: new Date() });
+      await this.events.record(tx, actor, { action: 'token.revoke', companyId: null, target: { type: 'token', id }, data: { name: token.name } });
+      return token;
+    });
     this.verifier.forget(token.tokenHash);
     return toDto(token);
   }

@@ -46,7 +46,8 @@ async function accountCreate(args: string[]): Promise<void> {
   await withDataSource(runMigrations);
   const app = await NestFactory.createApplicationContext(ApiModule.forRoot(loadConfig()), { logger: false });
   try {
-    const created = await app.get(AuthService).createAccount(dto, 'operator');
+    // An operator at the server's console: no token, no client address.
+    const created = await app.get(AuthService).createAccount(dto, 'operator', { accountId: null, tokenId: null, ip: null });
     process.stdout.write(
       `account ${created.account.id} <${created.account.email}>, company ${created.company.id} "${created.company.name}"\ntoken: ${created.token}\n`,
     );

@@ -1,8 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiConflictResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CompanyRoute } from '../common/access/access.decorator.js';
+import { Actor } from '../common/access/actor.decorator.js';
 import { CurrentCompany, CurrentPrincipal } from '../common/access/current.decorator.js';
-import type { CompanyContext, Principal } from '../common/access/principal.js';
+import type { AuditActor, CompanyContext, Principal } from '../common/access/principal.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { PageQuery, Paginated } from '../common/pagination/paginated.decorator.js';
 import type { Page, PageRequest } from '../common/pagination/page-request.js';
@@ -27,9 +28,9 @@ export class CompaniesController {
   /** Creates a company; the caller becomes its owner. Needs a token for the whole account. */
   @Post()
   @HttpCode(200)
-  createCompany(@CurrentPrincipal() principal: Principal, @Body() body: CreateCompanyDto): Promise<CompanyDto> {
+  createCompany(@CurrentPrincipal() principal: Principal, @Body() body: CreateCompanyDto, @Actor() actor: AuditActor): Promise<CompanyDto> {
     if (principal.companies) throw CompaniesService.wholeAccount('creating a company');
-    return this.companies.create(principal.accountId, body.name);
+    return this.companies.create(principal.accountId, body.name, actor);
   }
 }
 
@@ -41,15 +42,15 @@ export class CompanyController {
 
   /** Renames the company. */
   @Patch()
-  renameCompany(@CurrentCompany() company: CompanyContext, @Body() body: CreateCompanyDto): Promise<CompanyDto> {
-    return this.companies.rename(company, body.name);
+  renameCompany(@CurrentCompany() company: CompanyContext, @Body() body: CreateCompanyDto, @Actor() actor: AuditActor): Promise<CompanyDto> {
+    return this.companies.rename(company, body.name, actor);
   }
 
   /** Deletes the company, its members and invitations; refused while it has apps or storages. */
   @Delete()
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Apps or storages remain: the message names them.' })
-  deleteCompany(@CurrentCompany() company: CompanyContext): Promise<CompanyDto> {
-    return this.companies.remove(company);
+  deleteCompany(@CurrentCompany() company: CompanyContext, @Actor() actor: AuditActor): Promise<CompanyDto> {
+    return this.companies.remove(company, actor);
   }
 }
 
@@ -62,7 +63,7 @@ export class InvitationAcceptController {
   /** Accepts an invitation sent to the signed-in account's email: the account joins the company with its role. */
   @Post('accept')
   @HttpCode(200)
-  acceptInvitation(@CurrentPrincipal() principal: Principal, @Body() body: AcceptInvitationDto): Promise<CompanyDto> {
-    return this.invitations.accept(principal, body.token);
+  acceptInvitation(@CurrentPrincipal() principal: Principal, @Body() body: AcceptInvitationDto, @Actor() actor: AuditActor): Promise<CompanyDto> {
+    return this.invitations.accept(principal, body.token, actor);
   }
 }

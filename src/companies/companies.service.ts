@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { CompanyContext } from '../common/access/principal.js';
+import type { AuditActor, CompanyContext } from '../common/access/principal.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { Keyset } from '../common/pagination/keyset.js';
 import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
+import { EventsService } from '../events/events.service.js';
 import { assertCompanyQuota } from './account-quotas.js';
 import { PreparedStatement, queryPrepared } from '../database/pg-pool.js';
 import { CompanyDto } from './dto/company.dto.js';
@@ -37,6 +38,7 @@ export class CompaniesService {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(CONFIG) private readonly config: BerthConfig,
     private readonly memberships: MembershipsService,
+    private readonly events: EventsService,
   ) {}
 
   /** 403 for what a token scoped to some companies may not do: act for the whole account. */
@@ -50,13 +52,16 @@ export class CompaniesService {
     return ORDER.page(rows, request);
   }
 
-  async rename(company: CompanyContext, name: string): Promise<CompanyDto> {
-    await this.db.getRepository(Company).update({ id: company.id }, { name });
+  async rename(company: CompanyContext, name: string, actor: AuditActor): Promise<CompanyDto> {
+    await this.db.transaction(async (tx) => {
+      await tx.getRepository(Company).update({ id: company.id }, { name });
+      await this.events.record(tx, actor, { action: 'company.rename', companyId: company.id, target: { type: 'company', id: company.id }, data: { name } });
+    });
     return { id: company.id, name, role: company.role };
   }
 
   /** Deletes a company with nothing left to run: apps and storages go first, each by its own operation. */
-  async remove(company: CompanyContext): Promise<CompanyDto> {
+  async remove(company: CompanyContext, actor: AuditActor): Promise<CompanyDto> {
     return this.db.transaction(async (tx) => {
       const row = await tx.getRepository(Company).findOne({ where: { id: company.id }, lock: { mode: 'pessimistic_write' } });
       if (!row) throw DomainError.notFound('company');
@@ -68,16 +73,19 @@ export class CompaniesService {
         throw new DomainError('conflict', `the company still has ${left}: delete them first`);
       }
       await tx.getRepository(Company).delete({ id: company.id });
+      // The company's events go with it: its deletion is the deleting account's own event.
+      await this.events.record(tx, actor, { action: 'company.delete', companyId: null, target: { type: 'company', id: company.id }, data: { name: row.name } });
       return { id: row.id, name: row.name, role: company.role };
     });
   }
 
   /** Creates a company with `accountId` as its owner, within COMPANIES_PER_ACCOUNT; pass a manager to join a larger transaction. */
-  async create(accountId: number, name: string, manager?: EntityManager): Promise<CompanyDto> {
+  async create(accountId: number, name: string, actor: AuditActor, manager?: EntityManager): Promise<CompanyDto> {
     const run = async (tx: EntityManager) => {
       await assertCompanyQuota(tx, accountId, this.config.companiesPerAccount);
       const company = await tx.save(tx.create(Company, { name }));
       await tx.insert(Membership, { companyId: company.id, accountId, role: 'owner' satisfies CompanyRole });
+      await this.events.record(tx, actor, { action: 'company.create', companyId: company.id, target: { type: 'company', id: company.id }, data: { name } });
       return company;
     };
     const company = manager ? await run(manager) : await this.db.transaction(run);

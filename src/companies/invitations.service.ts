@@ -2,12 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { CompanyContext, Principal } from '../common/access/principal.js';
+import type { AuditActor, CompanyContext, Principal } from '../common/access/principal.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { Keyset } from '../common/pagination/keyset.js';
 import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
+import { EventsService } from '../events/events.service.js';
 import { Account } from '../auth/entities/account.entity.js';
 import { CompanyDto } from './dto/company.dto.js';
 import { CreatedInvitationDto, CreateInvitationDto, InvitationDto } from './dto/member.dto.js';
@@ -41,9 +42,10 @@ export class InvitationsService {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(CONFIG) private readonly config: BerthConfig,
     private readonly memberships: MembershipsService,
+    private readonly events: EventsService,
   ) {}
 
-  async invite(company: CompanyContext, actor: Principal, input: CreateInvitationDto): Promise<CreatedInvitationDto> {
+  async invite(company: CompanyContext, actor: AuditActor, input: CreateInvitationDto): Promise<CreatedInvitationDto> {
     if (input.role === 'owner' && company.role !== 'owner') throw new DomainError('forbidden', 'inviting an owner needs the owner role in the company');
     const token = invitationToken();
     const invitation = await this.db.transaction(async (tx) => {
@@ -52,7 +54,10 @@ export class InvitationsService {
       // One open invitation per email: a new one replaces what was sent before.
       await tx.query('DELETE FROM invitations WHERE company_id = $1 AND email = $2 AND accepted_at IS NULL', [company.id, input.email]);
       const expiresAt = new Date(Date.now() + this.config.invitationTtlHours * 3600_000);
-      return tx.save(tx.create(Invitation, { companyId: company.id, email: input.email, role: input.role, tokenHash: sha256(token), invitedBy: actor.accountId, expiresAt }));
+      const saved = await tx.save(tx.create(Invitation, { companyId: company.id, email: input.email, role: input.role, tokenHash: sha256(token), invitedBy: actor.accountId, expiresAt }));
+      // The role only: the invitation (with its email) is listed while it lasts; its token never is.
+      await this.events.record(tx, actor, { action: 'invitation.create', companyId: company.id, target: { type: 'invitation', id: saved.id }, data: { role: input.role } });
+      return saved;
     });
     return { ...toDto(invitation), token };
   }
@@ -63,14 +68,17 @@ export class InvitationsService {
     return { items: items.map(toDto), next };
   }
 
-  async withdraw(companyId: number, id: number): Promise<InvitationDto> {
-    const invitation = await this.db.getRepository(Invitation).findOne({ where: { id, companyId } });
-    if (!invitation || invitation.acceptedAt) throw DomainError.notFound('invitation');
-    await this.db.getRepository(Invitation).delete({ id });
-    return toDto(invitation);
+  async withdraw(companyId: number, id: number, actor: AuditActor): Promise<InvitationDto> {
+    return this.db.transaction(async (tx) => {
+      const invitation = await tx.getRepository(Invitation).findOne({ where: { id, companyId }, lock: { mode: 'pessimistic_write' } });
+      if (!invitation || invitation.acceptedAt) throw DomainError.notFound('invitation');
+      await tx.getRepository(Invitation).delete({ id });
+      await this.events.record(tx, actor, { action: 'invitation.withdraw', companyId, target: { type: 'invitation', id }, data: { role: invitation.role } });
+      return toDto(invitation);
+    });
   }
 
-  async accept(principal: Principal, token: string): Promise<CompanyDto> {
+  async accept(principal: Principal, token: string, actor: AuditActor): Promise<CompanyDto> {
     const result = await this.db.transaction(async (tx) => {
       const invitation = await tx.getRepository(Invitation).findOne({ where: { tokenHash: sha256(token) }, lock: { mode: 'pessimistic_write' } });
       if (!invitation) throw DomainError.notFound('invitation');
@@ -83,6 +91,8 @@ export class InvitationsService {
       }
       await tx.insert(Membership, { companyId: invitation.companyId, accountId: account.id, role: invitation.role });
       await tx.getRepository(Invitation).update({ id: invitation.id }, { acceptedAt: () => 'now()' });
+      const data = { role: invitation.role };
+      await this.events.record(tx, actor, { action: 'invitation.accept', companyId: invitation.companyId, target: { type: 'invitation', id: invitation.id }, data });
       const company = await tx.getRepository(Company).findOneByOrFail({ id: invitation.companyId });
       return { id: company.id, name: company.name, role: invitation.role };
     });

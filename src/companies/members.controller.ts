@@ -2,8 +2,9 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@ne
 import { ApiConflictResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CompanyRoute, RequiresRole } from '../common/access/access.decorator.js';
 import { parseId } from '../common/access/company-member.guard.js';
+import { Actor } from '../common/access/actor.decorator.js';
 import { CurrentCompany, CurrentPrincipal } from '../common/access/current.decorator.js';
-import type { CompanyContext, Principal } from '../common/access/principal.js';
+import type { AuditActor, CompanyContext, Principal } from '../common/access/principal.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { PageQuery, Paginated } from '../common/pagination/paginated.decorator.js';
 import type { Page, PageRequest } from '../common/pagination/page-request.js';
@@ -34,19 +35,24 @@ export class MembersController {
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'It would leave the company without an owner.' })
   changeMemberRole(
     @CurrentCompany() company: CompanyContext,
-    @CurrentPrincipal() principal: Principal,
     @Param('account_id') accountId: string,
     @Body() body: ChangeRoleDto,
+    @Actor() actor: AuditActor,
   ): Promise<MemberDto> {
-    return this.members.changeRole(company, principal, parseId(accountId, 'account_id', 'member'), body.role);
+    return this.members.changeRole(company, actor, parseId(accountId, 'account_id', 'member'), body.role);
   }
 
   /** Removes a member: anyone may leave; admins remove others (owners only by an owner); the last owner stays. */
   @Delete(':account_id')
   @accountParam
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'It would leave the company without an owner.' })
-  removeMember(@CurrentCompany() company: CompanyContext, @CurrentPrincipal() principal: Principal, @Param('account_id') accountId: string): Promise<MemberDto> {
-    return this.members.remove(company, principal, parseId(accountId, 'account_id', 'member'));
+  removeMember(
+    @CurrentCompany() company: CompanyContext,
+    @CurrentPrincipal() principal: Principal,
+    @Param('account_id') accountId: string,
+    @Actor() actor: AuditActor,
+  ): Promise<MemberDto> {
+    return this.members.remove(company, principal, parseId(accountId, 'account_id', 'member'), actor);
   }
 }
 
@@ -67,14 +73,14 @@ export class InvitationsController {
   @Post()
   @HttpCode(200)
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'The email is a member already.' })
-  createInvitation(@CurrentCompany() company: CompanyContext, @CurrentPrincipal() principal: Principal, @Body() body: CreateInvitationDto): Promise<CreatedInvitationDto> {
-    return this.invitations.invite(company, principal, body);
+  createInvitation(@CurrentCompany() company: CompanyContext, @Body() body: CreateInvitationDto, @Actor() actor: AuditActor): Promise<CreatedInvitationDto> {
+    return this.invitations.invite(company, actor, body);
   }
 
   /** Withdraws an invitation not yet accepted. */
   @Delete(':id')
   @idParam
-  withdrawInvitation(@CurrentCompany() company: CompanyContext, @Param('id') id: string): Promise<InvitationDto> {
-    return this.invitations.withdraw(company.id, parseId(id, 'id', 'invitation'));
+  withdrawInvitation(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Actor() actor: AuditActor): Promise<InvitationDto> {
+    return this.invitations.withdraw(company.id, parseId(id, 'id', 'invitation'), actor);
   }
 }

@@ -4,7 +4,8 @@ import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error.js';
 import { isoMicros, Keyset } from '../common/pagination/keyset.js';
 import type { Page, PageRequest } from '../common/pagination/page-request.js';
-import type { CompanyContext, Principal } from '../common/access/principal.js';
+import type { AuditActor, CompanyContext, Principal } from '../common/access/principal.js';
+import { EventsService } from '../events/events.service.js';
 import { MemberDto } from './dto/member.dto.js';
 import { COMPANY_ROLES, CompanyRole, Membership } from './entities/membership.entity.js';
 import { MembershipsService } from './memberships.service.js';
@@ -33,6 +34,7 @@ export class MembersService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly memberships: MembershipsService,
+    private readonly events: EventsService,
   ) {}
 
   async list(companyId: number, request: PageRequest): Promise<Page<MemberDto>> {
@@ -49,7 +51,7 @@ export class MembersService {
     return rows.map(view)[0];
   }
 
-  async changeRole(company: CompanyContext, actor: Principal, accountId: number, role: CompanyRole): Promise<MemberDto> {
+  async changeRole(company: CompanyContext, actor: AuditActor, accountId: number, role: CompanyRole): Promise<MemberDto> {
     await this.db.transaction(async (tx) => {
       const target = await this.locked(tx, company.id, accountId);
       if (!atLeast(company.role, 'admin')) throw new DomainError('forbidden', `changing roles needs the admin role in the company; you are a ${company.role}`);
@@ -58,21 +60,24 @@ export class MembersService {
       }
       if (target.role === 'owner' && role !== 'owner') await this.keepAnOwner(tx, company.id);
       await tx.getRepository(Membership).update({ companyId: company.id, accountId }, { role });
+      const data = { role, previous: target.role };
+      await this.events.record(tx, actor, { action: 'member.role', companyId: company.id, target: { type: 'member', id: accountId }, data });
     });
     this.memberships.forget(accountId, company.id);
     return (await this.member(company.id, accountId))!;
   }
 
   /** Removes a member; anyone may remove themself (leave), admins others below owner, owners anyone. */
-  async remove(company: CompanyContext, actor: Principal, accountId: number): Promise<MemberDto> {
+  async remove(company: CompanyContext, principal: Principal, accountId: number, actor: AuditActor): Promise<MemberDto> {
     const before = await this.member(company.id, accountId);
     await this.db.transaction(async (tx) => {
       const target = await this.locked(tx, company.id, accountId);
-      const leaving = accountId === actor.accountId;
+      const leaving = accountId === principal.accountId;
       if (!leaving && !atLeast(company.role, 'admin')) throw new DomainError('forbidden', `removing members needs the admin role in the company; you are a ${company.role}`);
       if (!leaving && target.role === 'owner' && company.role !== 'owner') throw new DomainError('forbidden', 'removing an owner needs the owner role in the company');
       if (target.role === 'owner') await this.keepAnOwner(tx, company.id);
       await tx.getRepository(Membership).delete({ companyId: company.id, accountId });
+      await this.events.record(tx, actor, { action: 'member.remove', companyId: company.id, target: { type: 'member', id: accountId }, data: { role: target.role } });
     });
     this.memberships.forget(accountId, company.id);
     return before!;

@@ -5,6 +5,7 @@ import { ApiToken } from '../auth/entities/api-token.entity.js';
 import { Company } from '../companies/entities/company.entity.js';
 import { Certificate } from '../edge/certificates/certificate.entity.js';
 import { DomainVerification } from '../domains/domain-verification.entity.js';
+import { AuditEvent } from '../events/event.entity.js';
 import { Invitation } from '../companies/entities/invitation.entity.js';
 import { Membership } from '../companies/entities/membership.entity.js';
 import { Plan } from '../plans/plan.entity.js';
@@ -14,4 +15,4 @@ import { SshHostKey } from '../ssh/ssh-host-key.entity.js';
 import { Storage } from '../storages/storage.entity.js';
 
 /** Listed explicitly: globs behave differently under the build and the test transpiler. */
-export const ENTITIES = [Account, ApiToken, Company, Membership, Plan, Runtime, Operation, Storage, App, AppDomain, SshHostKey, Certificate, DomainVerification, Invitation];
+export const ENTITIES = [Account, ApiToken, Company, Membership, Plan, Runtime, Operation, Storage, App, AppDomain, SshHostKey, Certificate, DomainVerification, Invitation, AuditEvent];

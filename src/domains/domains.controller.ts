@@ -1,8 +1,9 @@
 import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiConflictResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CompanyRoute, RequiresRole } from '../common/access/access.decorator.js';
+import { Actor } from '../common/access/actor.decorator.js';
 import { CurrentCompany } from '../common/access/current.decorator.js';
-import type { CompanyContext } from '../common/access/principal.js';
+import type { AuditActor, CompanyContext } from '../common/access/principal.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { PageQuery, Paginated } from '../common/pagination/paginated.decorator.js';
 import type { Page, PageRequest } from '../common/pagination/page-request.js';
@@ -34,15 +35,15 @@ export class DomainsController {
   @HttpCode(200)
   @domainParam
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Another company has verified the domain.' })
-  verifyDomain(@CurrentCompany() company: CompanyContext, @Param('domain') domain: string): Promise<DomainDto> {
-    return this.domains.verify(company.id, domain);
+  verifyDomain(@CurrentCompany() company: CompanyContext, @Param('domain') domain: string, @Actor() actor: AuditActor): Promise<DomainDto> {
+    return this.domains.verify(company.id, domain, actor);
   }
 
   /** Forgets a verification: the company's apps are no longer routed by that domain. */
   @Delete(':domain')
   @RequiresRole('developer')
   @domainParam
-  deleteDomain(@CurrentCompany() company: CompanyContext, @Param('domain') domain: string): Promise<DomainDto> {
-    return this.domains.remove(company.id, domain);
+  deleteDomain(@CurrentCompany() company: CompanyContext, @Param('domain') domain: string, @Actor() actor: AuditActor): Promise<DomainDto> {
+    return this.domains.remove(company.id, domain, actor);
   }
 }

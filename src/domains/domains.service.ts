@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
 import { normalizeDomain } from '../apps/dto/app-fields.js';
+import type { AuditActor } from '../common/access/principal.js';
 import { violated } from '../common/errors/constraint.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { isLocalhostName } from '../common/net.js';
@@ -10,6 +11,7 @@ import { Keyset } from '../common/pagination/keyset.js';
 import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
+import { EventsService } from '../events/events.service.js';
 import { DnsResolver, isPublicSuffix } from './dns-resolver.js';
 import { DomainVerification } from './domain-verification.entity.js';
 import { DomainDto } from './dto/domain.dto.js';
@@ -41,6 +43,7 @@ export class DomainsService {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(CONFIG) private readonly config: BerthConfig,
     private readonly resolver: DnsResolver,
+    private readonly events: EventsService,
   ) {}
 
   toDto(v: DomainVerification): DomainDto {
@@ -76,24 +79,39 @@ export class DomainsService {
     return domain;
   }
 
-  /** The company's challenge for `domain`, made when missing; inside the caller's transaction. */
-  async challenge(tx: EntityManager, companyId: number, domain: string): Promise<DomainVerification> {
+  /** The company's challenge for `domain`, made when missing (`created`); inside the caller's transaction. */
+  async challenge(tx: EntityManager, companyId: number, domain: string): Promise<{ verification: DomainVerification; created: boolean }> {
     const repo = tx.getRepository(DomainVerification);
-    await repo.createQueryBuilder().insert().values({ companyId, domain, token: `berth-verify=${randomBytes(18).toString('base64url')}` }).orIgnore().execute();
-    return repo.findOneByOrFail({ companyId, domain });
+    const token = `berth-verify=${randomBytes(18).toString('base64url')}`;
+    const inserted = await repo.createQueryBuilder().insert().values({ companyId, domain, token }).orIgnore().returning('id').execute();
+    return { verification: await repo.findOneByOrFail({ companyId, domain }), created: inserted.raw.length > 0 };
   }
 
-  /** Makes the challenge (once), then looks for its TXT record: verified when it is there. */
-  async verify(companyId: number, raw: string): Promise<DomainDto> {
+  /**
+   * Makes the challenge (once), then looks for its TXT record: verified when it is there. Each
+   * change it makes is a `domain.verify` event saying the status it reached; a call that
+   * changes nothing (the record is not there yet) records nothing, so polling fills no log.
+   */
+  async verify(companyId: number, raw: string, actor: AuditActor): Promise<DomainDto> {
     const domain = this.checkVerifiable(raw);
     const theirs = await this.verifiedElsewhere(this.db.manager, companyId, domain);
     if (theirs) throw DomainError.conflict('domain', `${theirs} is verified by another company`);
-    const challenge = await this.challenge(this.db.manager, companyId, domain);
+    const target = { type: 'domain' as const, id: domain };
+    const challenge = await this.db.transaction(async (tx) => {
+      const { verification, created } = await this.challenge(tx, companyId, domain);
+      if (created) await this.events.record(tx, actor, { action: 'domain.verify', companyId, target, data: { status: 'unverified' } });
+      return verification;
+    });
     if (challenge.verifiedAt) return this.toDto(challenge);
+    // Outside any transaction: a DNS lookup may take seconds, and holds no row.
     const records = await this.resolver.txt(`${CHALLENGE_PREFIX}.${domain}`);
     if (!records.includes(challenge.token)) return this.toDto(challenge);
     try {
-      await this.db.getRepository(DomainVerification).update({ id: challenge.id }, { verifiedAt: () => 'now()' });
+      await this.db.transaction(async (tx) => {
+        const result = await tx.getRepository(DomainVerification).update({ id: challenge.id, verifiedAt: IsNull() }, { verifiedAt: () => 'now()' });
+        // A parallel call verified it first and recorded that.
+        if (result.affected) await this.events.record(tx, actor, { action: 'domain.verify', companyId, target, data: { status: 'verified' } });
+      });
     } catch (err) {
       // Another company proved it a moment ago: the unique index keeps one.
       if (violated(err, 'domain_verifications_verified_domain_key')) throw DomainError.conflict('domain', `${domain} is verified by another company`);
@@ -103,12 +121,16 @@ export class DomainsService {
   }
 
   /** Forgets the verification; answers it as it was. */
-  async remove(companyId: number, raw: string): Promise<DomainDto> {
+  async remove(companyId: number, raw: string, actor: AuditActor): Promise<DomainDto> {
     const domain = normalizeDomain(raw) ?? raw;
-    const row = await this.db.getRepository(DomainVerification).findOneBy({ companyId, domain });
-    if (!row) throw DomainError.notFound('domain');
-    await this.db.getRepository(DomainVerification).delete({ id: row.id });
-    return this.toDto(row);
+    return this.db.transaction(async (tx) => {
+      const row = await tx.getRepository(DomainVerification).findOne({ where: { companyId, domain }, lock: { mode: 'pessimistic_write' } });
+      if (!row) throw DomainError.notFound('domain');
+      await tx.getRepository(DomainVerification).delete({ id: row.id });
+      const data = { status: row.verifiedAt ? 'verified' : 'unverified' };
+      await this.events.record(tx, actor, { action: 'domain.delete', companyId, target: { type: 'domain', id: domain }, data });
+      return this.toDto(row);
+    });
   }
 
   /** A domain another company has verified that covers `domain` (or that `domain` covers), if any. */

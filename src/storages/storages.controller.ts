@@ -2,8 +2,9 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nest
 import { ApiConflictResponse, ApiForbiddenResponse, ApiParam, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { CompanyRoute, RequiresRole } from '../common/access/access.decorator.js';
 import { parseId } from '../common/access/company-member.guard.js';
+import { Actor } from '../common/access/actor.decorator.js';
 import { CurrentCompany } from '../common/access/current.decorator.js';
-import type { CompanyContext } from '../common/access/principal.js';
+import type { AuditActor, CompanyContext } from '../common/access/principal.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { PageQuery, Paginated } from '../common/pagination/paginated.decorator.js';
 import type { Page, PageRequest } from '../common/pagination/page-request.js';
@@ -31,8 +32,8 @@ export class StoragesController {
   @RequiresRole('admin')
   @HttpCode(200)
   @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The company has as many storages as it may have (quota_exceeded).' })
-  createStorage(@CurrentCompany() company: CompanyContext, @Body() body: CreateStorageDto): Promise<StorageDto> {
-    return this.storages.create(company.id, body);
+  createStorage(@CurrentCompany() company: CompanyContext, @Body() body: CreateStorageDto, @Actor() actor: AuditActor): Promise<StorageDto> {
+    return this.storages.create(company.id, body, actor);
   }
 
   /** One storage with its connection data. */
@@ -47,8 +48,8 @@ export class StoragesController {
   @RequiresRole('admin')
   @idParam
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Another operation is still running on the storage.' })
-  updateStorage(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Body() body: UpdateStorageDto): Promise<StorageDto> {
-    return this.storages.update(company.id, parseId(id, 'id', 'storage'), body);
+  updateStorage(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Body() body: UpdateStorageDto, @Actor() actor: AuditActor): Promise<StorageDto> {
+    return this.storages.update(company.id, parseId(id, 'id', 'storage'), body, actor);
   }
 
   /** Drops the database and its user; follow `operation_id` until it succeeds. */
@@ -56,7 +57,7 @@ export class StoragesController {
   @RequiresRole('admin')
   @idParam
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Another operation is still running on the storage.' })
-  deleteStorage(@CurrentCompany() company: CompanyContext, @Param('id') id: string): Promise<StorageDto> {
-    return this.storages.remove(company.id, parseId(id, 'id', 'storage'));
+  deleteStorage(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Actor() actor: AuditActor): Promise<StorageDto> {
+    return this.storages.remove(company.id, parseId(id, 'id', 'storage'), actor);
   }
 }

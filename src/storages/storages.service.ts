@@ -3,12 +3,15 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
+import type { AuditActor } from '../common/access/principal.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { Keyset } from '../common/pagination/keyset.js';
 import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { assertAccountQuota } from '../companies/account-quotas.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
+import type { EventAction, EventData } from '../events/event-actions.js';
+import { EventsService } from '../events/events.service.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { jobOptions, StorageJob, StorageJobData } from '../provisioning/jobs.js';
 import { addWithin, queueConnected, STORAGES_QUEUE } from '../provisioning/queues.module.js';
@@ -26,6 +29,15 @@ function generatedName(): string {
   return 's' + BigInt('0x' + randomBytes(8).toString('hex')).toString(36).padStart(12, '0').slice(-12);
 }
 
+interface PreparedStorageChange {
+  storage: Storage;
+  kind: StorageJob;
+  status?: StorageStatus;
+  /** What the job needs: the password's verifier, never the password (and never in an event). */
+  data: Pick<StorageJobData, 'verifier'>;
+  event: { action: EventAction; data?: EventData };
+}
+
 @Injectable()
 export class StoragesService {
   constructor(
@@ -34,6 +46,7 @@ export class StoragesService {
     @Inject(STORAGE_ENGINES) private readonly engines: StorageEngines,
     @Inject(STORAGES_QUEUE) private readonly queue: Queue<StorageJobData>,
     private readonly operations: OperationsService,
+    private readonly events: EventsService,
   ) {}
 
   private engine(storage: Pick<Storage, 'type'>): StorageEngine {
@@ -72,10 +85,10 @@ export class StoragesService {
     return storage;
   }
 
-  async create(companyId: number, input: CreateStorageDto): Promise<StorageDto> {
+  async create(companyId: number, input: CreateStorageDto, actor: AuditActor): Promise<StorageDto> {
     const engine = this.engines.get(input.type)!;
     const verifier = engine.passwordVerifier(input.password);
-    return this.change(async (tx) => {
+    return this.change(actor, async (tx) => {
       // Serialise creates per company so two at once cannot both slip under the cap.
       await tx.query('SELECT id FROM companies WHERE id = $1 FOR UPDATE', [companyId]);
       const count = await tx.getRepository(Storage).count({ where: { companyId } });
@@ -85,32 +98,37 @@ export class StoragesService {
       await assertAccountQuota(tx, companyId, 'storages', this.config.storages.perAccount);
       const name = generatedName();
       const storage = await tx.save(tx.create(Storage, { companyId, type: input.type, name, username: name, note: input.note ?? '', status: 'creating' }));
-      return { storage, kind: StorageJob.Create, data: { verifier } };
+      return { storage, kind: StorageJob.Create, data: { verifier }, event: { action: 'storage.create', data: { type: storage.type, name } } };
     });
   }
 
-  async update(companyId: number, id: number, input: UpdateStorageDto): Promise<StorageDto> {
+  async update(companyId: number, id: number, input: UpdateStorageDto, actor: AuditActor): Promise<StorageDto> {
     if (input.password === undefined && input.note === undefined) {
       throw DomainError.validation({ password: ['give a new password, a note, or both'] });
     }
     if (input.password === undefined) {
       // A note lives only in Berth: no operation, nothing on the server changes.
-      const storage = await this.find(this.db.manager, companyId, id);
-      await this.db.getRepository(Storage).update({ id, companyId }, { note: input.note });
-      return this.toDto({ ...storage, note: input.note! });
+      return this.db.transaction(async (tx) => {
+        const storage = await this.find(tx, companyId, id, true);
+        await tx.getRepository(Storage).update({ id, companyId }, { note: input.note });
+        await this.events.record(tx, actor, { action: 'storage.note', companyId, target: { type: 'storage', id }, data: { fields: ['note'] } });
+        return this.toDto({ ...storage, note: input.note! });
+      });
     }
-    return this.change(async (tx) => {
+    // The password's own action, so it can be looked for; the fields by name, never the password.
+    const event = { action: 'storage.password' as const, data: { fields: input.note === undefined ? ['password'] : ['password', 'note'] } };
+    return this.change(actor, async (tx) => {
       const storage = await this.find(tx, companyId, id, true);
       if (storage.status !== 'ready') throw new DomainError('conflict', `the storage is ${storage.status}; its password can change once it is ready`);
       if (input.note !== undefined) storage.note = input.note;
-      return { storage, kind: StorageJob.Update, status: 'updating', data: { verifier: this.engine(storage).passwordVerifier(input.password!) } };
+      return { storage, kind: StorageJob.Update, status: 'updating', data: { verifier: this.engine(storage).passwordVerifier(input.password!) }, event };
     });
   }
 
-  async remove(companyId: number, id: number): Promise<StorageDto> {
-    return this.change(async (tx) => {
+  async remove(companyId: number, id: number, actor: AuditActor): Promise<StorageDto> {
+    return this.change(actor, async (tx) => {
       const storage = await this.find(tx, companyId, id, true);
-      return { storage, kind: StorageJob.Delete, status: 'deleting', data: {} };
+      return { storage, kind: StorageJob.Delete, status: 'deleting', data: {}, event: { action: 'storage.delete', data: { name: storage.name } } };
     });
   }
 
@@ -118,20 +136,19 @@ export class StoragesService {
    * Records the change and its operation in one transaction, then queues the job
    * (after the commit, so a worker never looks for rows it cannot see yet). If the
    * queue cannot take the job (Redis away), the change is undone and the client
-   * gets 503: nothing is left half-done.
+   * gets 503: nothing is left half-done. The change's audit event is recorded only then, once
+   * the change can no longer be undone, so no event claims a change that never was.
    */
-  private async change(
-    prepare: (tx: EntityManager) => Promise<{ storage: Storage; kind: StorageJob; status?: StorageStatus; data: Pick<StorageJobData, 'verifier'> }>,
-  ): Promise<StorageDto> {
+  private async change(actor: AuditActor, prepare: (tx: EntityManager) => Promise<PreparedStorageChange>): Promise<StorageDto> {
     if (!queueConnected(this.queue)) throw QUEUE_DOWN();
-    const { storage, kind, previous, operationId, data } = await this.db.transaction(async (tx) => {
-      const { storage, kind, status, data } = await prepare(tx);
+    const { storage, kind, previous, operationId, data, event } = await this.db.transaction(async (tx) => {
+      const { storage, kind, status, data, event } = await prepare(tx);
       const previous = storage.status;
       const operation = await this.operations.begin(tx, storage.companyId, kind, 'storage', storage.id);
       storage.operationId = operation.id;
       if (status) storage.status = status;
       await tx.save(storage);
-      return { storage, kind, previous, operationId: operation.id, data };
+      return { storage, kind, previous, operationId: operation.id, data, event };
     });
     try {
       await addWithin(this.queue, QUEUE_TIMEOUT_MS, kind, { operationId, storageId: storage.id, ...data }, jobOptions(this.config, operationId));
@@ -144,6 +161,8 @@ export class StoragesService {
       });
       throw QUEUE_DOWN();
     }
+    const target = { type: 'storage' as const, id: storage.id };
+    await this.events.recordAfter(actor, { action: event.action, companyId: storage.companyId, target, data: { ...event.data, operation_id: operationId } });
     return this.toDto(storage);
   }
 }

@@ -33,6 +33,7 @@ let api: Client;
 const routes: Route[] = [];
 const tokens: Record<string, string> = {};
 let companyId = 0;
+let lastEventBefore = 0;
 
 const join = (...parts: string[]) => ('/' + parts.map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')).replace(/\/+/g, '/');
 
@@ -78,6 +79,7 @@ beforeAll(async () => {
   // Something to keep the company from being deletable: an owner's allowed DELETE then meets 409, not an empty company.
   const keep = await api.post(`/${companyId}/storages/`, { token: owner.token, body: { type: 'pgsql', password: 'Matrix-keeper-pass1' } });
   expect(keep.status, keep.text).toBe(200);
+  lastEventBefore = (await db.query('SELECT coalesce(max(id), 0) AS id FROM events')).rows[0].id;
 }, 120_000);
 
 afterAll(async () => {
@@ -96,8 +98,9 @@ describe('role matrix', () => {
     expect(routes.length).toBeGreaterThan(20);
     const company = routes.filter((r) => r.policy?.kind === 'company');
     expect(company.filter((r) => !COMPANY_ROLES.includes(r.policy.role)).map((r) => `${r.method} ${r.path}`)).toEqual([]);
-    // Reads are for every member; changes need more than a viewer.
-    expect(company.filter((r) => r.method === 'GET' && r.policy.role !== 'viewer' && !r.path.includes('invitations')).map((r) => r.path)).toEqual([]);
+    // Reads are for every member, but invitations and the audit events, which are for admins; changes need more than a viewer.
+    const adminReads = ['invitations', 'events'];
+    expect(company.filter((r) => r.method === 'GET' && r.policy.role !== 'viewer' && !adminReads.some((p) => r.path.includes(p))).map((r) => r.path)).toEqual([]);
   });
 
   it('lets each role do what the route declares, and no more', async () => {
@@ -126,5 +129,13 @@ describe('role matrix', () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it('records no event for a call refused or invalid', async () => {
+    // Every call above had an empty body and ids that exist nowhere, so changed nothing; except
+    // the domain routes, whose only input is the path: verifying and forgetting nothing.example
+    // are valid requests, and their changes are recorded.
+    const events = await db.query('SELECT action, target_id FROM events WHERE id > $1 ORDER BY id', [lastEventBefore]);
+    expect(events.rows.filter((e) => !(e.target_id === 'nothing.example' && /^domain\./.test(e.action)))).toEqual([]);
   });
 });

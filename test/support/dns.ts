@@ -12,6 +12,7 @@ export interface TestDns {
   close(): Promise<void>;
 }
 
+/** Answers on 127.0.0.1:`port` (0: any free port, which `port` of the answer then says). */
 export async function startDns(port: number): Promise<TestDns> {
   const records = new Map<string, string[]>();
   const asked: string[] = [];
@@ -45,7 +46,8 @@ export async function startDns(port: number): Promise<TestDns> {
     socket.bind(port, '127.0.0.1', () => resolve());
   });
   return {
-    port,
+    // The port asked for, or the one the system chose for 0.
+    port: socket.address().port,
     asked,
     set: (name, type, values) => {
       const key = `${type} ${name.toLowerCase()}`;

@@ -23,3 +23,14 @@ declare module 'fastify' {
     company?: CompanyContext;
   }
 }
+
+/**
+ * Who asked for a change, as its audit event records it: the account and token the request
+ * authenticated with (null on login and register, which come with none) and the client's
+ * address (null for an operator command, which comes from no network).
+ */
+export interface AuditActor {
+  accountId: number | null;
+  tokenId: number | null;
+  ip: string | null;
+}

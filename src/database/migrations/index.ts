@@ -7,6 +7,7 @@ import { RostiClients1795540000000 } from './1795540000000-rosti-clients.js';
 import { Certificates1795540000001 } from './1795540000001-certificates.js';
 import { DomainVerifications1795540000002 } from './1795540000002-domain-verifications.js';
 import { Teams1795540000003 } from './1795540000003-teams.js';
+import { Events1795540000004 } from './1795540000004-events.js';
 
 // Every migration, in order. Listed explicitly so the build and the tests load the same set.
 export const MIGRATIONS: Function[] = [
@@ -19,4 +20,5 @@ export const MIGRATIONS: Function[] = [
   Certificates1795540000001,
   DomainVerifications1795540000002,
   Teams1795540000003,
+  Events1795540000004,
 ];
