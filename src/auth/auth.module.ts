@@ -15,6 +15,6 @@ import { TokensService } from './tokens.service.js';
   imports: [PassportModule.register({ session: false })],
   controllers: [AuthController, TokensController, AccountController],
   providers: [AuthService, AccountService, LoginThrottle, TokensService, TokenVerifier, TokenStrategy, RateLimiter],
-  exports: [AuthService, TokensService],
+  exports: [AuthService, TokensService, TokenStrategy],
 })
 export class AuthModule {}

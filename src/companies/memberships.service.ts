@@ -28,9 +28,13 @@ export class MembershipsService {
     this.cache = new TtlCache(config.authCacheTtlMs);
   }
 
-  roleOf(accountId: number, companyId: number): Promise<CompanyRole | null> {
+  /** Synchronous when cached (nearly every request of a busy client); a promise when PostgreSQL is asked. */
+  roleOf(accountId: number, companyId: number): CompanyRole | null | Promise<CompanyRole | null> {
+    const key = `${accountId}:${companyId}`;
+    const cached = this.cache.peek(key);
+    if (cached) return cached;
     return this.cache.get(
-      `${accountId}:${companyId}`,
+      key,
       async () => {
         const { rows } = await queryPrepared<{ role: CompanyRole }>(this.db, ROLE_OF, [accountId, companyId]);
         return rows[0]?.role ?? null;

@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import type { CompanyRole } from '../../companies/entities/membership.entity.js';
 import { MembershipsService } from '../../companies/memberships.service.js';
 import { DomainError } from '../errors/domain-error.js';
 import { accessPolicy } from './token-auth.guard.js';
@@ -35,14 +36,20 @@ export class CompanyMemberGuard implements CanActivate {
     return this.resolve(context);
   }
 
-  private async resolve(context: ExecutionContext): Promise<boolean> {
+  // Synchronous when the membership is cached: no promise on an authenticated read.
+  private resolve(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const companyId = parseId((request.params as Record<string, unknown>).company_id, 'company_id', 'company');
     // A token scoped to other companies sees this one as it would a company that does not exist.
     if (request.user?.companies && !request.user.companies.includes(companyId)) throw DomainError.notFound('company');
-    const role = request.user ? await this.memberships.roleOf(request.user.accountId, companyId) : null;
-    if (!role) throw DomainError.notFound('company');
-    request.company = { id: companyId, role };
-    return true;
+    if (!request.user) throw DomainError.notFound('company');
+    const role = this.memberships.roleOf(request.user.accountId, companyId);
+    return role instanceof Promise ? role.then((r) => admit(request, companyId, r)) : admit(request, companyId, role);
   }
+}
+
+function admit(request: FastifyRequest, companyId: number, role: CompanyRole | null): true {
+  if (!role) throw DomainError.notFound('company');
+  request.company = { id: companyId, role };
+  return true;
 }

@@ -1,7 +1,7 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
+import { TokenStrategy } from '../../auth/token.strategy.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { Principal } from './principal.js';
 import { ACCESS_POLICY, AccessPolicy } from './access.decorator.js';
@@ -24,26 +24,32 @@ export function accessPolicy(reflector: Reflector, context: ExecutionContext): A
   return policy;
 }
 
-/** First guard: authenticates every route that is not deliberately public. */
+/**
+ * First guard: authenticates every route that is not deliberately public, with the
+ * passport `token` strategy. Synchronous when the token is cached, so an
+ * authenticated read costs no promise here.
+ */
 @Injectable()
-export class TokenAuthGuard extends AuthGuard('token') {
-  constructor(private readonly reflector: Reflector) {
-    super();
-  }
+export class TokenAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly strategy: TokenStrategy,
+  ) {}
 
-  override canActivate(context: ExecutionContext) {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (accessPolicy(this.reflector, context).kind === 'public') return true;
-    return super.canActivate(context);
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const principal = this.strategy.principalOf(request);
+    if (principal instanceof Promise) return principal.then((p) => admit(request, p));
+    return admit(request, principal);
   }
+}
 
-  override handleRequest<T>(err: unknown, user: T, _info: unknown, context: ExecutionContext): T {
-    if (err) throw err;
-    if (!user) throw DomainError.unauthorized();
-    // A read-only token reads, on every route: whatever is not a GET is a change.
-    const method = context.switchToHttp().getRequest<FastifyRequest>().method;
-    if ((user as unknown as Principal).access === 'read' && method !== 'GET' && method !== 'HEAD') {
-      throw new DomainError('forbidden', 'this token is read-only: changes need a token with write access');
-    }
-    return user;
+function admit(request: FastifyRequest, principal: Principal): true {
+  // A read-only token reads, on every route: whatever is not a GET is a change.
+  if (principal.access === 'read' && request.method !== 'GET' && request.method !== 'HEAD') {
+    throw new DomainError('forbidden', 'this token is read-only: changes need a token with write access');
   }
+  request.user = principal;
+  return true;
 }
