@@ -1,4 +1,4 @@
-import type { Pool, QueryResult, QueryResultRow } from 'pg';
+import pg, { type Pool, type QueryResult, type QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 
@@ -20,5 +20,9 @@ export function queryPrepared<R extends QueryResultRow>(
   values: unknown[] = [],
 ): Promise<QueryResult<R>> {
   const pool = (dataSource.driver as PostgresDriver).master as Pool;
-  return pool.query<R>({ name: statement.name, text: statement.text, values });
+  // A Query built from the text alone: given a config object, pg copies it property by
+  // property (descriptors and all) on every call, a few microseconds per request.
+  const query = Object.assign(new pg.Query<R>(statement.text), { name: statement.name, values });
+  // Given a Query, the pool still answers with a promise of its result.
+  return pool.query(query as never) as unknown as Promise<QueryResult<R>>;
 }
