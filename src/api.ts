@@ -6,6 +6,7 @@ import type { FastifyBaseLogger, RawServerDefault } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiModule } from './api.module.js';
 import { RequestLog } from './common/logging/request-log.js';
+import { registerPageResponses } from './common/pagination/page-response.js';
 import { PinoNestLogger } from './common/logging/logger.js';
 import { BerthConfig } from './config/config.js';
 import { setupOpenApi } from './openapi/openapi.js';
@@ -51,6 +52,7 @@ export async function createApi(config: BerthConfig, logger: Logger, options: { 
     reply.header('x-request-id', request.id);
     done();
   });
+  registerPageResponses(fastify);
   setupOpenApi(app, config);
   return app;
 }

@@ -15,12 +15,6 @@ export interface Page<T> {
   next: string | null;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    page?: PageRequest;
-  }
-}
-
 /**
  * `?limit=` and `?after=` of a list request, or a 400 naming each bad one. Without a limit a
  * list answers the configured default; an empty `after=` is the first page, so a client's loop

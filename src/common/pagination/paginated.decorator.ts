@@ -1,13 +1,15 @@
-import { applyDecorators, createParamDecorator, ExecutionContext, Type, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, ExecutionContext, Type } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBadRequestResponse, ApiOkResponse, ApiQuery } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import type { FastifyRequest } from 'fastify';
-import { PaginationInterceptor } from './pagination.interceptor.js';
-import type { PageRequest } from './page-request.js';
+import { PageRequestPipe } from './page-request.pipe.js';
+import { PAGINATED } from './page-response.js';
 
 /**
- * On a list route: `?limit=` and `?after=` are read and checked, the handler's `Page` answers
- * as a plain array of `item` with a `Link` header to the next page, and OpenAPI says so. A
+ * On a list route: the handler gets `?limit=` and `?after=` checked through `@PageQuery()`, and
+ * its `Page` answers as a plain array of `item` with a `Link` header to the next page
+ * (`registerPageResponses()`), and OpenAPI says so. A
  * list's query DTO with filters of its own extends `PageQueryDto`. For instance:
  *
  *   const ORDER = Keyset.byId<Event>('event.id', 'DESC');          // the service's order
@@ -17,7 +19,7 @@ import type { PageRequest } from './page-request.js';
  */
 export const Paginated = (item: Type<unknown>) =>
   applyDecorators(
-    UseInterceptors(PaginationInterceptor),
+    RouteConfig({ [PAGINATED]: true }),
     ApiQuery({
       name: 'limit',
       required: false,
@@ -43,9 +45,12 @@ export const Paginated = (item: Type<unknown>) =>
     }),
   );
 
-/** The page a `@Paginated()` route was asked for; throws on a route without it, which would ignore `limit` silently. */
-export const PageQuery = createParamDecorator((_: unknown, context: ExecutionContext): PageRequest => {
-  const { page } = context.switchToHttp().getRequest<FastifyRequest>();
-  if (!page) throw new Error('PageQuery used on a route without @Paginated()');
-  return page;
+const pageQuery = createParamDecorator((_: unknown, context: ExecutionContext): unknown => {
+  const request = context.switchToHttp().getRequest<FastifyRequest>();
+  // Without @Paginated() the answer would be a Page object, not the list: fail loudly instead.
+  if (!request.routeOptions.config[PAGINATED]) throw new Error('PageQuery used on a route without @Paginated()');
+  return request.query;
 });
+
+/** The page a `@Paginated()` route was asked for (`?limit=`, `?after=`), checked: a 400 names each bad one. */
+export const PageQuery = () => pageQuery(undefined, PageRequestPipe);
