@@ -64,4 +64,16 @@ describe('configuration', () => {
   it('caps the auth cache at one second so revocation spreads within a second', () => {
     expect(() => loadConfig({ AUTH_CACHE_TTL_MS: '5000' })).toThrow(/AUTH_CACHE_TTL_MS/);
   });
+
+  it('reads the secrets key as 32 bytes of base64, never echoing it, and a previous key only beside a current one', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ SECRETS_KEY: key }).appConfig.secretsKey!.reveal()).toEqual(Buffer.alloc(32, 7));
+    expect(loadConfig({}).appConfig.secretsKey).toBeNull();
+    const short = 'c2hvcnQta2V5LW9mLXRoaXJ0eS1ieXRlcy1vbmx5IQ==';
+    expect(() => loadConfig({ SECRETS_KEY: short })).toThrow(/SECRETS_KEY must be 32 bytes in base64/);
+    expect(() => loadConfig({ SECRETS_KEY: short })).not.toThrow(new RegExp(short.slice(0, 10)));
+    expect(() => loadConfig({ SECRETS_KEY_PREVIOUS: key })).toThrow(/SECRETS_KEY_PREVIOUS is set without SECRETS_KEY/);
+    expect(JSON.stringify(loadConfig({ SECRETS_KEY: key }))).not.toContain(key);
+    expect(() => loadConfig({ CONFIG_VALUE_MAX_BYTES: '200000', CONFIG_TOTAL_MAX_BYTES: '100000' })).toThrow(/CONFIG_VALUE_MAX_BYTES \(200000\) is above CONFIG_TOTAL_MAX_BYTES/);
+  });
 });

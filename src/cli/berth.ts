@@ -3,6 +3,8 @@
 //   migrate:check                   fail when the entities need a schema change no migration makes
 //   account:create --email E [--name N] --password-stdin
 //                                   create an account with its default company; prints a token
+//   secrets:rotate                  re-seal every app secret with SECRETS_KEY (the old key in
+//                                   SECRETS_KEY_PREVIOUS); see README, "Secrets"
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { plainToInstance } from 'class-transformer';
@@ -10,6 +12,8 @@ import { validate } from 'class-validator';
 import { parseArgs } from 'node:util';
 import { text } from 'node:stream/consumers';
 import { ApiModule } from '../api.module.js';
+import { rotateSecrets } from '../app-config/rotate-secrets.js';
+import { SecretBox } from '../app-config/secret-box.js';
 import { AuthService } from '../auth/auth.service.js';
 import { RegisterDto } from '../auth/dto/auth.dto.js';
 import { fieldErrors } from '../common/validation/validation.pipe.js';
@@ -17,7 +21,7 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { createDataSource } from '../database/data-source.js';
 import { pendingSchemaChanges, runMigrations } from '../database/migrate.js';
 
-const USAGE = 'usage: berth migrate | migrate:check | account:create --email E [--name N] --password-stdin';
+const USAGE = 'usage: berth migrate | migrate:check | account:create --email E [--name N] --password-stdin | secrets:rotate';
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`berth: ${message}\n`);
@@ -77,6 +81,12 @@ async function main(): Promise<void> {
     }
     case 'account:create':
       return accountCreate(args);
+    case 'secrets:rotate': {
+      const config = loadConfig();
+      const { total, resealed } = await withDataSource((ds) => rotateSecrets(ds, new SecretBox(config.appConfig)));
+      process.stdout.write(`re-sealed ${resealed} of ${total} secrets with SECRETS_KEY; SECRETS_KEY_PREVIOUS can now be removed\n`);
+      return;
+    }
     default:
       fail(USAGE, 2);
   }

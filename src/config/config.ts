@@ -5,6 +5,8 @@ import { Secret } from './secret.js';
 
 export { Secret };
 
+const secret = <T>(value: T | null): Secret<T> | null => (value === null ? null : new Secret(value));
+
 export const ROLES = ['api', 'worker', 'ssh', 'edge'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -38,6 +40,18 @@ export interface BerthConfig {
     defaultLimit: number;
     /** The largest `?limit=` a client may ask for; more is a 400. */
     maxLimit: number;
+  };
+  appConfig: {
+    /** Seals secrets (AES-256-GCM); required once any secret exists. */
+    secretsKey: Secret<Buffer> | null;
+    /** The key before a rotation, still read until `berth secrets:rotate` has re-sealed every secret. */
+    secretsPreviousKey: Secret<Buffer> | null;
+    /** Largest value of one variable, in bytes of UTF-8. */
+    valueMaxBytes: number;
+    /** Largest environment of one app: every name and value, in bytes. */
+    totalMaxBytes: number;
+    /** Versions of an app's config kept in its history; older ones go. */
+    versionsKept: number;
   };
   storages: {
     mariadb: StorageServerConfig;
@@ -202,6 +216,13 @@ export function loadConfig(env: Env = process.env): BerthConfig {
     pagination: {
       defaultLimit: read.int('PAGE_LIMIT_DEFAULT', 100, 1, 10_000),
       maxLimit: read.int('PAGE_LIMIT_MAX', 500, 1, 10_000),
+    },
+    appConfig: {
+      secretsKey: secret(read.key256('SECRETS_KEY')),
+      secretsPreviousKey: secret(read.key256('SECRETS_KEY_PREVIOUS')),
+      valueMaxBytes: read.int('CONFIG_VALUE_MAX_BYTES', 32 * 1024, 1, 1024 * 1024),
+      totalMaxBytes: read.int('CONFIG_TOTAL_MAX_BYTES', 128 * 1024, 1024, 1024 * 1024),
+      versionsKept: read.int('CONFIG_VERSIONS_KEPT', 100, 1, 100_000),
     },
     storages: {
       mariadb: read.storageServer('STORAGE_MARIADB', 'mysql://root@127.0.0.1:3306', ['mysql:', 'mariadb:'], 3306, 'mariadb.berth.internal', subnet.gateway),

@@ -8,6 +8,13 @@ export function inconsistencies(config: BerthConfig): string[] {
   if (config.pagination.defaultLimit > config.pagination.maxLimit) {
     problems.push(`PAGE_LIMIT_DEFAULT (${config.pagination.defaultLimit}) is above PAGE_LIMIT_MAX (${config.pagination.maxLimit}): a list without ?limit= would ask for more than is allowed`);
   }
+  const { appConfig } = config;
+  if (appConfig.secretsPreviousKey && !appConfig.secretsKey) {
+    problems.push('SECRETS_KEY_PREVIOUS is set without SECRETS_KEY: a rotation needs the new key in SECRETS_KEY');
+  }
+  if (appConfig.valueMaxBytes > appConfig.totalMaxBytes) {
+    problems.push(`CONFIG_VALUE_MAX_BYTES (${appConfig.valueMaxBytes}) is above CONFIG_TOTAL_MAX_BYTES (${appConfig.totalMaxBytes})`);
+  }
   return problems;
 }
 

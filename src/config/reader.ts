@@ -64,6 +64,18 @@ export class Reader {
     return value;
   }
 
+  /** A 256-bit key given as base64 (`openssl rand -base64 32`); null when not set. Never echoed. */
+  key256(name: string): Buffer | null {
+    const value = this.raw(name);
+    if (value === undefined || value === '') return null;
+    const key = /^[A-Za-z0-9+/]{43}=$/.test(value.trim()) ? Buffer.from(value.trim(), 'base64') : null;
+    if (!key || key.length !== 32) {
+      this.problems.push(`${name} must be 32 bytes in base64 (44 characters, as \`openssl rand -base64 32\` prints)`);
+      return null;
+    }
+    return key;
+  }
+
   size(name: string, fallback: string): number {
     const value = (this.raw(name) ?? fallback).toLowerCase();
     const match = /^(\d+)\s*(b|kb|mb)?$/.exec(value);
