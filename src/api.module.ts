@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { AppConfigModule } from './app-config/app-config.module.js';
 import { AppsModule } from './apps/apps.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CompanyMemberGuard } from './common/access/company-member.guard.js';
@@ -47,6 +48,7 @@ export class ApiModule {
         DomainsModule,
         ContainersModule,
         AppsModule,
+        AppConfigModule,
         SshApiModule,
       ],
       providers: [

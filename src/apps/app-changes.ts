@@ -13,6 +13,8 @@ import { EventsService } from '../events/events.service.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { AppJob, AppJobData, appJobOptions, AppOperation } from '../provisioning/jobs.js';
 import { addWithin, APPS_QUEUE, queueConnected } from '../provisioning/queues.module.js';
+import { AppConfigVar } from '../app-config/entities/app-config-var.entity.js';
+import { AppConfigVersion } from '../app-config/entities/app-config-version.entity.js';
 import { AppDomain } from './entities/app-domain.entity.js';
 import { App, AppStatus } from './entities/app.entity.js';
 
@@ -22,6 +24,8 @@ const ENGINE_TIMEOUT_MS = 3000;
 interface Snapshot {
   app: App;
   domains: AppDomain[];
+  /** The app's variables as they were: a config change undone puts them back. */
+  vars: AppConfigVar[];
 }
 
 export interface PreparedChange {
@@ -103,7 +107,8 @@ export class AppChanges {
     const app = await tx.getRepository(App).findOne({ where: { id: appId, companyId }, lock: { mode: 'pessimistic_write' } });
     if (!app) throw DomainError.notFound('app');
     const domains = await tx.getRepository(AppDomain).find({ where: { appId } });
-    return { app, domains };
+    const vars = await tx.getRepository(AppConfigVar).find({ where: { appId } });
+    return { app, domains, vars };
   }
 
   /** Puts the desired state back as it was; the failed operation stays the app's latest, for the record. */
@@ -122,11 +127,16 @@ export class AppChanges {
         deleting: app.deleting,
         rebuildGeneration: app.rebuildGeneration,
         restartGeneration: app.restartGeneration,
+        configVersion: app.configVersion,
+        configTargetVersion: app.configTargetVersion,
         status: app.status,
         statusMessage: app.statusMessage,
       },
     );
     await tx.getRepository(AppDomain).delete({ appId: app.id });
     if (before.domains.length > 0) await tx.getRepository(AppDomain).insert(before.domains);
+    await tx.getRepository(AppConfigVar).delete({ appId: app.id });
+    if (before.vars.length > 0) await tx.getRepository(AppConfigVar).insert(before.vars);
+    await tx.createQueryBuilder().delete().from(AppConfigVersion).where('app_id = :id AND version > :v', { id: app.id, v: app.configVersion }).execute();
   }
 }

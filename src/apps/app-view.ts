@@ -21,6 +21,8 @@ export function toAppDto(app: App, domains: string[], config: BerthConfig): AppD
     ssh_password_set: app.sshPasswordHash !== null,
     status: app.status,
     status_message: app.statusMessage,
+    config_version: app.configVersion,
+    config_running_version: app.configRunningVersion,
     operation_id: app.operationId,
   };
 }

@@ -7,5 +7,5 @@ import { AppsController } from './apps.controller.js';
 import { AppsService } from './apps.service.js';
 
 /** The apps API; the queue, the operations and the container driver come from their global modules. */
-@Module({ controllers: [AppsController, AppActionsController, AppStatusController], providers: [AppsService, AppChanges, AppStatusService] })
+@Module({ controllers: [AppsController, AppActionsController, AppStatusController], providers: [AppsService, AppChanges, AppStatusService], exports: [AppChanges] })
 export class AppsModule {}

@@ -165,6 +165,8 @@ export class AppsService {
       if (action === 'restart') {
         if (!app!.enabled) throw new DomainError('conflict', 'the app is stopped: start it instead of restarting it');
         app!.restartGeneration += 1;
+        // A restart applies a config stored with restart=false: the container is made again with it.
+        app!.configTargetVersion = app!.configVersion;
       }
       if (action === 'rebuild') app!.rebuildGeneration += 1;
       return { app: app!, kind, status, event: { action: `app.${action}` } };

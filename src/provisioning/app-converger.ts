@@ -6,6 +6,7 @@ import { App, AppStatus } from '../apps/entities/app.entity.js';
 import { allocatePort } from '../apps/port-allocator.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
+import { AppEnvironment } from '../app-config/app-environment.js';
 import { AppContainerSpec, CONTAINER_DRIVER, ContainerDriver, HostPortTakenError } from '../containers/container-driver.js';
 import { Plan } from '../plans/plan.entity.js';
 
@@ -20,8 +21,12 @@ export interface Converged {
   message: string;
 }
 
-/** The container an app should have now; its hash changes with anything that needs a new container. */
-export function containerSpec(app: App, plan: Plan, config: BerthConfig): AppContainerSpec {
+/**
+ * The container an app should have now; its hash changes with anything that needs a new
+ * container. `env` is the app's config (AppEnvironment): what it holds is not part of the hash,
+ * which is a label anyone with Docker access reads; the config version to apply is.
+ */
+export function containerSpec(app: App, plan: Plan, config: BerthConfig, env: Record<string, string> = {}): AppContainerSpec {
   const fields = {
     image: app.image,
     memoryMb: plan.ram,
@@ -33,11 +38,13 @@ export function containerSpec(app: App, plan: Plan, config: BerthConfig): AppCon
     env: { PORT: String(app.appPort) },
     hosts: storageHosts(config),
   };
+  // Apps whose config never changed keep the hash they had before configs existed: no container is replaced by an upgrade.
   const specHash = createHash('sha256')
-    .update(JSON.stringify({ ...fields, rebuild: app.rebuildGeneration }))
+    .update(JSON.stringify({ ...fields, rebuild: app.rebuildGeneration, ...(app.configTargetVersion > 0 ? { config: app.configTargetVersion } : {}) }))
     .digest('hex')
     .slice(0, 16);
-  return { appId: app.id, companyId: app.companyId, ...fields, specHash };
+  // Berth's own variables last: the config API refuses their names, and they win regardless.
+  return { appId: app.id, companyId: app.companyId, ...fields, env: { ...env, PORT: String(app.appPort) }, specHash };
 }
 
 /** The storages' app-facing names, for every container's /etc/hosts (where DNS does not resolve them). */
@@ -61,6 +68,7 @@ export class AppConverger {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(CONFIG) private readonly config: BerthConfig,
     @Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver,
+    private readonly environment: AppEnvironment,
   ) {}
 
   async converge(app: App): Promise<Converged> {
@@ -81,9 +89,13 @@ export class AppConverger {
     const restartDue = app.restartGeneration > app.restartedGeneration;
     let done: string;
     if (!current || outdated) {
+      // Read now, with its version: the container gets the config stored at this moment. Before
+      // the old container goes, so that a config that cannot be opened leaves the app running.
+      const environment = await this.environment.load(app.id);
       if (outdated) await this.driver.remove(app.id);
       let note: string | undefined;
-      ({ spec, note } = await this.createOnFreePort(app, plan, spec));
+      ({ spec, note } = await this.createOnFreePort(app, plan, containerSpec(app, plan, this.config, environment.env), environment.env));
+      await this.db.getRepository(App).update({ id: app.id }, { configRunningVersion: environment.version });
       done = outdated ? 'container replaced and running' : 'container created and running';
       if (note) done += `; ${note}`;
     } else if (!current.running) {
@@ -104,7 +116,7 @@ export class AppConverger {
   }
 
   /** Creates the container; when something outside Berth holds its host port, moves the app to another one. */
-  private async createOnFreePort(app: App, plan: Plan, spec: AppContainerSpec): Promise<{ spec: AppContainerSpec; note?: string }> {
+  private async createOnFreePort(app: App, plan: Plan, spec: AppContainerSpec, env: Record<string, string>): Promise<{ spec: AppContainerSpec; note?: string }> {
     const taken: number[] = [];
     for (let attempt = 1; ; attempt++) {
       try {
@@ -119,7 +131,7 @@ export class AppConverger {
           return port;
         });
         this.logger.warn({ appId: app.id, taken: err.hostPort, port: app.hostPort }, 'host port taken outside Berth; moved the app');
-        spec = containerSpec(app, plan, this.config);
+        spec = containerSpec(app, plan, this.config, env);
       }
     }
   }

@@ -50,6 +50,8 @@ export enum AppOperation {
   Restart = 'app.restart',
   Rebuild = 'app.rebuild',
   Delete = 'app.delete',
+  /** A config version applied: the container made again with the new environment. */
+  Config = 'app.config',
 }
 
 export interface AppJobData {

@@ -9,7 +9,7 @@ export const APP_ACTIONS = ['start', 'stop', 'restart', 'rebuild'] as const;
 export type AppAction = (typeof APP_ACTIONS)[number];
 
 // What reads return and writes ignore, so a client may send back the object it read.
-const READ_ONLY = ['id', 'date', 'enabled', 'ssh_access', 'status', 'status_message', 'operation_id', 'ssh_password_set', 'default_domain'];
+const READ_ONLY = ['id', 'date', 'enabled', 'ssh_access', 'status', 'status_message', 'operation_id', 'ssh_password_set', 'default_domain', 'config_version', 'config_running_version'];
 const SMTP_FIELDS = /^smtp_/;
 const PORT_RULE = 'must be between 1024 and 65535 and not 8000';
 // An empty password is what reads would hold: sending it back changes nothing.

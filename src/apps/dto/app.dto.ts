@@ -42,4 +42,10 @@ export class AppDto {
   /** The latest operation on this app. */
   @ApiProperty({ type: 'integer', nullable: true })
   operation_id: number | null;
+  /** The latest config version stored (0: none); see `/apps/{id}/config/`. */
+  @ApiProperty({ type: 'integer' })
+  config_version: number;
+  /** The config version the app's container runs; below `config_version` until a stored change is applied. */
+  @ApiProperty({ type: 'integer' })
+  config_running_version: number;
 }

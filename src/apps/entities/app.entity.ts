@@ -92,6 +92,18 @@ export class App {
   @Column({ name: 'restarted_generation', type: 'int', default: 0 })
   restartedGeneration: number;
 
+  /** The latest config version stored (0: none yet). */
+  @Column({ name: 'config_version', type: 'int', default: 0 })
+  configVersion: number;
+
+  /** The config version the container must run at least; part of its spec, so a new value replaces it. */
+  @Column({ name: 'config_target_version', type: 'int', default: 0 })
+  configTargetVersion: number;
+
+  /** The config version the container was made with, recorded by the worker. */
+  @Column({ name: 'config_running_version', type: 'int', default: 0 })
+  configRunningVersion: number;
+
   @Column({ type: 'enum', enum: APP_STATUSES, enumName: 'app_status', default: 'creating' })
   status: AppStatus;
 

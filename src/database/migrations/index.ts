@@ -8,6 +8,7 @@ import { Certificates1795540000001 } from './1795540000001-certificates.js';
 import { DomainVerifications1795540000002 } from './1795540000002-domain-verifications.js';
 import { Teams1795540000003 } from './1795540000003-teams.js';
 import { Events1795540000004 } from './1795540000004-events.js';
+import { AppConfig1795540000005 } from './1795540000005-app-config.js';
 
 // Every migration, in order. Listed explicitly so the build and the tests load the same set.
 export const MIGRATIONS: Function[] = [
@@ -21,4 +22,5 @@ export const MIGRATIONS: Function[] = [
   DomainVerifications1795540000002,
   Teams1795540000003,
   Events1795540000004,
+  AppConfig1795540000005,
 ];

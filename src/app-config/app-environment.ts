@@ -1,0 +1,42 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { App } from '../apps/entities/app.entity.js';
+import { AppConfigVar } from './entities/app-config-var.entity.js';
+import { SECRET_BOX } from './secret-box.provider.js';
+import { SecretBox, secretContext } from './secret-box.js';
+
+export interface AppEnvironmentVersion {
+  version: number;
+  env: Record<string, string>;
+}
+
+/**
+ * What an app's processes get as their environment: its stored variables with the secrets
+ * opened, read with the version they make up in one snapshot.
+ */
+@Injectable()
+export class AppEnvironment implements OnModuleInit {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+  ) {}
+
+  /** A process that would have to open secrets and cannot does not start, rather than fail every app. */
+  async onModuleInit(): Promise<void> {
+    if (this.box.enabled) return;
+    const [{ count }] = await this.db.query(`SELECT count(*)::int AS count FROM app_config_vars WHERE sealed IS NOT NULL`);
+    if (count > 0) throw new Error(`SECRETS_KEY is not set, but the database holds ${count} app secret${count === 1 ? '' : 's'}: set the key they were sealed with`);
+  }
+
+  load(appId: number): Promise<AppEnvironmentVersion> {
+    return this.db.transaction('REPEATABLE READ', async (tx) => {
+      const app = await tx.getRepository(App).findOneOrFail({ where: { id: appId }, select: { id: true, configVersion: true } });
+      const env: Record<string, string> = {};
+      for (const row of await tx.getRepository(AppConfigVar).find({ where: { appId } })) {
+        env[row.name] = row.sealed !== null ? this.box.open(row.sealed, secretContext(appId, row.name)) : row.value!;
+      }
+      return { version: app.configVersion, env };
+    });
+  }
+}
