@@ -4,7 +4,7 @@
 // and filter; admins and owners read them, nobody else; each account reads its own, failed
 // logins included; and no secret the test used is anywhere in the events table.
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { type Answer, waitForOperation } from './support/http.js';
 import { dropStoragesOnServers } from './support/storage-clients.js';
 
 const dns = await startDns(0);
-const fx = useBerth('audit', { BERTH_ROLES: 'api,worker', TRUST_PROXY: 'true', JOB_BACKOFF_MS: '200', DNS_RESOLVERS: `127.0.0.1:${dns.port}` });
+const fx = useBerth('audit', { BERTH_ROLES: 'api,worker', SECRETS_KEY: randomBytes(32).toString('base64'), TRUST_PROXY: 'true', JOB_BACKOFF_MS: '200', DNS_RESOLVERS: `127.0.0.1:${dns.port}` });
 afterAll(async () => {
   await dropStoragesOnServers((sql) => fx.db.query(sql));
   await dns.close();
@@ -130,6 +130,12 @@ describe('recording', () => {
     expectEvent(dev, 'app.update', ['app', appId], { fields: ['ssh_keys', 'ssh_password'] });
     // The object sent back as it was read changes nothing, and records nothing.
     ok(await as(dev).put(`/${company()}/apps/${appId}/`, ok(await as(dev).get(`/${company()}/apps/${appId}/`))));
+    // A config change names the variables, never a value, a secret's least of all.
+    ok(await as(dev).patch(`/${company()}/apps/${appId}/config/?restart=false`, { vars: { PLAIN: secret('plain config value 1') } }));
+    expectEvent(dev, 'app.config', ['app', appId], { version: 1, set: ['PLAIN'], unset: [], applied: false });
+    const sealed = ok(await as(dev).put(`/${company()}/apps/${appId}/config/secrets/TOKEN/`, { value: secret('sealed config value 1') }));
+    expectEvent(dev, 'app.config', ['app', appId], { version: 2, set: ['TOKEN'], unset: [], applied: true, operation_id: sealed.operation_id });
+    await settle(sealed);
     for (const action of ['stop', 'start', 'restart', 'rebuild']) {
       const done = ok(await as(dev).put(`/${company()}/apps-action/${appId}/`, { action }));
       expectEvent(dev, `app.${action}`, ['app', appId], { operation_id: done.operation_id });
