@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import mysql, { type Pool, type RowDataPacket } from 'mysql2/promise';
 import type { StorageServerConfig } from '../../config/config.js';
 import { AppFacingAddress, SAFE_IDENTIFIER, StorageEngine, StorageMissingError } from './storage-engine.js';
@@ -74,6 +74,13 @@ export class MariaDbEngine implements StorageEngine {
     );
     for (const { user } of rows) await this.pool.query(`ALTER USER ${account(user)} WITH MAX_USER_CONNECTIONS ${this.connectionLimit}`);
     return rows.length;
+  }
+
+  async checkPassword(username: string, password: string): Promise<boolean> {
+    const [rows] = await this.pool.query<RowDataPacket[]>("SELECT authentication_string AS verifier FROM mysql.user WHERE User = ? AND Host = '%'", [username]);
+    const stored = Buffer.from(String(rows[0]?.verifier ?? ''));
+    const candidate = Buffer.from(this.passwordVerifier(password));
+    return stored.length === candidate.length && timingSafeEqual(stored, candidate);
   }
 
   async setPassword(username: string, verifier: string): Promise<void> {

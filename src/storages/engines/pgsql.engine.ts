@@ -1,4 +1,4 @@
-import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
@@ -142,6 +142,14 @@ export class PgSqlEngine implements StorageEngine {
     const { rows } = await this.pool.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1) AND rolconnlimit <> $2', [usernames, this.connectionLimit]);
     for (const { rolname } of rows) await this.pool.query(`ALTER ROLE ${quoted(rolname)} CONNECTION LIMIT ${this.connectionLimit}`);
     return rows.length;
+  }
+
+  async checkPassword(username: string, password: string): Promise<boolean> {
+    const { rows } = await this.pool.query<{ verifier: string | null }>('SELECT rolpassword AS verifier FROM pg_authid WHERE rolname = $1', [username]);
+    const stored = /^SCRAM-SHA-256\$([1-9][0-9]*):([A-Za-z0-9+/]+={0,2})\$/.exec(rows[0]?.verifier ?? '');
+    if (!stored) return false;
+    const candidate = scramVerifier(password, Buffer.from(stored[2], 'base64'), Number(stored[1]));
+    return candidate.length === rows[0].verifier!.length && timingSafeEqual(Buffer.from(candidate), Buffer.from(rows[0].verifier!));
   }
 
   async setPassword(username: string, verifier: string): Promise<void> {

@@ -38,6 +38,9 @@ export interface StorageEngine {
   /** Sets the existing user's password to `verifier`; throws StorageMissingError when the user does not exist. */
   setPassword(username: string, verifier: string): Promise<void>;
 
+  /** Whether `password` is the user's current password, checked against the verifier the server stores (no login attempt). */
+  checkPassword(username: string, password: string): Promise<boolean>;
+
   /** Drops the database and the user; succeeds when they are already gone. */
   drop(name: string, username: string): Promise<void>;
 
