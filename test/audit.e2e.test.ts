@@ -159,10 +159,23 @@ describe('recording', () => {
     await settle(changed);
     ok(await as(admin).put(`/${company()}/storages/${created.id}/`, { note: 'second' }));
     expectEvent(admin, 'storage.note', ['storage', created.id], { fields: ['note'] });
+    // Bound to an app and unbound: the events name the storage and the prefix, never the password.
+    const app = ok(await as(admin).post(`/${company()}/apps/`, { name: 'bound', image: 'berth/runtime:2026.11-1', plan: 1 }));
+    expectEvent(admin, 'app.create', ['app', app.id], { name: 'bound', operation_id: app.operation_id });
+    await settle(app);
+    const bound = ok(await as(admin).post(`/${company()}/apps/${app.id}/bindings/`, { storage_id: created.id, password: second }));
+    expectEvent(admin, 'app.bind', ['app', app.id], { storage_id: created.id, prefix: 'DATABASE', version: 1, operation_id: bound.operation_id });
+    await settle(bound);
+    const unbound = ok(await as(admin).delete(`/${company()}/apps/${app.id}/bindings/${created.id}/`));
+    expectEvent(admin, 'app.unbind', ['app', app.id], { storage_id: created.id, prefix: 'DATABASE', version: 2, operation_id: unbound.operation_id });
+    await settle(unbound);
+    const appGone = ok(await as(admin).delete(`/${company()}/apps/${app.id}/`));
+    expectEvent(admin, 'app.delete', ['app', app.id], { name: 'bound', operation_id: appGone.operation_id });
+    await settle(appGone);
     const gone = ok(await as(admin).delete(`/${company()}/storages/${created.id}/`));
     expectEvent(admin, 'storage.delete', ['storage', created.id], { name: created.name, operation_id: gone.operation_id });
     await settle(gone);
-  }, 120_000);
+  }, 240_000);
 
   it('records a domain’s challenge and its verification, not the calls that change nothing', async () => {
     const challenge = ok(await as(dev).post(`/${company()}/domains/${DOMAIN}/verify/`));
@@ -189,7 +202,7 @@ describe('reading', () => {
     const list = async (query: string) => (ok(await as(owner).get(`/${company()}/events/?${query}`)) as Event[]).map(project);
     const newestFirst = [...expected].reverse();
     expect(await list('action=app.create')).toEqual(newestFirst.filter((e) => e.action === 'app.create'));
-    expect(await list(`target_type=app&target_id=${appId}`)).toEqual(newestFirst.filter((e) => e.target_type === 'app'));
+    expect(await list(`target_type=app&target_id=${appId}`)).toEqual(newestFirst.filter((e) => e.target_type === 'app' && e.target_id === String(appId)));
     expect(await list(`target_type=domain&target_id=${DOMAIN}`)).toHaveLength(3);
     expect(await list('target_type=storage&action=storage.note')).toEqual(newestFirst.filter((e) => e.action === 'storage.note'));
     expect(await list(`since=${midpoint}`)).toEqual(newestFirst.slice(0, newestFirst.findIndex((e) => e.action === 'company.rename')));

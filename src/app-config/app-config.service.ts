@@ -11,6 +11,9 @@ import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { EventsService } from '../events/events.service.js';
 import { AppOperation } from '../provisioning/jobs.js';
+import { bindingVars } from './binding-vars.js';
+import { boundStorages, managedNames } from './bound-storages.js';
+import { recordConfigVersion } from './config-versions.js';
 import { assertNoProblems, environmentBytes, nameProblem, valueProblem } from './config-rules.js';
 import { AppConfigDto, ConfigChangeDto, ConfigVersionDto, REDACTED } from './dto/app-config.dto.js';
 import { AppConfigVar } from './entities/app-config-var.entity.js';
@@ -45,11 +48,22 @@ export class AppConfigService {
     const latest = await this.db.getRepository(AppConfigVersion).findOne({ where: { appId }, order: { version: 'DESC' } });
     const vars: Record<string, string> = {};
     for (const row of rows) vars[row.name] = row.sealed !== null ? REDACTED : row.value!;
+    const secrets = rows.filter((r) => r.sealed !== null).map((r) => r.name);
+    const managed: Record<string, number> = {};
+    for (const bound of await boundStorages(this.db.manager, appId)) {
+      const values = bindingVars(bound.prefix, bound, this.config.storages[bound.type], REDACTED);
+      for (const [name, value] of Object.entries(values)) {
+        vars[name] = name.endsWith('_PASSWORD') ? REDACTED : value.replace(`:${encodeURIComponent(REDACTED)}@`, `:${REDACTED}@`);
+        managed[name] = bound.storageId;
+      }
+      secrets.push(`${bound.prefix}_PASSWORD`);
+    }
     return {
       version: app.configVersion,
       running_version: app.configRunningVersion,
       vars,
-      secrets: rows.filter((r) => r.sealed !== null).map((r) => r.name),
+      secrets: secrets.sort(),
+      managed,
       updated_at: latest ? latest.createdAt.toISOString() : null,
     };
   }
@@ -65,7 +79,7 @@ export class AppConfigService {
     }
     if (Object.keys(vars).length === 0) problems.vars = ['names no variable: give at least one, with a string to set it or null to remove it'];
     assertNoProblems(problems);
-    return this.change(companyId, appId, wanted, restart, actor);
+    return this.change(companyId, appId, wanted, restart, actor, false, (name) => `vars.${name}`);
   }
 
   setSecret(companyId: number, appId: number, name: string, value: unknown, restart: boolean, actor: AuditActor): Promise<ConfigChangeDto> {
@@ -103,12 +117,12 @@ export class AppConfigService {
    * Stores a new version with what is wanted. Applied at once through the app's operation, or
    * (`restart` false) only stored. A change that changes nothing makes no version.
    */
-  private async change(companyId: number, appId: number, wanted: Wanted, restart: boolean, actor: AuditActor, mustExist = false): Promise<ConfigChangeDto> {
+  private async change(companyId: number, appId: number, wanted: Wanted, restart: boolean, actor: AuditActor, mustExist = false, fieldOf: (name: string) => string = () => 'name'): Promise<ConfigChangeDto> {
     if (!restart) {
       return this.db.transaction(async (tx) => {
         const app = await tx.getRepository(App).findOne({ where: { id: appId, companyId }, lock: { mode: 'pessimistic_write' } });
         if (!app) throw DomainError.notFound('app');
-        const changed = await this.write(tx, app, wanted, mustExist, actor);
+        const changed = await this.write(tx, app, wanted, mustExist, actor, fieldOf);
         if (!changed) return { version: app.configVersion, operation_id: null };
         await tx.getRepository(App).update({ id: app.id }, { configVersion: app.configVersion });
         await this.events.record(tx, actor, { action: 'app.config', companyId, target: { type: 'app', id: app.id }, data: eventData(app.configVersion, changed, false) });
@@ -118,7 +132,7 @@ export class AppConfigService {
     let changed: ConfigChange[] | null = null;
     const app = await this.changes.record(companyId, appId, actor, async (tx, app) => {
       if (app!.deleting) throw new DomainError('conflict', 'the app is being deleted');
-      changed = await this.write(tx, app!, wanted, mustExist, actor);
+      changed = await this.write(tx, app!, wanted, mustExist, actor, fieldOf);
       // Nothing changed: the app is made to run what is stored, which is what a restart would do.
       app!.configTargetVersion = app!.configVersion;
       return { app: app!, kind: AppOperation.Config, status: app!.enabled ? 'updating' : app!.status, event: { action: 'app.config', data: eventData(app!.configVersion, changed ?? [], true) } };
@@ -127,9 +141,15 @@ export class AppConfigService {
   }
 
   /** Writes the variables of one change and its version row; the changes made, or null for none. */
-  private async write(tx: EntityManager, app: App, wanted: Wanted, mustExist: boolean, actor: AuditActor): Promise<ConfigChange[] | null> {
+  private async write(tx: EntityManager, app: App, wanted: Wanted, mustExist: boolean, actor: AuditActor, fieldOf: (name: string) => string): Promise<ConfigChange[] | null> {
     const repo = tx.getRepository(AppConfigVar);
     const current = new Map((await repo.find({ where: { appId: app.id } })).map((row) => [row.name, row]));
+    const managed = managedNames(await boundStorages(tx, app.id));
+    const problems: FieldErrors = {};
+    for (const name of wanted.keys()) {
+      if (managed.has(name)) problems[fieldOf(name)] = [`is managed by the binding of storage ${managed.get(name)}: unbind it to change it`];
+    }
+    assertNoProblems(problems);
     const changes: ConfigChange[] = [];
     const after = new Map<string, string>([...current].map(([name, row]) => [name, row.value ?? this.box.open(row.sealed!, secretContext(app.id, name))]));
     for (const [name, want] of wanted) {
@@ -159,15 +179,7 @@ export class AppConfigService {
     if (total > this.config.appConfig.totalMaxBytes) {
       throw DomainError.field('vars', `would make the app's environment ${total} bytes, above the ${this.config.appConfig.totalMaxBytes} allowed`);
     }
-    app.configVersion += 1;
-    await tx.getRepository(AppConfigVersion).insert({ appId: app.id, version: app.configVersion, changes, accountId: actor.accountId });
-    // A bounded history: a client looping over changes must not grow the database without end.
-    await tx
-      .createQueryBuilder()
-      .delete()
-      .from(AppConfigVersion)
-      .where('app_id = :appId AND version <= :oldest', { appId: app.id, oldest: app.configVersion - this.config.appConfig.versionsKept })
-      .execute();
+    await recordConfigVersion(tx, app, changes, actor, this.config.appConfig.versionsKept);
     return changes;
   }
 }

@@ -2,6 +2,10 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { App } from '../apps/entities/app.entity.js';
+import { BerthConfig } from '../config/config.js';
+import { CONFIG } from '../config/config.module.js';
+import { bindingVars, storagePasswordContext } from './binding-vars.js';
+import { boundStorages } from './bound-storages.js';
 import { AppConfigVar } from './entities/app-config-var.entity.js';
 import { SECRET_BOX } from './secret-box.provider.js';
 import { SecretBox, secretContext } from './secret-box.js';
@@ -20,6 +24,7 @@ export class AppEnvironment implements OnModuleInit {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
+    @Inject(CONFIG) private readonly config: BerthConfig,
   ) {}
 
   /** A process that would have to open secrets and cannot does not start, rather than fail every app. */
@@ -35,6 +40,12 @@ export class AppEnvironment implements OnModuleInit {
       const env: Record<string, string> = {};
       for (const row of await tx.getRepository(AppConfigVar).find({ where: { appId } })) {
         env[row.name] = row.sealed !== null ? this.box.open(row.sealed, secretContext(appId, row.name)) : row.value!;
+      }
+      // Managed by bindings: the config API refuses these names, so nothing is overwritten.
+      for (const bound of await boundStorages(tx, appId)) {
+        if (bound.sealedPassword === null) throw new Error(`storage ${bound.storageId} is bound to app ${appId} but its password is not kept`);
+        const password = this.box.open(bound.sealedPassword, storagePasswordContext(bound.storageId));
+        Object.assign(env, bindingVars(bound.prefix, bound, this.config.storages[bound.type], password));
       }
       return { version: app.configVersion, env };
     });

@@ -1,3 +1,4 @@
+import { AppBinding } from '../app-config/entities/app-binding.entity.js';
 import { AppConfigVar } from '../app-config/entities/app-config-var.entity.js';
 import { AppConfigVersion } from '../app-config/entities/app-config-version.entity.js';
 import { AppDomain } from '../apps/entities/app-domain.entity.js';
@@ -17,4 +18,4 @@ import { SshHostKey } from '../ssh/ssh-host-key.entity.js';
 import { Storage } from '../storages/storage.entity.js';
 
 /** Listed explicitly: globs behave differently under the build and the test transpiler. */
-export const ENTITIES = [Account, ApiToken, Company, Membership, Plan, Runtime, Operation, Storage, App, AppDomain, SshHostKey, Certificate, DomainVerification, Invitation, AuditEvent, AppConfigVar, AppConfigVersion];
+export const ENTITIES = [Account, ApiToken, Company, Membership, Plan, Runtime, Operation, Storage, App, AppDomain, SshHostKey, Certificate, DomainVerification, Invitation, AuditEvent, AppConfigVar, AppConfigVersion, AppBinding];

@@ -11,6 +11,8 @@ export const EVENT_ACTIONS = [
   'app.rebuild',
   'app.delete',
   'app.config',
+  'app.bind',
+  'app.unbind',
   'storage.create',
   'storage.password',
   'storage.note',

@@ -5,7 +5,7 @@ import { STORAGE_TYPES, type StorageType } from './engines/storage-engine.js';
 export const STORAGE_STATUSES = ['creating', 'ready', 'updating', 'deleting', 'error'] as const;
 export type StorageStatus = (typeof STORAGE_STATUSES)[number];
 
-/** A database and its user on a database server. Its password is not here, nor anywhere in Berth. */
+/** A database and its user on a database server. Its password is here only sealed, and only while apps are bound to it. */
 @Entity('storages')
 @Index('storages_type_name_key', ['type', 'name'], { unique: true })
 @Index('storages_type_username_key', ['type', 'username'], { unique: true })
@@ -37,6 +37,10 @@ export class Storage {
 
   @Column({ type: 'enum', enum: STORAGE_STATUSES, enumName: 'storage_status', default: 'creating' })
   status: StorageStatus;
+
+  /** The password, sealed by SecretBox, while apps are bound to the storage (their `_PASSWORD`); null otherwise. */
+  @Column({ name: 'sealed_password', type: 'text', nullable: true, select: false })
+  sealedPassword?: string | null;
 
   /** The latest operation on this storage. */
   @Column({ name: 'operation_id', type: 'int', nullable: true })

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { IsIn, IsOptional } from 'class-validator';
 import { ApiConflictResponse, ApiForbiddenResponse, ApiParam, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { CompanyRoute, RequiresRole } from '../common/access/access.decorator.js';
 import { parseId } from '../common/access/company-member.guard.js';
@@ -10,6 +11,13 @@ import { PageQuery, Paginated } from '../common/pagination/paginated.decorator.j
 import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { CreateStorageDto, StorageDto, UpdateStorageDto } from './dto/storage.dto.js';
 import { StoragesService } from './storages.service.js';
+
+export class ForceQueryDto {
+  /** `true` deletes a storage that apps are bound to: they are unbound, and their next restart drops its variables. */
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'must be true or false' })
+  force?: string;
+}
 
 const idParam = ApiParam({ name: 'id', schema: { type: 'integer', minimum: 1 } });
 
@@ -56,8 +64,8 @@ export class StoragesController {
   @Delete(':id')
   @RequiresRole('admin')
   @idParam
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Another operation is still running on the storage.' })
-  deleteStorage(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Actor() actor: AuditActor): Promise<StorageDto> {
-    return this.storages.remove(company.id, parseId(id, 'id', 'storage'), actor);
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Another operation is still running on the storage, or apps are bound to it (named; `?force=true` unbinds them).' })
+  deleteStorage(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Query() query: ForceQueryDto, @Actor() actor: AuditActor): Promise<StorageDto> {
+    return this.storages.remove(company.id, parseId(id, 'id', 'storage'), actor, query.force === 'true');
   }
 }

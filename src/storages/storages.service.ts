@@ -15,6 +15,14 @@ import { EventsService } from '../events/events.service.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { jobOptions, StorageJob, StorageJobData } from '../provisioning/jobs.js';
 import { addWithin, queueConnected, STORAGES_QUEUE } from '../provisioning/queues.module.js';
+import { AppChanges } from '../apps/app-changes.js';
+import { App } from '../apps/entities/app.entity.js';
+import { bindingNames, storagePasswordContext } from '../app-config/binding-vars.js';
+import { forgetPasswordIfUnbound } from '../app-config/bound-storages.js';
+import { bindingChanges, recordConfigVersion } from '../app-config/config-versions.js';
+import { SECRET_BOX } from '../app-config/secret-box.provider.js';
+import { SecretBox } from '../app-config/secret-box.js';
+import { AppOperation } from '../provisioning/jobs.js';
 import { CreateStorageDto, StorageDto, UpdateStorageDto } from './dto/storage.dto.js';
 import { STORAGE_ENGINES, StorageEngine } from './engines/storage-engine.js';
 import type { StorageEngines } from './engines/storage-engines.module.js';
@@ -47,6 +55,8 @@ export class StoragesService {
     @Inject(STORAGES_QUEUE) private readonly queue: Queue<StorageJobData>,
     private readonly operations: OperationsService,
     private readonly events: EventsService,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+    private readonly appChanges: AppChanges,
   ) {}
 
   private engine(storage: Pick<Storage, 'type'>): StorageEngine {
@@ -117,19 +127,64 @@ export class StoragesService {
     }
     // The password's own action, so it can be looked for; the fields by name, never the password.
     const event = { action: 'storage.password' as const, data: { fields: input.note === undefined ? ['password'] : ['password', 'note'] } };
-    return this.change(actor, async (tx) => {
+    let bound: Array<{ appId: number; prefix: string }> = [];
+    const dto = await this.change(actor, async (tx) => {
       const storage = await this.find(tx, companyId, id, true);
       if (storage.status !== 'ready') throw new DomainError('conflict', `the storage is ${storage.status}; its password can change once it is ready`);
       if (input.note !== undefined) storage.note = input.note;
+      bound = await this.bindingsOf(tx, id);
+      // Bound apps get the new password as their `_PASSWORD`: it is kept, sealed, while they need it.
+      if (bound.length > 0) storage.sealedPassword = this.box.seal(input.password!, storagePasswordContext(id));
       return { storage, kind: StorageJob.Update, status: 'updating', data: { verifier: this.engine(storage).passwordVerifier(input.password!) }, event };
+    });
+    for (const { appId, prefix } of bound) await this.reapply(companyId, appId, prefix, id, actor);
+    return dto;
+  }
+
+  private async bindingsOf(tx: EntityManager, storageId: number): Promise<Array<{ appId: number; prefix: string; appName: string }>> {
+    const rows: Array<{ app_id: number; prefix: string; name: string }> = await tx.query(
+      'SELECT b.app_id, b.prefix, a.name FROM app_bindings b JOIN apps a ON a.id = b.app_id WHERE b.storage_id = $1 ORDER BY a.name',
+      [storageId],
+    );
+    return rows.map((r) => ({ appId: r.app_id, prefix: r.prefix, appName: r.name }));
+  }
+
+  /** A bound app is made again with the storage's new password, as a config version of its own. */
+  private async reapply(companyId: number, appId: number, prefix: string, storageId: number, actor: AuditActor): Promise<void> {
+    const names = [`${prefix}_URL`, `${prefix}_PASSWORD`];
+    try {
+      await this.appChanges.record(companyId, appId, actor, async (tx, app) => {
+        await recordConfigVersion(tx, app!, bindingChanges(names, 'set'), actor, this.config.appConfig.versionsKept);
+        if (!app!.deleting) app!.configTargetVersion = app!.configVersion;
+        const event = { action: 'app.config' as const, data: { version: app!.configVersion, set: names, unset: [], applied: true, storage_id: storageId } };
+        return { app: app!, kind: AppOperation.Config, status: app!.enabled && !app!.deleting ? 'updating' : app!.status, event };
+      });
+    } catch (err) {
+      // The storage's change stands; the app gets the new password with its next restart.
+      if (!(err instanceof DomainError)) throw err;
+    }
+  }
+
+  async remove(companyId: number, id: number, actor: AuditActor, force = false): Promise<StorageDto> {
+    return this.change(actor, async (tx) => {
+      const storage = await this.find(tx, companyId, id, true);
+      const bound = await this.bindingsOf(tx, id);
+      if (bound.length > 0 && !force) {
+        throw new DomainError('conflict', `the storage is bound to ${bound.length === 1 ? 'app' : 'apps'} ${bound.map((b) => b.appName).join(', ')}: unbind it first, or delete with ?force=true`);
+      }
+      for (const { appId, prefix } of bound) await this.forceUnbind(tx, companyId, appId, prefix, id, actor);
+      return { storage, kind: StorageJob.Delete, status: 'deleting', data: {}, event: { action: 'storage.delete', data: { name: storage.name } } };
     });
   }
 
-  async remove(companyId: number, id: number, actor: AuditActor): Promise<StorageDto> {
-    return this.change(actor, async (tx) => {
-      const storage = await this.find(tx, companyId, id, true);
-      return { storage, kind: StorageJob.Delete, status: 'deleting', data: {}, event: { action: 'storage.delete', data: { name: storage.name } } };
-    });
+  /** A forced delete unbinds: the app's next restart drops the variables (its container runs on until then). */
+  private async forceUnbind(tx: EntityManager, companyId: number, appId: number, prefix: string, storageId: number, actor: AuditActor): Promise<void> {
+    const app = await tx.getRepository(App).findOneOrFail({ where: { id: appId }, lock: { mode: 'pessimistic_write' } });
+    await tx.query('DELETE FROM app_bindings WHERE app_id = $1 AND storage_id = $2', [appId, storageId]);
+    await forgetPasswordIfUnbound(tx, storageId);
+    await recordConfigVersion(tx, app, bindingChanges(bindingNames(prefix), 'unset'), actor, this.config.appConfig.versionsKept);
+    await tx.getRepository(App).update({ id: appId }, { configVersion: app.configVersion });
+    await this.events.record(tx, actor, { action: 'app.unbind', companyId, target: { type: 'app', id: appId }, data: { storage_id: storageId, prefix, version: app.configVersion, applied: false } });
   }
 
   /**

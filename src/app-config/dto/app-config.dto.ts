@@ -16,6 +16,9 @@ export class AppConfigDto {
   vars: Record<string, string>;
   /** The names of the variables that are secrets. */
   secrets: string[];
+  /** Variables managed by storage bindings, to the storage id managing each: the config API does not change them. */
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, example: { DATABASE_URL: 12 } })
+  managed: Record<string, number>;
   /** When the latest version was made; null before any. */
   @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
   updated_at: string | null;

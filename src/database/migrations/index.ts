@@ -9,6 +9,7 @@ import { DomainVerifications1795540000002 } from './1795540000002-domain-verific
 import { Teams1795540000003 } from './1795540000003-teams.js';
 import { Events1795540000004 } from './1795540000004-events.js';
 import { AppConfig1795540000005 } from './1795540000005-app-config.js';
+import { AppBindings1795540000006 } from './1795540000006-app-bindings.js';
 
 // Every migration, in order. Listed explicitly so the build and the tests load the same set.
 export const MIGRATIONS: Function[] = [
@@ -23,4 +24,5 @@ export const MIGRATIONS: Function[] = [
   Teams1795540000003,
   Events1795540000004,
   AppConfig1795540000005,
+  AppBindings1795540000006,
 ];

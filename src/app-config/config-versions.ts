@@ -1,0 +1,25 @@
+import { EntityManager } from 'typeorm';
+import type { App } from '../apps/entities/app.entity.js';
+import type { AuditActor } from '../common/access/principal.js';
+import { AppConfigVersion, ConfigChange } from './entities/app-config-version.entity.js';
+
+/**
+ * Makes the app's next config version, naming what changed (never a value), and keeps the
+ * history to `keep` versions. Bumps `app.configVersion`; the caller saves the app.
+ */
+export async function recordConfigVersion(tx: EntityManager, app: App, changes: ConfigChange[], actor: AuditActor, keep: number): Promise<void> {
+  app.configVersion += 1;
+  await tx.getRepository(AppConfigVersion).insert({ appId: app.id, version: app.configVersion, changes, accountId: actor.accountId });
+  // A bounded history: a client looping over changes must not grow the database without end.
+  await tx
+    .createQueryBuilder()
+    .delete()
+    .from(AppConfigVersion)
+    .where('app_id = :appId AND version <= :oldest', { appId: app.id, oldest: app.configVersion - keep })
+    .execute();
+}
+
+/** The changes a binding's variables make: every one set or removed, the password as a secret. */
+export function bindingChanges(names: string[], change: 'set' | 'unset'): ConfigChange[] {
+  return names.map((name) => ({ name, change, secret: name.endsWith('_PASSWORD') }));
+}
