@@ -120,6 +120,10 @@ describe('app config', () => {
     expect(await printenv('GREETING')).toBe('hello world');
     // The program comes back with the container (its supervisor file lives on /srv).
     await programSees('API_KEY', SECRET);
+    // A program restarted by supervisorctl gets the same environment: supervisord's own.
+    const restarted = await user.ssh(app.sshPort, key.path, ['supervisorctl restart app']);
+    expect(restarted.code, restarted.stderr).toBe(0);
+    await programSees('LATER', 'after restart');
   });
 
   it('keeps the history: names changed, never a value', async () => {
