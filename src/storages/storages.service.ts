@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
@@ -48,6 +48,8 @@ interface PreparedStorageChange {
 
 @Injectable()
 export class StoragesService {
+  private readonly logger = new Logger('storages');
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(CONFIG) private readonly config: BerthConfig,
@@ -160,8 +162,9 @@ export class StoragesService {
         return { app: app!, kind: AppOperation.Config, status: app!.enabled && !app!.deleting ? 'updating' : app!.status, event };
       });
     } catch (err) {
-      // The storage's change stands; the app gets the new password with its next restart.
+      // The storage's change stands (it is queued); the app gets the new password with its next restart.
       if (!(err instanceof DomainError)) throw err;
+      this.logger.warn({ appId, storageId, reason: err.message }, 'a bound app was not restarted with the storage\'s new password; its next restart applies it');
     }
   }
 
