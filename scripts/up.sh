@@ -50,6 +50,17 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   die "port $PORT is already in use; stop what listens there or run with PORT=<another port>"
 fi
 
+# App secrets are sealed with SECRETS_KEY: made once for this machine, kept beside the pid file
+# (never in the database, so a dump alone reveals no secret). An exported SECRETS_KEY wins.
+if [[ -z "${SECRETS_KEY:-}" ]]; then
+  if [[ ! -s "$STATE/secrets.key" ]]; then
+    say "making the key that seals app secrets ($STATE/secrets.key); back it up with the database"
+    (umask 077 && openssl rand -base64 32 >"$STATE/secrets.key")
+  fi
+  SECRETS_KEY="$(cat "$STATE/secrets.key")"
+  export SECRETS_KEY
+fi
+
 say "starting Berth on port $PORT (log: .berth/berth.log)"
 printf '\n--- up.sh %s\n' "$(date -u +%FT%TZ)" >>"$LOG_FILE"
 nohup node dist/src/main.js >>"$LOG_FILE" 2>&1 </dev/null &
