@@ -1,7 +1,8 @@
 // Rosti's field rules for apps: parsing and normalising host names and SSH keys.
-import { registerDecorator, ValidationOptions } from 'class-validator';
+import { ValidationOptions } from 'class-validator';
 import { domainToASCII } from 'node:url';
 import ssh2, { type ParsedKey } from 'ssh2';
+import { problemValidator } from '../../common/validation/problem-validator.js';
 
 const { utils } = ssh2;
 
@@ -57,22 +58,9 @@ function domainListProblem(value: unknown): string | null {
 
 /** An array of host names as splitDomains leaves it: every one valid and normalised, none twice. */
 export function IsDomainList(options?: ValidationOptions): PropertyDecorator {
-  return listValidator('isDomainList', domainListProblem, options);
+  return problemValidator('isDomainList', domainListProblem, 'is not acceptable', options);
 }
 
-function listValidator(name: string, problem: (value: unknown) => string | null, options?: ValidationOptions): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name,
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options,
-      validator: {
-        validate: (value: unknown) => problem(value) === null,
-        defaultMessage: (args) => problem(args?.value) ?? 'is not acceptable',
-      },
-    });
-}
 
 const KEY_TYPES = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'ssh-rsa'];
 const RSA_MIN_BITS = 2048;
@@ -138,5 +126,5 @@ function sshKeyListProblem(value: unknown): string | null {
 
 /** An array of OpenSSH public keys, every one parsed and of an accepted type. */
 export function IsSshKeyList(options?: ValidationOptions): PropertyDecorator {
-  return listValidator('isSshKeyList', sshKeyListProblem, options);
+  return problemValidator('isSshKeyList', sshKeyListProblem, 'is not acceptable', options);
 }

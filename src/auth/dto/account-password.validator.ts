@@ -1,4 +1,5 @@
-import { registerDecorator, ValidationOptions } from 'class-validator';
+import { ValidationOptions } from 'class-validator';
+import { problemValidator } from '../../common/validation/problem-validator.js';
 import { isCommonPassword } from '../common-passwords.js';
 
 export const ACCOUNT_PASSWORD_MIN = 10;
@@ -37,15 +38,5 @@ export function accountPasswordProblem(value: unknown): string | null {
 }
 
 export function IsAccountPassword(options?: ValidationOptions): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'isAccountPassword',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options,
-      validator: {
-        validate: (value: unknown) => accountPasswordProblem(value) === null,
-        defaultMessage: (args) => accountPasswordProblem(args?.value) ?? 'is not an acceptable password',
-      },
-    });
+  return problemValidator('isAccountPassword', accountPasswordProblem, 'is not an acceptable password', options);
 }

@@ -1,4 +1,5 @@
-import { registerDecorator, ValidationOptions } from 'class-validator';
+import { ValidationOptions } from 'class-validator';
+import { problemValidator } from '../../common/validation/problem-validator.js';
 
 export const STORAGE_PASSWORD_MIN = 12;
 export const STORAGE_PASSWORD_MAX = 128;
@@ -29,15 +30,5 @@ export function storagePasswordProblem(value: unknown): string | null {
 }
 
 export function IsStoragePassword(options?: ValidationOptions): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'isStoragePassword',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options,
-      validator: {
-        validate: (value: unknown) => storagePasswordProblem(value) === null,
-        defaultMessage: (args) => storagePasswordProblem(args?.value) ?? 'is not an acceptable password',
-      },
-    });
+  return problemValidator('isStoragePassword', storagePasswordProblem, 'is not an acceptable password', options);
 }
