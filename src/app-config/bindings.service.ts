@@ -96,6 +96,7 @@ export class BindingsService {
   async unbind(companyId: number, appId: number, storageId: number, actor: AuditActor): Promise<BindingChangeDto> {
     let removed: BindingDto | null = null;
     const app = await this.changes.record(companyId, appId, actor, async (tx, app) => {
+      if (app!.deleting) throw new DomainError('conflict', 'the app is being deleted');
       const bound = (await boundStorages(tx, app!.id)).find((b) => b.storageId === storageId);
       if (!bound) throw DomainError.notFound('binding');
       await tx.getRepository(AppBinding).delete({ appId: app!.id, storageId });
