@@ -10,10 +10,9 @@ import type { Page, PageRequest } from '../common/pagination/page-request.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { EventsService } from '../events/events.service.js';
-import { AppOperation } from '../provisioning/jobs.js';
 import { bindingVars } from './binding-vars.js';
 import { boundStorages, managedNames } from './bound-storages.js';
-import { recordConfigVersion } from './config-versions.js';
+import { applyingConfig, recordConfigVersion } from './config-versions.js';
 import { assertNoProblems, environmentBytes, nameProblem, valueProblem } from './config-rules.js';
 import { AppConfigDto, ConfigChangeDto, ConfigVersionDto, REDACTED } from './dto/app-config.dto.js';
 import { AppConfigVar } from './entities/app-config-var.entity.js';
@@ -134,8 +133,7 @@ export class AppConfigService {
       if (app!.deleting) throw new DomainError('conflict', 'the app is being deleted');
       changed = await this.write(tx, app!, wanted, mustExist, actor, fieldOf);
       // Nothing changed: the app is made to run what is stored, which is what a restart would do.
-      app!.configTargetVersion = app!.configVersion;
-      return { app: app!, kind: AppOperation.Config, status: app!.enabled ? 'updating' : app!.status, event: { action: 'app.config', data: eventData(app!.configVersion, changed ?? [], true) } };
+      return applyingConfig(app!, { action: 'app.config', data: eventData(app!.configVersion, changed ?? [], true) });
     });
     return { version: app.configVersion, operation_id: app.operationId };
   }

@@ -8,7 +8,6 @@ import type { AuditActor } from '../common/access/principal.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
-import { AppOperation } from '../provisioning/jobs.js';
 import { STORAGE_ENGINES } from '../storages/engines/storage-engine.js';
 import type { StorageEngines } from '../storages/engines/storage-engines.module.js';
 import { Storage } from '../storages/storage.entity.js';
@@ -16,7 +15,7 @@ import { StoragesService } from '../storages/storages.service.js';
 import { bindingNames, DEFAULT_PREFIX, storagePasswordContext } from './binding-vars.js';
 import { boundStorages, forgetPasswordIfUnbound } from './bound-storages.js';
 import { nameProblem } from './config-rules.js';
-import { bindingChanges, recordConfigVersion } from './config-versions.js';
+import { applyingConfig, bindingChanges, recordConfigVersion } from './config-versions.js';
 import { BindingChangeDto, BindingDto, CreateBindingDto } from './dto/binding.dto.js';
 import { AppBinding } from './entities/app-binding.entity.js';
 import { AppConfigVar } from './entities/app-config-var.entity.js';
@@ -87,8 +86,7 @@ export class BindingsService {
       createdAt = (await tx.getRepository(AppBinding).save({ appId: app!.id, storageId: storage.id, prefix })).createdAt;
       await tx.getRepository(Storage).update({ id: storage.id }, { sealedPassword: sealed });
       await recordConfigVersion(tx, app!, bindingChanges(names, 'set'), actor, this.config.appConfig.versionsKept);
-      app!.configTargetVersion = app!.configVersion;
-      return { app: app!, kind: AppOperation.Config, status: app!.enabled ? 'updating' : app!.status, event: { action: 'app.bind', data: { storage_id: storage.id, prefix, version: app!.configVersion } } };
+      return applyingConfig(app!, { action: 'app.bind', data: { storage_id: storage.id, prefix, version: app!.configVersion } });
     });
     return { ...view(storage.id, storage.type, storage.name, prefix, createdAt), version: app.configVersion, operation_id: app.operationId, storage_operation_id: storageOperationId };
   }
@@ -102,9 +100,8 @@ export class BindingsService {
       await tx.getRepository(AppBinding).delete({ appId: app!.id, storageId });
       await forgetPasswordIfUnbound(tx, storageId);
       await recordConfigVersion(tx, app!, bindingChanges(bindingNames(bound.prefix), 'unset'), actor, this.config.appConfig.versionsKept);
-      app!.configTargetVersion = app!.configVersion;
       removed = view(storageId, bound.type, bound.name, bound.prefix, bound.createdAt);
-      return { app: app!, kind: AppOperation.Config, status: app!.enabled ? 'updating' : app!.status, event: { action: 'app.unbind', data: { storage_id: storageId, prefix: bound.prefix, version: app!.configVersion } } };
+      return applyingConfig(app!, { action: 'app.unbind', data: { storage_id: storageId, prefix: bound.prefix, version: app!.configVersion } });
     });
     return { ...removed!, version: app.configVersion, operation_id: app.operationId, storage_operation_id: null };
   }

@@ -1,5 +1,7 @@
 import { EntityManager } from 'typeorm';
+import type { PreparedChange } from '../apps/app-changes.js';
 import type { App } from '../apps/entities/app.entity.js';
+import { AppOperation } from '../provisioning/jobs.js';
 import type { AuditActor } from '../common/access/principal.js';
 import { AppConfigVersion, ConfigChange } from './entities/app-config-version.entity.js';
 
@@ -22,4 +24,13 @@ export async function recordConfigVersion(tx: EntityManager, app: App, changes: 
 /** The changes a binding's variables make: every one set or removed, the password as a secret. */
 export function bindingChanges(names: string[], change: 'set' | 'unset'): ConfigChange[] {
   return names.map((name) => ({ name, change, secret: name.endsWith('_PASSWORD') }));
+}
+
+/**
+ * The app's change that applies its latest config version: its container is made again with it.
+ * An app being deleted applies nothing and keeps its status.
+ */
+export function applyingConfig(app: App, event: PreparedChange['event']): PreparedChange {
+  if (!app.deleting) app.configTargetVersion = app.configVersion;
+  return { app, kind: AppOperation.Config, status: app.enabled && !app.deleting ? 'updating' : app.status, event };
 }

@@ -19,10 +19,9 @@ import { AppChanges } from '../apps/app-changes.js';
 import { App } from '../apps/entities/app.entity.js';
 import { bindingNames, storagePasswordContext } from '../app-config/binding-vars.js';
 import { forgetPasswordIfUnbound } from '../app-config/bound-storages.js';
-import { bindingChanges, recordConfigVersion } from '../app-config/config-versions.js';
+import { applyingConfig, bindingChanges, recordConfigVersion } from '../app-config/config-versions.js';
 import { SECRET_BOX } from '../app-config/secret-box.provider.js';
 import { SecretBox } from '../app-config/secret-box.js';
-import { AppOperation } from '../provisioning/jobs.js';
 import { CreateStorageDto, StorageDto, UpdateStorageDto } from './dto/storage.dto.js';
 import { STORAGE_ENGINES, StorageEngine } from './engines/storage-engine.js';
 import type { StorageEngines } from './engines/storage-engines.module.js';
@@ -157,9 +156,7 @@ export class StoragesService {
     try {
       await this.appChanges.record(companyId, appId, actor, async (tx, app) => {
         await recordConfigVersion(tx, app!, bindingChanges(names, 'set'), actor, this.config.appConfig.versionsKept);
-        if (!app!.deleting) app!.configTargetVersion = app!.configVersion;
-        const event = { action: 'app.config' as const, data: { version: app!.configVersion, set: names, unset: [], applied: true, storage_id: storageId } };
-        return { app: app!, kind: AppOperation.Config, status: app!.enabled && !app!.deleting ? 'updating' : app!.status, event };
+        return applyingConfig(app!, { action: 'app.config', data: { version: app!.configVersion, set: names, unset: [], applied: true, storage_id: storageId } });
       });
     } catch (err) {
       // The storage's change stands (it is queued); the app gets the new password with its next restart.
