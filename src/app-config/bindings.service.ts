@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomInt } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AppChanges } from '../apps/app-changes.js';
 import { App } from '../apps/entities/app.entity.js';
 import type { AuditActor } from '../common/access/principal.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { randomBase62 } from '../common/random-text.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { STORAGE_ENGINES } from '../storages/engines/storage-engine.js';
@@ -21,13 +21,6 @@ import { AppBinding } from './entities/app-binding.entity.js';
 import { AppConfigVar } from './entities/app-config-var.entity.js';
 import { SECRET_BOX } from './secret-box.provider.js';
 import { SecretBox } from './secret-box.js';
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** 32 characters of [A-Za-z0-9]: 190 bits, and nothing any URL, shell or driver would mangle. */
-function generatedPassword(): string {
-  return Array.from({ length: 32 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
-}
 
 /**
  * Storages bound to apps (Heroku's add-ons, Tsuru's service bindings): a binding gives the app
@@ -71,7 +64,8 @@ export class BindingsService {
         throw DomainError.field('password', "is not the storage's current password");
       }
     } else {
-      password = generatedPassword();
+      // 32 characters of [A-Za-z0-9]: 190 bits, and nothing any URL, shell or driver would mangle.
+      password = randomBase62(32);
       storageOperationId = (await this.storages.update(companyId, storage.id, { password }, actor)).operation_id;
     }
     const sealed = this.box.seal(password, storagePasswordContext(storage.id));

@@ -1,8 +1,8 @@
-import { hash, randomBytes } from 'node:crypto';
+import { hash } from 'node:crypto';
+import { randomBase62 } from '../common/random-text.js';
 
 // A recognisable prefix lets secret scanners (and people) tell a Berth token at a glance.
 export const TOKEN_PREFIX = 'berth';
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 // Rosti's client saves only tokens of exactly 40 letters and digits: the prefix and 35 base62
 // characters, 208 bits of randomness.
 const RANDOM_LENGTH = 35;
@@ -12,14 +12,7 @@ const OLD_TOKEN_SHAPE = /^berth_[A-Za-z0-9_-]{43}$/;
 
 /** `berth` and 35 characters drawn uniformly from [A-Za-z0-9]. */
 export function newTokenSecret(): string {
-  let secret = TOKEN_PREFIX;
-  while (secret.length < TOKEN_PREFIX.length + RANDOM_LENGTH) {
-    for (const byte of randomBytes(48)) {
-      // 248 = 4 × 62: bytes above it would favour the first characters, so they are skipped.
-      if (byte < 248 && secret.length < TOKEN_PREFIX.length + RANDOM_LENGTH) secret += ALPHABET[byte % 62];
-    }
-  }
-  return secret;
+  return TOKEN_PREFIX + randomBase62(RANDOM_LENGTH);
 }
 
 export function isTokenShaped(secret: string): boolean {
