@@ -141,6 +141,12 @@ describe('disk quotas', () => {
   });
 
   it('removes the volume, its image and its mount with the app', async () => {
+    // What Docker copies from the image into the bare mount point when a container starts while
+    // the volume is away (the test above makes that race possible), hidden under the mount since.
+    const mountpoint = `${VOLUMES_DIR}/${container(app.id)}-srv`;
+    execFileSync('umount', ['-l', mountpoint]);
+    execFileSync('sh', ['-c', `mkdir -p ${mountpoint}/conf && echo debris > ${mountpoint}/.profile`]);
+    execFileSync('mount', ['-o', 'loop', `${mountpoint}.img`, mountpoint]);
     const answer = await fx.api.delete(path(`apps/${app.id}/`), { token: owner.token });
     const op = await waitForOperation(fx.api, owner.token, owner.company.id, answer.body.operation_id, 120_000);
     expect(op.status, op.message).toBe('success');

@@ -98,9 +98,12 @@ export class LoopVolumeStore implements VolumeStore {
       await sh('umount', [path]).catch(() => sh('umount', ['-l', path]));
     }
     await rm(this.image(name), { force: true });
-    await rmdir(path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
+    // Unmounted, the mount point may still hold what Docker copied from the image into the bare
+    // directory when a container started while the volume was away (a named volume's copy-up):
+    // debris on the host's disk, never the tenant's data, which was in the image. Only once
+    // nothing is mounted there.
+    if ((await this.mounts()).has(path)) throw new Error(`${path} is still mounted; its volume cannot be removed yet`);
+    await rm(path, { recursive: true, force: true });
   }
 
   /**
