@@ -20,6 +20,7 @@ import { HealthModule } from './health/health.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { RuntimesModule } from './runtimes/runtimes.module.js';
 import { OperationsModule } from './operations/operations.module.js';
+import { ReleasesModule } from './releases/releases.module.js';
 import { QueuesModule } from './provisioning/queues.module.js';
 import { StorageEnginesModule } from './storages/engines/storage-engines.module.js';
 import { SshApiModule } from './ssh/ssh-api.module.js';
@@ -49,6 +50,7 @@ export class ApiModule {
         ContainersModule,
         AppsModule,
         AppConfigModule,
+        ReleasesModule,
         SshApiModule,
       ],
       providers: [

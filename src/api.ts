@@ -9,6 +9,7 @@ import { RequestLog } from './common/logging/request-log.js';
 import { registerPageResponses } from './common/pagination/page-response.js';
 import { PinoNestLogger } from './common/logging/logger.js';
 import { BerthConfig } from './config/config.js';
+import { ARCHIVE_MEDIA_TYPES } from './releases/releases.controller.js';
 import { setupOpenApi } from './openapi/openapi.js';
 
 export const API_PREFIX = 'api/v1';
@@ -47,6 +48,9 @@ export async function createApi(config: BerthConfig, logger: Logger, options: { 
     if (body.length === 0) return done(null, undefined);
     parseJson(request, body.toString('utf8'), done);
   });
+  // Release archives stream to the release store as they arrive: never buffered, never bounded
+  // by BODY_LIMIT (the releases service bounds them by RELEASE_ARCHIVE_MAX and the plan's disk).
+  fastify.addContentTypeParser(ARCHIVE_MEDIA_TYPES, (_request, payload, done) => done(null, payload));
   // Callback style: an async hook costs a promise per request on every route.
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);

@@ -136,6 +136,13 @@ describe('recording', () => {
     const sealed = ok(await as(dev).put(`/${company()}/apps/${appId}/config/secrets/TOKEN/`, { value: secret('sealed config value 1') }));
     expectEvent(dev, 'app.config', ['app', appId], { version: 2, set: ['TOKEN'], unset: [], applied: true, operation_id: sealed.operation_id });
     await settle(sealed);
+    // Releases: what /srv/app holds recorded as release 1, then deployed again by a rollback.
+    const snapshot = ok(await as(dev).post(`/${company()}/apps/${appId}/releases/`, { from: 'srv' }));
+    expectEvent(dev, 'release.create', ['app', appId], { version: 1, source: 'srv', operation_id: snapshot.operation_id });
+    await settle(snapshot);
+    const rollback = ok(await as(dev).post(`/${company()}/apps/${appId}/rollback/`, { version: 1 }));
+    expectEvent(dev, 'release.rollback', ['app', appId], { version: 2, source: 'rollback', rollback_of: 1, operation_id: rollback.operation_id });
+    await settle(rollback);
     for (const action of ['stop', 'start', 'restart', 'rebuild']) {
       const done = ok(await as(dev).put(`/${company()}/apps-action/${appId}/`, { action }));
       expectEvent(dev, `app.${action}`, ['app', appId], { operation_id: done.operation_id });

@@ -36,6 +36,10 @@ export interface PreparedChange {
   created?: boolean;
   /** The audit event of the change (its target is the app, its data gains the operation's id). */
   event: { action: EventAction; data?: EventData };
+  /** Records what belongs to the operation (a release, say) in the same transaction, once its id is known. */
+  attach?: (tx: EntityManager, operationId: number) => Promise<void>;
+  /** Takes back what `prepare` and `attach` recorded beyond the app's own rows, should the queue refuse the job. */
+  undo?: (tx: EntityManager) => Promise<void>;
 }
 
 /**
@@ -76,12 +80,13 @@ export class AppChanges {
    */
   async record(companyId: number, appId: number | null, actor: AuditActor, prepare: (tx: EntityManager, app: App | null) => Promise<PreparedChange>): Promise<App> {
     await this.assertReady();
-    const { app, kind, created, before, event } = await this.db.transaction(async (tx) => {
+    const { app, kind, created, before, event, undo } = await this.db.transaction(async (tx) => {
       // What to put back should the queue refuse the job (nothing for a create: the row goes).
       const before = appId === null ? null : await this.lockedSnapshot(tx, companyId, appId);
       const change = await prepare(tx, before ? tx.getRepository(App).create({ ...before.app }) : null);
       const operation = await this.operations.begin(tx, companyId, change.kind, 'app', change.app.id);
       change.app.operationId = operation.id;
+      await change.attach?.(tx, operation.id);
       change.app.status = change.status;
       change.app.statusMessage = `${change.kind} waiting for a worker`;
       await tx.save(change.app);
@@ -93,6 +98,7 @@ export class AppChanges {
       // Should the job arrive after all, it finds no operation to run and the app as it was.
       await this.db.transaction(async (tx) => {
         await this.operations.fail(app.operationId!, 'not started: the job queue was unavailable', tx);
+        await undo?.(tx);
         if (created) await tx.getRepository(App).delete({ id: app.id });
         else if (before) await this.restore(tx, before);
       });

@@ -83,8 +83,10 @@ async function main(): Promise<void> {
       return accountCreate(args);
     case 'secrets:rotate': {
       const config = loadConfig();
-      const { total, resealed } = await withDataSource((ds) => rotateSecrets(ds, new SecretBox(config.appConfig)));
-      process.stdout.write(`re-sealed ${resealed} of ${total} secrets with SECRETS_KEY; SECRETS_KEY_PREVIOUS can now be removed\n`);
+      const { total, resealed, kept } = await withDataSource((ds) => rotateSecrets(ds, new SecretBox(config.appConfig)));
+      process.stdout.write(
+        `re-sealed ${resealed} of ${total} secrets, and ${kept.resealed} of ${kept.total} values kept by config versions, with SECRETS_KEY; SECRETS_KEY_PREVIOUS can now be removed\n`,
+      );
       return;
     }
     default:

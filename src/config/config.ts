@@ -53,6 +53,7 @@ export interface BerthConfig {
     /** Versions of an app's config kept in its history; older ones go. */
     versionsKept: number;
   };
+  releases: ReleasesConfig;
   storages: {
     mariadb: StorageServerConfig;
     pgsql: StorageServerConfig;
@@ -137,8 +138,32 @@ export interface EdgeConfig {
   caddyBin: string;
   /** Where a Caddy started by Berth keeps certificates and its log. */
   caddyDataDir: string;
+  /**
+   * How long the edge retries a request an app could not take (its programs restarting in a
+   * deploy, say) before answering 502: connections refused always, others for GET only. 0: never.
+   */
+  upstreamRetryMs: number;
   /** Host name the edge serves Berth's own API at (HTTPS like an https+le app); empty: not served by the edge. */
   apiHost: string;
+}
+
+export interface ReleasesConfig {
+  /** Where release archives are kept (on the workers' host), outside every app's /srv quota. */
+  dir: string;
+  /** Largest archive a deploy may upload, in bytes; the plan's disk bounds it too. */
+  archiveMaxBytes: number;
+  /** Largest tree an archive may unpack to, in bytes; the plan's disk bounds it too. */
+  unpackedMaxBytes: number;
+  /** Most entries (files, directories, links) in one archive. */
+  entriesMax: number;
+  /** Releases kept per app; older ones are pruned (never the active one or its predecessor). */
+  kept: number;
+  /** Most bytes of archives kept per app; pruning starts from the oldest past it. */
+  keptMaxBytes: number;
+  /** How long a new release has to answer HTTP on its port before it is rolled back. */
+  healthTimeoutMs: number;
+  /** How long the release command of berth.json may run. */
+  commandTimeoutMs: number;
 }
 
 export interface DockerConfig {
@@ -224,6 +249,16 @@ export function loadConfig(env: Env = process.env): BerthConfig {
       totalMaxBytes: read.int('CONFIG_TOTAL_MAX_BYTES', 128 * 1024, 1024, 1024 * 1024),
       versionsKept: read.int('CONFIG_VERSIONS_KEPT', 100, 1, 100_000),
     },
+    releases: {
+      dir: read.matching('RELEASES_DIR', '/var/lib/berth/releases', /^\/[^\0]*[^/]$/, 'an absolute path'),
+      archiveMaxBytes: read.size('RELEASE_ARCHIVE_MAX', '256mb', 1024, 64 * 1024 ** 3),
+      unpackedMaxBytes: read.size('RELEASE_UNPACKED_MAX', '1gb', 1024, 256 * 1024 ** 3),
+      entriesMax: read.int('RELEASE_ENTRIES_MAX', 200_000, 1, 10_000_000),
+      kept: read.int('RELEASES_KEPT', 10, 2, 1000),
+      keptMaxBytes: read.size('RELEASES_KEPT_MAX', '2gb', 1024 * 1024, 1024 ** 4),
+      healthTimeoutMs: read.int('RELEASE_HEALTH_TIMEOUT_MS', 60_000, 500, 3_600_000),
+      commandTimeoutMs: read.int('RELEASE_COMMAND_TIMEOUT_MS', 600_000, 1000, 24 * 3_600_000),
+    },
     storages: {
       mariadb: read.storageServer('STORAGE_MARIADB', 'mysql://root@127.0.0.1:3306', ['mysql:', 'mariadb:'], 3306, 'mariadb.berth.internal', subnet.gateway),
       pgsql: read.storageServer('STORAGE_PGSQL', 'postgres://postgres@127.0.0.1:5432/postgres', ['postgres:', 'postgresql:'], 5432, 'pgsql.berth.internal', subnet.gateway),
@@ -284,6 +319,7 @@ export function loadConfig(env: Env = process.env): BerthConfig {
       caddyBin: read.string('CADDY_BIN', 'caddy'),
       caddyDataDir: read.string('CADDY_DATA_DIR', '/var/lib/berth/caddy'),
       apiHost: read.optionalHostname('EDGE_API_HOST'),
+      upstreamRetryMs: read.int('EDGE_UPSTREAM_RETRY_MS', 5000, 0, 60_000),
     },
   };
   problems.push(...inconsistencies(config));

@@ -76,14 +76,15 @@ export class Reader {
     return key;
   }
 
-  size(name: string, fallback: string): number {
+  /** A size like `512kb`, `1mb` or `2gb`, between `min` and `max` bytes (default 1kb to 64mb: request bodies). */
+  size(name: string, fallback: string, min = 1024, max = 64 * 1024 * 1024): number {
     const value = (this.raw(name) ?? fallback).toLowerCase();
-    const match = /^(\d+)\s*(b|kb|mb)?$/.exec(value);
-    const units: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+    const match = /^(\d+)\s*(b|kb|mb|gb)?$/.exec(value);
+    const units: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
     const bytes = match ? Number(match[1]) * units[match[2] ?? 'b'] : NaN;
-    if (!(bytes >= 1024 && bytes <= 64 * 1024 * 1024)) {
-      this.problems.push(`${name} must be a size from 1kb to 64mb, like 512kb or 1mb (got "${value}")`);
-      return 1024 * 1024;
+    if (!(bytes >= min && bytes <= max)) {
+      this.problems.push(`${name} must be a size from ${human(min)} to ${human(max)}, like 512kb or 1mb (got "${value}")`);
+      return Math.max(min, Math.min(max, 1024 * 1024));
     }
     return bytes;
   }
@@ -226,4 +227,11 @@ function parseSubnet(value: string): Subnet | null {
   const network = (((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) & mask) >>> 0;
   const dotted = (n: number) => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
   return { cidr: `${dotted(network)}/${bits}`, gateway: dotted(network + 1) };
+}
+
+function human(bytes: number): string {
+  for (const [unit, size] of [['gb', 1024 ** 3], ['mb', 1024 ** 2], ['kb', 1024]] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return `${bytes}b`;
 }

@@ -11,6 +11,7 @@ import { DomainVerification } from '../domains/domain-verification.entity.js';
 import { AuditEvent } from '../events/event.entity.js';
 import { Invitation } from '../companies/entities/invitation.entity.js';
 import { Membership } from '../companies/entities/membership.entity.js';
+import { Release } from '../releases/entities/release.entity.js';
 import { Plan } from '../plans/plan.entity.js';
 import { Operation } from '../operations/operation.entity.js';
 import { Runtime } from '../runtimes/runtime.entity.js';
@@ -18,4 +19,4 @@ import { SshHostKey } from '../ssh/ssh-host-key.entity.js';
 import { Storage } from '../storages/storage.entity.js';
 
 /** Listed explicitly: globs behave differently under the build and the test transpiler. */
-export const ENTITIES = [Account, ApiToken, Company, Membership, Plan, Runtime, Operation, Storage, App, AppDomain, SshHostKey, Certificate, DomainVerification, Invitation, AuditEvent, AppConfigVar, AppConfigVersion, AppBinding];
+export const ENTITIES = [Account, ApiToken, Company, Membership, Plan, Runtime, Operation, Storage, App, AppDomain, SshHostKey, Certificate, DomainVerification, Invitation, AuditEvent, AppConfigVar, AppConfigVersion, AppBinding, Release];

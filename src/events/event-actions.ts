@@ -13,6 +13,8 @@ export const EVENT_ACTIONS = [
   'app.config',
   'app.bind',
   'app.unbind',
+  'release.create',
+  'release.rollback',
   'storage.create',
   'storage.password',
   'storage.note',

@@ -31,8 +31,11 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     extraModels: [ErrorResponseDto],
   });
   for (const path of Object.values(document.paths)) {
-    for (const operation of Object.values(path) as Array<{ security?: unknown[]; responses?: Record<string, unknown> }>) {
+    for (const operation of Object.values(path) as Array<{ security?: unknown[]; responses?: Record<string, unknown>; requestBody?: { content?: Record<string, { schema: unknown }> } }>) {
       if (typeof operation !== 'object' || !operation.responses) continue;
+      // @ApiBody gives every media type the same schema: an archive is bytes, not the JSON form's DTO.
+      const gzip = operation.requestBody?.content?.['application/gzip'];
+      if (gzip) gzip.schema = { type: 'string', format: 'binary' };
       // Routes without a security requirement are the deliberately public ones: say so explicitly.
       operation.security ??= [];
       operation.responses['4XX'] ??= { description: 'Client error.', content: { 'application/json': { schema: ERROR_SCHEMA } } };

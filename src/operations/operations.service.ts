@@ -89,6 +89,11 @@ export class OperationsService {
     await tx.getRepository(Operation).update({ id }, { status: 'error', message, finishedAt: () => 'now()' });
   }
 
+  /** What a running operation is doing now (a deploy's step, say), for clients following it. */
+  async progress(id: number, message: string): Promise<void> {
+    await this.db.getRepository(Operation).update({ id, status: 'running' }, { message });
+  }
+
   /** A try failed and another will follow after a delay: say so while it waits. */
   async retrying(id: number, message: string): Promise<void> {
     await this.db.getRepository(Operation).update({ id, status: In(ACTIVE_STATUSES) }, { status: 'pending', message });

@@ -19,6 +19,8 @@ export interface Converged {
   status: AppStatus;
   /** What was done or found, for the operation's message. */
   message: string;
+  /** The operation failed though the app runs (a release that did not deploy): it ends in error, the app keeps its status. */
+  failed?: boolean;
 }
 
 /**

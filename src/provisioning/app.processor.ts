@@ -10,6 +10,7 @@ import { VOLUME_STORE, VolumeStore } from '../containers/volumes/volume-store.js
 import { EdgeSync } from '../edge/edge-sync.service.js';
 import { Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
+import { ReleaseDeployer } from '../releases/release-deployer.js';
 import { AppConverger, Converged } from './app-converger.js';
 import { AppJobData, failureMessage, QueueName } from './jobs.js';
 import { recordObservedStatus } from './observed-status.js';
@@ -45,6 +46,7 @@ export class AppProcessor implements OnModuleInit, OnApplicationShutdown {
     private readonly operations: OperationsService,
     private readonly converger: AppConverger,
     private readonly edge: EdgeSync,
+    private readonly releases: ReleaseDeployer,
     @Inject(VOLUME_STORE) private readonly volumes: VolumeStore | null,
   ) {}
 
@@ -81,6 +83,9 @@ export class AppProcessor implements OnModuleInit, OnApplicationShutdown {
         result = await this.converger.converge(app);
         // Part of the operation: a domain change is live at the edge once the operation succeeds.
         await this.edge.sync();
+        // A release deploys into the container just converged; its outcome is the operation's.
+        const released = await this.releases.converge(app, operation);
+        if (released) result = { status: 'running', ...released };
       } catch (err) {
         const message = failureMessage(err);
         if (err instanceof ContainerSpecError) throw failure(new UnrecoverableError(message), operation);
@@ -110,7 +115,8 @@ export class AppProcessor implements OnModuleInit, OnApplicationShutdown {
       } else {
         await recordObservedStatus(tx, app.id, result.status, result.message);
       }
-      if (operation) await this.operations.succeed(operation.id, result.message, tx);
+      if (operation && result.failed) await this.operations.fail(operation.id, result.message, tx);
+      else if (operation) await this.operations.succeed(operation.id, result.message, tx);
     });
   }
 
@@ -127,6 +133,7 @@ export class AppProcessor implements OnModuleInit, OnApplicationShutdown {
     await this.db.transaction(async (tx) => {
       if (operationId === null) return recordObservedStatus(tx, appId, 'error', message);
       await this.operations.fail(operationId, message, tx);
+      await this.releases.abandon(operationId, message, tx);
       await tx.getRepository(App).update({ id: appId }, { status: 'error', statusMessage: message });
     });
     this.logger.warn({ jobId: job.id, appId }, message);

@@ -52,6 +52,10 @@ export enum AppOperation {
   Delete = 'app.delete',
   /** A config version applied: the container made again with the new environment. */
   Config = 'app.config',
+  /** A release deployed into /srv/app (an archive, or a snapshot of what is there). */
+  Deploy = 'app.deploy',
+  /** An earlier release's files and config deployed again. */
+  Rollback = 'app.rollback',
 }
 
 export interface AppJobData {

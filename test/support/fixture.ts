@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { dockerEnv, removeInstallation } from './docker.js';
 import { client, Client } from './http.js';
@@ -21,13 +24,14 @@ export function useBerth(label: string, env: Record<string, string> = {}): Berth
   const fixture = {} as BerthFixture;
   beforeAll(async () => {
     fixture.db = await createTestDatabase(label);
-    fixture.env = { ...dockerEnv(), DATABASE_URL: fixture.db.url, ...env };
+    fixture.env = { ...dockerEnv(), DATABASE_URL: fixture.db.url, RELEASES_DIR: mkdtempSync(join(tmpdir(), 'berth-releases-')), ...env };
     fixture.berth = await startBerth(fixture.env);
     fixture.api = client(fixture.berth.url);
   });
   afterAll(async () => {
     await fixture.berth?.stop();
     if (fixture.env) await removeInstallation(fixture.env.DOCKER_NAME_PREFIX);
+    if (fixture.env?.RELEASES_DIR) rmSync(fixture.env.RELEASES_DIR, { recursive: true, force: true });
     await fixture.db?.drop();
   });
   return fixture;

@@ -8,6 +8,9 @@ export interface ConfigChange {
   secret: boolean;
 }
 
+/** The variables a version stood for: plain values, and secrets as sealed (never in clear). */
+export type ConfigSnapshot = Record<string, { value: string } | { sealed: string }>;
+
 /** A version of an app's config: made by each change, kept as history. */
 @Entity({ name: 'app_config_versions' })
 export class AppConfigVersion {
@@ -23,6 +26,10 @@ export class AppConfigVersion {
 
   @Column({ type: 'jsonb' })
   changes: ConfigChange[];
+
+  /** Its variables, for bringing it back (a rollback); null for versions made before snapshots were kept. */
+  @Column({ type: 'jsonb', nullable: true })
+  snapshot: ConfigSnapshot | null;
 
   /** Who made it (null: an operator command). */
   @Column({ name: 'account_id', type: 'int', nullable: true })

@@ -45,6 +45,8 @@ export class BerthValidationPipe implements PipeTransform {
       if (Object.keys(unstorable).length > 0) throw DomainError.validation(unstorable);
     }
     const isDto = typeof metadata.metatype === 'function' && ![String, Number, Boolean, Array, Object].includes(metadata.metatype as never);
+    // A DTO that says so (every field optional: a rollback's version) may come as no body at all.
+    if (metadata.type === 'body' && isDto && value === undefined && (metadata.metatype as { bodyOptional?: boolean }).bodyOptional) value = {};
     if (metadata.type === 'body' && isDto && (value === null || typeof value !== 'object' || Array.isArray(value))) {
       throw DomainError.field('body', 'must be a JSON object');
     }

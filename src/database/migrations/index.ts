@@ -10,6 +10,7 @@ import { Teams1795540000003 } from './1795540000003-teams.js';
 import { Events1795540000004 } from './1795540000004-events.js';
 import { AppConfig1795540000005 } from './1795540000005-app-config.js';
 import { AppBindings1795540000006 } from './1795540000006-app-bindings.js';
+import { Releases1795540000007 } from './1795540000007-releases.js';
 
 // Every migration, in order. Listed explicitly so the build and the tests load the same set.
 export const MIGRATIONS: Function[] = [
@@ -25,4 +26,5 @@ export const MIGRATIONS: Function[] = [
   Events1795540000004,
   AppConfig1795540000005,
   AppBindings1795540000006,
+  Releases1795540000007,
 ];

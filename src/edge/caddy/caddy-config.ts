@@ -19,13 +19,16 @@ function listen(config: EdgeConfig, port: number): string[] {
 
 type Handler = Record<string, unknown>;
 
-function proxy(route: EdgeRoute): Handler {
+function proxy(route: EdgeRoute, config: EdgeConfig): Handler {
   return {
     handler: 'reverse_proxy',
     upstreams: [{ dial: hostPort(route.upstream!.host, route.upstream!.port) }],
     // Caddy keeps 32 idle connections per upstream by default: a busier app would pay a new
     // connection (through Docker's port proxy) for most requests.
     transport: { protocol: 'http', keep_alive: { enabled: true, max_idle_conns_per_host: 512, idle_timeout: '60s' } },
+    // While an app's programs restart (a release switching), Docker's port proxy accepts and then
+    // resets: Caddy retries (GET only, as anything else may have reached the app) instead of a 502.
+    ...(config.upstreamRetryMs > 0 ? { load_balancing: { try_duration: `${config.upstreamRetryMs}ms`, try_interval: '100ms' } } : {}),
   };
 }
 
@@ -58,11 +61,11 @@ export function caddyConfig(routes: EdgeRoute[], config: EdgeConfig, adminListen
     const secure = httpsNames(r, config).filter((d) => held.has(d));
     const plain = r.domains.filter((d) => !secure.includes(d));
     return [
-      { hosts: plain, handle: r.upstream ? proxy(r) : stopped },
+      { hosts: plain, handle: r.upstream ? proxy(r, config) : stopped },
       { hosts: secure, handle: redirect },
     ];
   });
-  const httpsRoutes = hostRoutes(sorted, (r) => [{ hosts: httpsNames(r, config), handle: r.upstream ? proxy(r) : stopped }]);
+  const httpsRoutes = hostRoutes(sorted, (r) => [{ hosts: httpsNames(r, config), handle: r.upstream ? proxy(r, config) : stopped }]);
   const subjects = [...new Set(sorted.flatMap((r) => httpsNames(r, config)))].sort();
   const issuer =
     config.acmeCa === 'internal'

@@ -1,0 +1,186 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { pipeline } from 'node:stream/promises';
+import { DataSource, EntityManager } from 'typeorm';
+import { App } from '../apps/entities/app.entity.js';
+import { BerthConfig } from '../config/config.js';
+import { CONFIG } from '../config/config.module.js';
+import { CONTAINER_DRIVER, ContainerDriver } from '../containers/container-driver.js';
+import { Operation } from '../operations/operation.entity.js';
+import { OperationsService } from '../operations/operations.service.js';
+import { Plan } from '../plans/plan.entity.js';
+import { Release } from './entities/release.entity.js';
+import { answersHttp, collectTail, DEPLOY_DIR, INCOMING, manifestOf, PREPARE, RESTORE, SETTLED, STATE, SWAP } from './release-steps.js';
+import { ReleaseLog } from './release-log.js';
+import { pruneReleases } from './release-prune.js';
+import { ReleaseStore, TooLargeError } from './release-store.js';
+
+const STEP_TIMEOUT_MS = 120_000;
+
+/** What became of a release, for its operation: a failed release fails the operation, the app keeps running. */
+export interface ReleaseOutcome {
+  message: string;
+  failed: boolean;
+}
+
+/**
+ * Carries out an app's deploying release inside its running container, as a step of the app's
+ * job (so nothing else acts on the app meanwhile):
+ *
+ * 1. the archive is unpacked beside /srv/app (`/srv/.berth/deploy/incoming`), as the user `app`;
+ * 2. berth.json's release command runs there with the app's environment (a non-zero exit ends it);
+ * 3. the new tree and /srv/app swap in one rename (RENAME_EXCHANGE): no request sees half of either;
+ * 4. the programs restart, and the release is active once the app answers HTTP in time; otherwise
+ *    the previous tree swaps back and restarts, and the release is failed with the reason.
+ *
+ * A state file records a swap done, so a retry after a crash resumes instead of swapping twice.
+ */
+@Injectable()
+export class ReleaseDeployer {
+  private readonly logger = new Logger('releases');
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(CONFIG) private readonly config: BerthConfig,
+    @Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver,
+    private readonly store: ReleaseStore,
+    private readonly operations: OperationsService,
+  ) {}
+
+  /** The release the operation being run deploys, if any; null when it has none. */
+  async converge(app: App, operation: Operation | null): Promise<ReleaseOutcome | null> {
+    if (app.deleting) {
+      await this.store.removeApp(app.id);
+      return null;
+    }
+    const release = await this.db.getRepository(Release).findOne({ where: { appId: app.id, status: 'deploying' } });
+    // Each release runs in the round of its own operation, which then ends with its outcome.
+    if (!release || operation === null || release.operationId !== operation.id) return null;
+    const log = new ReleaseLog(this.db, this.operations, release);
+    if (!app.enabled) return this.fail(release, log, 'the app was stopped before the release could deploy');
+    return release.source === 'srv' ? this.snapshot(app, release, log) : this.deploy(app, release, log);
+  }
+
+  /** The operation ended in error after its last try: its release fails with it. */
+  async abandon(operationId: number, message: string, tx: EntityManager = this.db.manager): Promise<void> {
+    await tx.getRepository(Release).update({ operationId, status: 'deploying' }, { status: 'failed', message, finishedAt: () => 'now()' });
+  }
+
+  private async deploy(app: App, release: Release, log: ReleaseLog): Promise<ReleaseOutcome> {
+    const v = release.version;
+    const state = await this.sh(app.id, `cat ${STATE} 2>/dev/null || true`);
+    if (state.stdout.trim() !== `swapped ${v}`) {
+      await log.step('unpacking the archive beside /srv/app');
+      await this.check(app.id, PREPARE, 'preparing the deploy directory');
+      const unpacked = await this.unpack(app.id, release.archive!);
+      if (unpacked.exitCode !== 0) return this.fail(release, log, `unpacking failed (is /srv full? the old and the new tree must both fit): ${unpacked.stderr.trim()}`, true);
+      const manifest = manifestOf((await this.sh(app.id, `head -c 65536 ${INCOMING}/berth.json 2>/dev/null || true`)).stdout);
+      if ('error' in manifest) return this.fail(release, log, manifest.error, true);
+      if (manifest.release && release.source === 'archive') {
+        await log.step(`running the release command: ${manifest.release}`);
+        const exitCode = await this.releaseCommand(app.id, v, manifest.release, log);
+        if (exitCode !== 0) return this.fail(release, log, `the release command ${exitCode === 124 ? 'ran out of time' : `exited with code ${exitCode}`}; the running release is untouched`, true);
+      }
+      await log.step('switching /srv/app to the new tree');
+      await this.check(app.id, `${SWAP} && echo 'swapped ${v}' > ${STATE}`, 'switching /srv/app');
+    }
+    await log.step('restarting the app\'s programs');
+    await this.restartPrograms(app.id, log);
+    const manifest = manifestOf((await this.sh(app.id, 'head -c 65536 /srv/app/berth.json 2>/dev/null || true')).stdout);
+    const healthPath = 'error' in manifest ? '/' : (manifest.healthPath ?? '/');
+    const seconds = Math.round(this.config.releases.healthTimeoutMs / 100) / 10;
+    await log.step(`waiting up to ${seconds} s for HTTP on port ${app.appPort} (${healthPath})`);
+    const current = await this.db.getRepository(App).findOneByOrFail({ id: app.id });
+    const answer = await answersHttp(this.config.docker.publishAddress, current.hostPort, healthPath, this.config.releases.healthTimeoutMs);
+    if (answer === null) {
+      await log.step('no answer: swapping the previous tree back and restarting');
+      await this.check(app.id, RESTORE, 'restoring the previous tree');
+      await this.restartPrograms(app.id, log);
+      return this.fail(release, log, `the app did not answer HTTP on port ${app.appPort} within ${seconds} s; the previous release was restored`);
+    }
+    log.line(`the app answers HTTP ${answer}`);
+    await this.check(app.id, SETTLED, 'removing the previous tree');
+    return this.activate(release, log, current.configRunningVersion);
+  }
+
+  /** Archives what /srv/app holds now into the store; it is what runs, so it is active at once. */
+  private async snapshot(app: App, release: Release, log: ReleaseLog): Promise<ReleaseOutcome> {
+    await log.step('archiving /srv/app');
+    const plan = await this.db.getRepository(Plan).findOneByOrFail({ id: app.planId });
+    const limit = Math.min(this.config.releases.archiveMaxBytes, plan.disk * 1024 ** 3);
+    const session = await this.driver.exec(app.id, ['tar', '-czf', '-', '-C', '/srv/app', '.']);
+    session.stdin.end();
+    const stderr = collectTail(session.stderr);
+    let stored: { name: string; size: number };
+    try {
+      stored = await this.store.write(app.id, session.stdout, limit);
+    } catch (err) {
+      session.socket.destroy();
+      if (err instanceof TooLargeError) return this.fail(release, log, `/srv/app archives to more than the ${limit} bytes a release may hold`);
+      throw err;
+    }
+    const exitCode = await session.exit;
+    // 1: a file changed while it was read (a log, say); the archive is still whole.
+    if (exitCode !== 0 && exitCode !== 1) {
+      await this.store.remove(app.id, stored.name);
+      return this.fail(release, log, `archiving /srv/app failed: ${(await stderr).trim()}`);
+    }
+    const du = await this.sh(app.id, 'du -sb /srv/app | cut -f1');
+    await this.db.getRepository(Release).update({ id: release.id }, { archive: stored.name, archiveSize: stored.size, size: Number(du.stdout.trim()) || 0 });
+    const current = await this.db.getRepository(App).findOneByOrFail({ id: app.id });
+    return this.activate(release, log, current.configRunningVersion);
+  }
+
+  private async activate(release: Release, log: ReleaseLog, configVersion: number): Promise<ReleaseOutcome> {
+    log.line(`release ${release.version} is active`);
+    await this.db.transaction(async (tx) => {
+      await tx.getRepository(Release).update({ appId: release.appId, status: 'active' }, { status: 'superseded' });
+      await tx.getRepository(Release).update(
+        { id: release.id },
+        { status: 'active', activatedAt: () => 'now()', finishedAt: () => 'now()', configVersion: release.configVersion ?? configVersion, log: log.text(), message: 'active' },
+      );
+    });
+    const pruned = await pruneReleases(this.db, this.store, release.appId, this.config.releases);
+    if (pruned.length > 0) this.logger.log({ appId: release.appId, pruned }, 'pruned old releases');
+    return { message: `release ${release.version} is active`, failed: false };
+  }
+
+  private async fail(release: Release, log: ReleaseLog, reason: string, clean = false): Promise<ReleaseOutcome> {
+    log.line(`failed: ${reason}`);
+    if (clean) await this.sh(release.appId, `rm -rf ${INCOMING}`);
+    await this.db.getRepository(Release).update({ id: release.id }, { status: 'failed', message: reason, finishedAt: () => 'now()', log: log.text() });
+    return { message: `release ${release.version} failed: ${reason}`, failed: true };
+  }
+
+  /** Streams the archive into `tar` in the container: it never lands in /srv as an archive. */
+  private async unpack(appId: number, archive: string): Promise<{ exitCode: number | null; stderr: string }> {
+    const session = await this.driver.exec(appId, ['tar', '-xzf', '-', '-C', INCOMING, '--no-same-owner']);
+    const stderr = collectTail(session.stderr);
+    session.stdout.resume();
+    await pipeline(this.store.read(appId, archive), session.stdin).catch(() => undefined);
+    return { exitCode: await session.exit, stderr: await stderr };
+  }
+
+  private async releaseCommand(appId: number, version: number, command: string, log: ReleaseLog): Promise<number | null> {
+    const seconds = String(Math.ceil(this.config.releases.commandTimeoutMs / 1000));
+    const session = await this.driver.exec(appId, ['timeout', '-k', '10', seconds, 'sh', '-c', command], { workingDir: INCOMING, env: { BERTH_RELEASE: String(version) } });
+    session.stdin.end();
+    await Promise.all([log.follow(session.stdout), log.follow(session.stderr)]);
+    return session.exit;
+  }
+
+  private async restartPrograms(appId: number, log: ReleaseLog): Promise<void> {
+    const run = await this.driver.run(appId, ['supervisorctl', 'restart', 'all'], STEP_TIMEOUT_MS);
+    for (const line of `${run.stdout}${run.stderr}`.split('\n')) if (line.trim()) log.line(`supervisorctl: ${line.trim()}`);
+  }
+
+  private sh(appId: number, script: string) {
+    return this.driver.run(appId, ['sh', '-c', script], STEP_TIMEOUT_MS);
+  }
+
+  /** A step that must work; when it does not, the job retries (the engine or the container is at fault, not the release). */
+  private async check(appId: number, script: string, what: string): Promise<void> {
+    const run = await this.sh(appId, `set -e; mkdir -p ${DEPLOY_DIR}; ${script}`);
+    if (run.exitCode !== 0) throw new Error(`${what} failed (exit ${run.exitCode}): ${(run.stderr || run.stdout).trim().slice(-300)}`);
+  }
+}

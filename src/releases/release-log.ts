@@ -1,0 +1,57 @@
+import { DataSource } from 'typeorm';
+import { OperationsService } from '../operations/operations.service.js';
+import { Release } from './entities/release.entity.js';
+
+/** A release's log keeps its last 64 KiB: a chatty release command cannot grow a row without end. */
+const MAX_BYTES = 64 * 1024;
+const FLUSH_MS = 500;
+
+/**
+ * A release's deploy log: its steps (each also the operation's message, for clients following
+ * it) and the release command's output, saved to the release as it goes.
+ */
+export class ReleaseLog {
+  private buffer: string;
+  private lastFlush = 0;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly operations: OperationsService,
+    private readonly release: Release,
+  ) {
+    this.buffer = release.log;
+  }
+
+  line(text: string): void {
+    this.buffer += `${text}\n`;
+    if (Buffer.byteLength(this.buffer) > MAX_BYTES) this.buffer = `[earlier lines dropped]\n${this.buffer.slice(-MAX_BYTES / 2)}`;
+  }
+
+  async step(text: string): Promise<void> {
+    this.line(`${new Date().toISOString()} ${text}`);
+    if (this.release.operationId !== null) await this.operations.progress(this.release.operationId, `release ${this.release.version}: ${text}`);
+    await this.flush();
+  }
+
+  /** Appends a stream's lines (the release command's stdout or stderr) until it ends. */
+  async follow(stream: NodeJS.ReadableStream): Promise<void> {
+    let partial = '';
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) this.line(line);
+      if (Date.now() - this.lastFlush > FLUSH_MS) await this.flush();
+    }
+    if (partial) this.line(partial);
+    await this.flush();
+  }
+
+  text(): string {
+    return this.buffer;
+  }
+
+  private async flush(): Promise<void> {
+    this.lastFlush = Date.now();
+    await this.db.getRepository(Release).update({ id: this.release.id }, { log: this.buffer });
+  }
+}

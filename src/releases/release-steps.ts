@@ -1,0 +1,87 @@
+import { hostPort, reachable } from '../common/net.js';
+
+// The deploy's working directory, inside the app's own /srv (the user `app` owns it).
+export const DEPLOY_DIR = '/srv/.berth/deploy';
+export const INCOMING = `${DEPLOY_DIR}/incoming`;
+const PREVIOUS = `${DEPLOY_DIR}/previous`;
+/** `swapped <version>` once a release's tree is in /srv/app and the old one in `previous`. */
+export const STATE = `${DEPLOY_DIR}/state`;
+
+// Swaps two directories in one renameat2(RENAME_EXCHANGE): each path names a whole tree at every
+// instant. Filesystems without it (EINVAL, ENOSYS, EOPNOTSUPP) get two renames, a moment apart.
+const EXCHANGE = `import ctypes, os, sys
+a, b = sys.argv[1], sys.argv[2]
+if not os.path.lexists(b):
+    os.rename(a, b); os.mkdir(a); sys.exit(0)
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.renameat2(-100, a.encode(), -100, b.encode(), 2) != 0:
+    e = ctypes.get_errno()
+    if e not in (22, 38, 95): raise OSError(e, os.strerror(e), b)
+    os.rename(b, a + ".old"); os.rename(a, b); os.rename(a + ".old", a)`;
+
+const exchange = (a: string, b: string) => `python3 -c '${EXCHANGE}' ${a} ${b}`;
+
+/** Puts back the tree a swap replaced (the state file says one was made); the other tree goes. */
+export const RESTORE = `if [ -f ${STATE} ] && [ -d ${PREVIOUS} ]; then ${exchange(PREVIOUS, '/srv/app')}; fi; rm -rf ${PREVIOUS} ${STATE}`;
+/** A clean place to unpack into; a swap an unfinished deploy left behind is undone first. */
+export const PREPARE = `${RESTORE}; rm -rf ${INCOMING} ${INCOMING}.old; mkdir -p ${INCOMING}`;
+/** The new tree into /srv/app, the old one kept in `previous` until the new one answers. */
+export const SWAP = `${exchange(INCOMING, '/srv/app')} && mv ${INCOMING} ${PREVIOUS}`;
+/** The new release answers: the old tree is no longer needed (the store keeps its archive). */
+export const SETTLED = `rm -rf ${PREVIOUS} && rm -f ${STATE}`;
+
+export interface Manifest {
+  /** Runs in the unpacked tree before the switch; a non-zero exit aborts the deploy. */
+  release?: string;
+  /** Where the app is asked whether it answers (default `/`). */
+  healthPath?: string;
+}
+
+/** `/srv/app/berth.json`: `{"release": "<command>", "health_path": "/healthz"}`, both optional; no file is `{}`. */
+export function manifestOf(text: string): Manifest | { error: string } {
+  if (!text.trim()) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { error: `berth.json is not valid JSON: ${(err as Error).message}` };
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { error: 'berth.json must hold a JSON object' };
+  const { release, health_path: healthPath } = json as Record<string, unknown>;
+  if (release !== undefined && (typeof release !== 'string' || release.trim() === '')) return { error: 'berth.json: "release" must be a command, a non-empty string' };
+  if (healthPath !== undefined && (typeof healthPath !== 'string' || !/^\/[\x21-\x7e]*$/.test(healthPath))) {
+    return { error: 'berth.json: "health_path" must be a path starting with /' };
+  }
+  return { release: release as string | undefined, healthPath: healthPath as string | undefined };
+}
+
+/** The first HTTP status below 500 the app answers with on its published port, or null when none came in time. */
+export async function answersHttp(address: string, port: number, path: string, timeoutMs: number): Promise<number | null> {
+  const url = `http://${hostPort(reachable(address), port)}${path}`;
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      const answer = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(Math.min(2000, Math.max(100, until - Date.now()))) });
+      await answer.body?.cancel();
+      if (answer.status < 500) return answer.status;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return null;
+}
+
+/** The last `max` bytes a stream carries, as text. */
+export function collectTail(stream: NodeJS.ReadableStream, max = 8192): Promise<string> {
+  return new Promise((resolve) => {
+    let tail = Buffer.alloc(0);
+    stream.on('data', (chunk: Buffer) => {
+      tail = Buffer.concat([tail, chunk]);
+      if (tail.length > max) tail = tail.subarray(tail.length - max);
+    });
+    stream.on('end', () => resolve(tail.toString('utf8')));
+    stream.on('close', () => resolve(tail.toString('utf8')));
+    stream.on('error', () => resolve(tail.toString('utf8')));
+  });
+}

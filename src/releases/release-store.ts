@@ -1,0 +1,79 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BerthConfig } from '../config/config.js';
+import { CONFIG } from '../config/config.module.js';
+
+/** More bytes arrived than the limit allows. */
+export class TooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`larger than ${limit} bytes`);
+  }
+}
+
+/**
+ * Release archives on the host (RELEASES_DIR/<name prefix>/<app id>/<name>.tar.gz): outside every app's /srv,
+ * so keeping releases never eats the plan's disk. A file is written under a temporary name and
+ * renamed into place once whole, so a reader never sees half of one.
+ */
+@Injectable()
+export class ReleaseStore {
+  /** One directory per installation (its Docker name prefix), as installations sharing a host number their apps alike. */
+  private readonly root: string;
+
+  constructor(@Inject(CONFIG) config: BerthConfig) {
+    this.root = join(config.releases.dir, config.docker.namePrefix);
+  }
+
+  path(appId: number, name: string): string {
+    if (!/^[a-z0-9]+\.tar\.gz$/.test(name)) throw new Error(`not an archive name: ${name}`);
+    return join(this.root, String(appId), name);
+  }
+
+  /** Writes `source` to a new archive of the app, at most `limit` bytes; its name and size. */
+  async write(appId: number, source: NodeJS.ReadableStream, limit: number): Promise<{ name: string; size: number }> {
+    const dir = join(this.root, String(appId));
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const name = `${randomBytes(12).toString('hex')}.tar.gz`;
+    const partial = join(dir, `.${name}.partial`);
+    let size = 0;
+    const bound = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        done(size > limit ? new TooLargeError(limit) : null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, bound, createWriteStream(partial, { mode: 0o600 }));
+      await rename(partial, join(dir, name));
+    } catch (err) {
+      await rm(partial, { force: true });
+      throw err;
+    }
+    return { name, size };
+  }
+
+  read(appId: number, name: string): NodeJS.ReadableStream {
+    return createReadStream(this.path(appId, name));
+  }
+
+  async exists(appId: number, name: string): Promise<boolean> {
+    return stat(this.path(appId, name)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async remove(appId: number, name: string): Promise<void> {
+    await rm(this.path(appId, name), { force: true });
+  }
+
+  /** Every archive of an app (once it is deleted). */
+  async removeApp(appId: number): Promise<void> {
+    await rm(join(this.root, String(appId)), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { AppsModule } from '../apps/apps.module.js';
+import { ReleaseDeployer } from './release-deployer.js';
+import { ReleaseStore } from './release-store.js';
+import { ReleasesController } from './releases.controller.js';
+import { ReleasesService } from './releases.service.js';
+
+/** The releases API: archives checked and stored here, deployed by the worker's ReleaseDeployer. */
+@Module({ imports: [AppsModule], controllers: [ReleasesController], providers: [ReleasesService, ReleaseStore] })
+export class ReleasesModule {}
+
+/** The worker side: deploys releases as a step of the app's job. */
+@Module({ providers: [ReleaseDeployer, ReleaseStore], exports: [ReleaseDeployer] })
+export class ReleaseWorkerModule {}
