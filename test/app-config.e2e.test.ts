@@ -189,6 +189,17 @@ describe('app config', () => {
     const config = (k: string | null) => ({ secretsKey: k ? new Secret(Buffer.from(k, 'base64')) : null, secretsPreviousKey: null, valueMaxBytes: 1, totalMaxBytes: 1, versionsKept: 1 });
     expect(new SecretBox(config(NEW_KEY)).open(row.sealed, `berth:app-config:${row.app_id}:${row.name}`)).toBe(SECRET);
     expect(() => new SecretBox(config(OLD_KEY)).open(row.sealed, `berth:app-config:${row.app_id}:${row.name}`)).toThrow();
+    // The values config versions keep for rollbacks were re-sealed too: every one opens with the new key only.
+    expect(rotate.stdout.toString()).toMatch(/and [1-9]\d* of [1-9]\d* values kept by config versions/);
+    const kept = (await fx.db.query(`SELECT app_id, snapshot FROM app_config_versions WHERE snapshot::text LIKE '%sealed%'`)).rows;
+    expect(kept.length).toBeGreaterThan(0);
+    for (const version of kept) {
+      for (const [name, value] of Object.entries(version.snapshot as Record<string, { sealed?: string }>)) {
+        if (!value.sealed) continue;
+        expect(new SecretBox(config(NEW_KEY)).open(value.sealed, `berth:app-config:${version.app_id}:${name}`)).toBe(SECRET);
+        expect(() => new SecretBox(config(OLD_KEY)).open(value.sealed!, `berth:app-config:${version.app_id}:${name}`)).toThrow();
+      }
+    }
     // Moved to another variable, a sealed value does not open.
     expect(() => new SecretBox(config(NEW_KEY)).open(row.sealed, `berth:app-config:${row.app_id}:OTHER`)).toThrow();
     // Run again, it finds nothing left to do.

@@ -16,6 +16,7 @@ const { fx, edge } = useEdgeBerth('releases', 34200, () => ({
   BERTH_ROLES: 'api,worker,ssh,edge',
   SSH_SYNC_INTERVAL_MS: '200',
   RELEASE_HEALTH_TIMEOUT_MS: '6000',
+  RELEASES_KEPT: '6',
 }));
 const user = new SshUser();
 const key = user.key('releaser');
@@ -192,9 +193,13 @@ describe('releases', () => {
     await serves('ssh:blue');
   }, 300_000);
 
-  it('keeps the archives outside /srv, and removes them with the app', async () => {
+  it('keeps RELEASES_KEPT releases, their archives outside /srv, shared by rollbacks, and removes them with the app', async () => {
+    const list = (await fx.api.get(releases(), { token: owner.token })).body as Array<{ version: number; status: string }>;
+    expect(list.map((r) => r.version)).toEqual([10, 9, 8, 7, 6, 5]);
+    // Rollbacks share their origin's archive: v10 is v8's files, v9 and v7 are v5's, v6 is v1's (pruned, its archive kept).
     const store = join(fx.env.RELEASES_DIR, fx.env.DOCKER_NAME_PREFIX, String(app.id));
-    expect(readdirSync(store).filter((f) => f.endsWith('.tar.gz')).length).toBeGreaterThan(0);
+    expect(readdirSync(store).filter((f) => f.endsWith('.tar.gz')).length).toBe(3);
+    expect(readdirSync(store).filter((f) => !f.endsWith('.tar.gz'))).toEqual([]);
     const gone = await fx.api.delete(`/${owner.company.id}/apps/${app.id}/`, { token: owner.token });
     expect((await waitForOperation(fx.api, owner.token, owner.company.id, gone.body.operation_id, 120_000)).status).toBe('success');
     expect(() => readdirSync(store)).toThrow(/ENOENT/);
