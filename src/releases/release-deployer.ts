@@ -149,6 +149,8 @@ export class ReleaseDeployer {
     log.line(`failed: ${reason}`);
     if (clean) await this.sh(release.appId, `rm -rf ${INCOMING}`);
     await this.db.getRepository(Release).update({ id: release.id }, { status: 'failed', message: reason, finishedAt: () => 'now()', log: log.text() });
+    // Failed releases count toward what is kept too: a pipeline failing in a loop cannot fill the store.
+    await pruneReleases(this.db, this.store, release.appId, this.config.releases);
     return { message: `release ${release.version} failed: ${reason}`, failed: true };
   }
 

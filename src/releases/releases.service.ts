@@ -32,13 +32,13 @@ export class ReleasesService {
   ) {}
 
   async list(companyId: number, appId: number): Promise<ReleaseDto[]> {
-    await this.deployable(companyId, appId, false);
+    await this.assertApp(companyId, appId);
     const rows = await this.db.getRepository(Release).find({ where: { appId }, order: { version: 'DESC' } });
     return rows.map(releaseDto);
   }
 
   async get(companyId: number, appId: number, version: number): Promise<ReleaseDetailDto> {
-    await this.deployable(companyId, appId, false);
+    await this.assertApp(companyId, appId);
     const row = await this.db.getRepository(Release).findOne({ where: { appId, version } });
     if (!row) throw DomainError.notFound('release');
     return { ...releaseDto(row), log: row.log };
@@ -49,7 +49,7 @@ export class ReleasesService {
    * was and nothing behind. `declaredBytes` (Content-Length) lets a too-large upload be refused unread.
    */
   async deployArchive(companyId: number, appId: number, body: NodeJS.ReadableStream, declaredBytes: number | null, actor: AuditActor): Promise<ReleaseCreatedDto> {
-    const { plan } = await this.deployable(companyId, appId, true);
+    const { plan } = await this.deployable(companyId, appId);
     const diskBytes = plan.disk * 1024 ** 3;
     const archiveMax = Math.min(this.config.releases.archiveMaxBytes, diskBytes);
     const tooLarge = () => new DomainError('payload_too_large', `the archive is larger than the ${archiveMax} bytes this app may upload (RELEASE_ARCHIVE_MAX, or its plan's disk)`);
@@ -60,6 +60,7 @@ export class ReleasesService {
       stored = await this.store.write(appId, body, archiveMax);
     } catch (err) {
       if (err instanceof TooLargeError) throw tooLarge();
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw new DomainError('unavailable', 'the release store has no space left; nothing was changed');
       throw err;
     }
     try {
@@ -77,13 +78,13 @@ export class ReleasesService {
 
   /** Records what /srv/app holds now: the worker archives it, and it becomes the active release. */
   async snapshot(companyId: number, appId: number, actor: AuditActor): Promise<ReleaseCreatedDto> {
-    await this.deployable(companyId, appId, true);
+    await this.deployable(companyId, appId);
     return this.record(companyId, appId, actor, 'release.create', async () => ({ source: 'srv', archive: null, archiveSize: 0, size: 0 }));
   }
 
   /** A new release from an earlier one's files and config version (by default the one active before the current one). */
   async rollback(companyId: number, appId: number, version: number | undefined, actor: AuditActor): Promise<ReleaseCreatedDto> {
-    await this.deployable(companyId, appId, true);
+    await this.deployable(companyId, appId);
     return this.record(companyId, appId, actor, 'release.rollback', async (tx, app) => {
       const target = await this.rollbackTarget(tx, appId, version);
       const log: string[] = [`rollback to release ${target.version}`];
@@ -155,11 +156,14 @@ export class ReleasesService {
     return { version, status: 'deploying', operation_id: app.operationId! };
   }
 
-  /** The app, or 404; with `change`, also 409 when it cannot take a release now. */
-  private async deployable(companyId: number, appId: number, change: boolean): Promise<{ app: App; plan: Plan }> {
+  private async assertApp(companyId: number, appId: number): Promise<void> {
+    if (!(await this.db.getRepository(App).exists({ where: { id: appId, companyId } }))) throw DomainError.notFound('app');
+  }
+
+  /** The app and its plan, or 404; 409 when it cannot take a release now. */
+  private async deployable(companyId: number, appId: number): Promise<{ app: App; plan: Plan }> {
     const app = await this.db.getRepository(App).findOne({ where: { id: appId, companyId } });
     if (!app) throw DomainError.notFound('app');
-    if (!change) return { app, plan: undefined as unknown as Plan };
     if (app.deleting) throw new DomainError('conflict', 'the app is being deleted');
     if (!app.enabled) throw new DomainError('conflict', 'the app is stopped: start it first (a release is active only once the app answers HTTP)');
     await assertNoneDeploying(this.db.manager, appId);
