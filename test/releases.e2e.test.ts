@@ -166,7 +166,11 @@ describe('releases', () => {
     expect(again.status, again.text).toBe(200);
     expect((await waitForOperation(fx.api, owner.token, owner.company.id, again.body.operation_id, 120_000)).status).toBe('success');
     await serves('v5:blue');
-    expect((await fx.api.get(releases('7/'), { token: owner.token })).body).toMatchObject({ source: 'rollback', rollback_of: 5, config_version: 1 });
+    const v7 = (await fx.api.get(releases('7/'), { token: owner.token })).body;
+    expect(v7).toMatchObject({ source: 'rollback', rollback_of: 5, config_version: 1 });
+    // v5's tree was kept beside /srv/app since v6 replaced it: it swaps back in, nothing unpacked.
+    expect(v7.log).toMatch(/switched \/srv\/app to the tree of release 5, kept beside it/);
+    expect(v7.log).not.toMatch(/unpacking/);
 
     // A failed release has nothing to go back to.
     const failed = await fx.api.post(`/${owner.company.id}/apps/${app.id}/rollback/`, { token: owner.token, body: { version: 3 } });
@@ -174,29 +178,42 @@ describe('releases', () => {
     expect(failed.body.message).toMatch(/release 3 failed/);
   }, 300_000);
 
-  it('records what SSH deployed as a release, which a rollback brings back', async () => {
+  it('records what SSH deployed as a release, and never mistakes a tree changed over SSH for a kept release', async () => {
+    // v7 (v5's files) is active; rsync changes it in place. A deploy after that must not keep the
+    // changed tree as "v5's files": a rollback to v7 unpacks v5's archive instead of swapping it back.
+    await deploy(user, app, key.path, sourceTree(user, 'by-ssh', { 'server.js': server('ssh') }), '/usr/local/bin/node /srv/app/server.js');
+    await serves('ssh:blue');
+    await deployed(archive('v8', { 'server.js': server('v8') }), 'success');
+    await serves('v8:blue');
+    const toV7 = await fx.api.post(`/${owner.company.id}/apps/${app.id}/rollback/`, { token: owner.token, body: { version: 7 } });
+    expect((await waitForOperation(fx.api, owner.token, owner.company.id, toV7.body.operation_id, 120_000)).status).toBe('success');
+    await serves('v5:blue');
+    expect((await fx.api.get(releases('9/'), { token: owner.token })).body.log).toMatch(/unpacking the archive/);
+
     await deploy(user, app, key.path, sourceTree(user, 'by-ssh', { 'server.js': server('ssh') }), '/usr/local/bin/node /srv/app/server.js');
     await serves('ssh:blue');
     const snap = await fx.api.post(releases(), { token: owner.token, body: { from: 'srv' } });
     expect(snap.status, snap.text).toBe(200);
     expect((await waitForOperation(fx.api, owner.token, owner.company.id, snap.body.operation_id, 120_000)).status).toBe('success');
-    const v8 = (await fx.api.get(releases(`${snap.body.version}/`), { token: owner.token })).body;
+    const v10 = (await fx.api.get(releases(`${snap.body.version}/`), { token: owner.token })).body;
     // The rollback to v5 restored config version 1's values as version 3: what the app runs now.
-    expect(v8).toMatchObject({ version: 8, status: 'active', source: 'srv', config_version: 3 });
-    expect(v8.size).toBeGreaterThan(0);
+    expect(v10).toMatchObject({ version: 10, status: 'active', source: 'srv', config_version: 3 });
+    expect(v10.size).toBeGreaterThan(0);
 
     const toV5 = await fx.api.post(`/${owner.company.id}/apps/${app.id}/rollback/`, { token: owner.token, body: { version: 5 } });
     expect((await waitForOperation(fx.api, owner.token, owner.company.id, toV5.body.operation_id, 120_000)).status).toBe('success');
     await serves('v5:blue');
-    const toSsh = await fx.api.post(`/${owner.company.id}/apps/${app.id}/rollback/`, { token: owner.token, body: { version: 8 } });
+    // Back to the snapshot: its tree is the one kept beside /srv/app, so it swaps in without unpacking.
+    const toSsh = await fx.api.post(`/${owner.company.id}/apps/${app.id}/rollback/`, { token: owner.token, body: { version: 10 } });
     expect((await waitForOperation(fx.api, owner.token, owner.company.id, toSsh.body.operation_id, 120_000)).status).toBe('success');
     await serves('ssh:blue');
+    expect((await fx.api.get(releases(`${toSsh.body.version}/`), { token: owner.token })).body.log).toMatch(/switched \/srv\/app to the tree of release 10, kept beside it/);
   }, 300_000);
 
   it('keeps RELEASES_KEPT releases, their archives outside /srv, shared by rollbacks, and removes them with the app', async () => {
     const list = (await fx.api.get(releases(), { token: owner.token })).body as Array<{ version: number; status: string }>;
-    expect(list.map((r) => r.version)).toEqual([10, 9, 8, 7, 6, 5]);
-    // Rollbacks share their origin's archive: v10 is v8's files, v9 and v7 are v5's, v6 is v1's (pruned, its archive kept).
+    expect(list.map((r) => r.version)).toEqual([12, 11, 10, 9, 8, 7]);
+    // Rollbacks share their origin's archive: v12 is v10's files, v11, v9 and v7 are v5's (pruned, its archive kept).
     const store = join(fx.env.RELEASES_DIR, fx.env.DOCKER_NAME_PREFIX, String(app.id));
     expect(readdirSync(store).filter((f) => f.endsWith('.tar.gz')).length).toBe(3);
     expect(readdirSync(store).filter((f) => !f.endsWith('.tar.gz'))).toEqual([]);

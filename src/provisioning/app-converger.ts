@@ -113,7 +113,8 @@ export class AppConverger {
       // Recorded after the fact: a retry after a crash restarts at most once more, never forever.
       await this.db.getRepository(App).update({ id: app.id }, { restartedGeneration: app.restartGeneration });
     }
-    await this.assertRunning(app.id);
+    // Only what was just (re)started can die at once: a container found running and left alone is not waited on.
+    if (done !== 'running') await this.assertRunning(app.id);
     return { status: 'running', message: `${done}; port ${app.appPort} published on ${this.config.docker.publishAddress}:${spec.hostPort}` };
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { pipeline } from 'node:stream/promises';
+import { createGzip, createGunzip } from 'node:zlib';
 import { DataSource, EntityManager } from 'typeorm';
 import { App } from '../apps/entities/app.entity.js';
 import { BerthConfig } from '../config/config.js';
@@ -10,7 +11,7 @@ import { Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { Plan } from '../plans/plan.entity.js';
 import { Release } from './entities/release.entity.js';
-import { answersHttp, collectTail, DEPLOY_DIR, INCOMING, manifestOf, PREPARE, RESTORE, SETTLED, STATE, SWAP } from './release-steps.js';
+import { answersHttp, collectTail, DEPLOY_DIR, INCOMING, manifestOf, PREPARE, RESTART_PROGRAMS, RESTORE, settled, STATE, swapBack, swapIn } from './release-steps.js';
 import { ReleaseLog } from './release-log.js';
 import { pruneReleases } from './release-prune.js';
 import { ReleaseStore, TooLargeError } from './release-store.js';
@@ -69,22 +70,11 @@ export class ReleaseDeployer {
   private async deploy(app: App, release: Release, log: ReleaseLog): Promise<ReleaseOutcome> {
     const v = release.version;
     const state = await this.sh(app.id, `cat ${STATE} 2>/dev/null || true`);
-    if (state.stdout.trim() !== `swapped ${v}`) {
-      await log.step('unpacking the archive beside /srv/app');
-      await this.check(app.id, PREPARE, 'preparing the deploy directory');
-      const unpacked = await this.unpack(app.id, release.archive!);
-      if (unpacked.exitCode !== 0) return this.fail(release, log, `unpacking failed (is /srv full? the old and the new tree must both fit): ${unpacked.stderr.trim()}`, true);
-      const manifest = manifestOf((await this.sh(app.id, `head -c 65536 ${INCOMING}/berth.json 2>/dev/null || true`)).stdout);
-      if ('error' in manifest) return this.fail(release, log, manifest.error, true);
-      if (manifest.release && release.source === 'archive') {
-        await log.step(`running the release command: ${manifest.release}`);
-        const exitCode = await this.releaseCommand(app.id, v, manifest.release, log);
-        if (exitCode !== 0) return this.fail(release, log, `the release command ${exitCode === 124 ? 'ran out of time' : `exited with code ${exitCode}`}; the running release is untouched`, true);
-      }
-      await log.step('switching /srv/app to the new tree');
-      await this.check(app.id, `${SWAP} && echo 'swapped ${v}' > ${STATE}`, 'switching /srv/app');
+    if (state.stdout.trim() !== `swapped ${v}` && !(await this.swappedBack(app.id, release, log))) {
+      const failed = await this.unpackAndSwap(app.id, release, log);
+      if (failed) return failed;
     }
-    await log.step('restarting the app\'s programs');
+    await log.step("restarting the app's programs");
     await this.restartPrograms(app.id, log);
     const manifest = manifestOf((await this.sh(app.id, 'head -c 65536 /srv/app/berth.json 2>/dev/null || true')).stdout);
     const healthPath = 'error' in manifest ? '/' : (manifest.healthPath ?? '/');
@@ -99,8 +89,36 @@ export class ReleaseDeployer {
       return this.fail(release, log, `the app did not answer HTTP on port ${app.appPort} within ${seconds} s; the previous release was restored`);
     }
     log.line(`the app answers HTTP ${answer}`);
-    await this.check(app.id, SETTLED, 'removing the previous tree');
+    await this.check(app.id, settled(release.archive!), 'recording the active tree');
     return this.activate(release, log, current.configRunningVersion);
+  }
+
+  /** A rollback to the release active before: its tree is still beside /srv/app, and swaps in. */
+  private async swappedBack(appId: number, release: Release, log: ReleaseLog): Promise<boolean> {
+    if (release.source !== 'rollback') return false;
+    const run = await this.sh(appId, `set -e; ${swapBack(release.version, release.archive!)}`);
+    if (run.exitCode === 3) return false;
+    if (run.exitCode !== 0) throw new Error(`switching /srv/app failed (exit ${run.exitCode}): ${(run.stderr || run.stdout).trim().slice(-300)}`);
+    await log.step(`switched /srv/app to the tree of release ${release.rollbackOf}, kept beside it`);
+    return true;
+  }
+
+  /** Unpacks beside /srv/app, runs the release command, swaps; the failure when the release is at fault. */
+  private async unpackAndSwap(appId: number, release: Release, log: ReleaseLog): Promise<ReleaseOutcome | null> {
+    await log.step('unpacking the archive beside /srv/app');
+    await this.check(appId, PREPARE, 'preparing the deploy directory');
+    const unpacked = await this.unpack(appId, release.archive!);
+    if (unpacked.exitCode !== 0) return this.fail(release, log, `unpacking failed (is /srv full? the old and the new tree must both fit): ${unpacked.stderr.trim()}`, true);
+    const manifest = manifestOf((await this.sh(appId, `head -c 65536 ${INCOMING}/berth.json 2>/dev/null || true`)).stdout);
+    if ('error' in manifest) return this.fail(release, log, manifest.error, true);
+    if (manifest.release && release.source === 'archive') {
+      await log.step(`running the release command: ${manifest.release}`);
+      const exitCode = await this.releaseCommand(appId, release.version, manifest.release, log);
+      if (exitCode !== 0) return this.fail(release, log, `the release command ${exitCode === 124 ? 'ran out of time' : `exited with code ${exitCode}`}; the running release is untouched`, true);
+    }
+    await log.step('switching /srv/app to the new tree');
+    await this.check(appId, swapIn(release.version), 'switching /srv/app');
+    return null;
   }
 
   /** Archives what /srv/app holds now into the store; it is what runs, so it is active at once. */
@@ -108,12 +126,13 @@ export class ReleaseDeployer {
     await log.step('archiving /srv/app');
     const plan = await this.db.getRepository(Plan).findOneByOrFail({ id: app.planId });
     const limit = Math.min(this.config.releases.archiveMaxBytes, plan.disk * 1024 ** 3);
-    const session = await this.driver.exec(app.id, ['tar', '-czf', '-', '-C', '/srv/app', '.']);
+    // Compressed here, not in the container: its CPU is the plan's.
+    const session = await this.driver.exec(app.id, ['tar', '-cf', '-', '-C', '/srv/app', '.']);
     session.stdin.end();
     const stderr = collectTail(session.stderr);
     let stored: { name: string; size: number };
     try {
-      stored = await this.store.write(app.id, session.stdout, limit);
+      stored = await this.store.write(app.id, session.stdout.pipe(createGzip()), limit);
     } catch (err) {
       session.socket.destroy();
       if (err instanceof TooLargeError) return this.fail(release, log, `/srv/app archives to more than the ${limit} bytes a release may hold`);
@@ -127,6 +146,7 @@ export class ReleaseDeployer {
     }
     const du = await this.sh(app.id, 'du -sb /srv/app | cut -f1');
     await this.db.getRepository(Release).update({ id: release.id }, { archive: stored.name, archiveSize: stored.size, size: Number(du.stdout.trim()) || 0 });
+    await this.check(app.id, settled(stored.name), 'recording the active tree');
     const current = await this.db.getRepository(App).findOneByOrFail({ id: app.id });
     return this.activate(release, log, current.configRunningVersion);
   }
@@ -154,12 +174,15 @@ export class ReleaseDeployer {
     return { message: `release ${release.version} failed: ${reason}`, failed: true };
   }
 
-  /** Streams the archive into `tar` in the container: it never lands in /srv as an archive. */
+  /**
+   * Streams the archive into `tar` in the container: it never lands in /srv as an archive. It is
+   * decompressed here, as gunzip is most of the work and the container's CPU is the plan's.
+   */
   private async unpack(appId: number, archive: string): Promise<{ exitCode: number | null; stderr: string }> {
-    const session = await this.driver.exec(appId, ['tar', '-xzf', '-', '-C', INCOMING, '--no-same-owner']);
+    const session = await this.driver.exec(appId, ['tar', '-xf', '-', '-C', INCOMING, '--no-same-owner']);
     const stderr = collectTail(session.stderr);
     session.stdout.resume();
-    await pipeline(this.store.read(appId, archive), session.stdin).catch(() => undefined);
+    await pipeline(this.store.read(appId, archive), createGunzip(), session.stdin).catch(() => undefined);
     return { exitCode: await session.exit, stderr: await stderr };
   }
 
@@ -172,7 +195,7 @@ export class ReleaseDeployer {
   }
 
   private async restartPrograms(appId: number, log: ReleaseLog): Promise<void> {
-    const run = await this.driver.run(appId, ['supervisorctl', 'restart', 'all'], STEP_TIMEOUT_MS);
+    const run = await this.sh(appId, RESTART_PROGRAMS);
     for (const line of `${run.stdout}${run.stderr}`.split('\n')) if (line.trim()) log.line(`supervisorctl: ${line.trim()}`);
   }
 

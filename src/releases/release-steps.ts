@@ -3,9 +3,14 @@ import { hostPort, reachable } from '../common/net.js';
 // The deploy's working directory, inside the app's own /srv (the user `app` owns it).
 export const DEPLOY_DIR = '/srv/.berth/deploy';
 export const INCOMING = `${DEPLOY_DIR}/incoming`;
+/** The tree active before the current one, kept for a rollback to it (a swap, no unpacking). */
 const PREVIOUS = `${DEPLOY_DIR}/previous`;
+/** The archive `previous` holds, when it is known to be exactly that archive's files. */
+const PREVIOUS_ARCHIVE = `${DEPLOY_DIR}/previous.archive`;
 /** `swapped <version>` once a release's tree is in /srv/app and the old one in `previous`. */
 export const STATE = `${DEPLOY_DIR}/state`;
+/** The archive /srv/app was made from, written when it became active: its ctime tells whether anything changed since. */
+const ACTIVE = `${DEPLOY_DIR}/active`;
 
 // Swaps two directories in one renameat2(RENAME_EXCHANGE): each path names a whole tree at every
 // instant. Filesystems without it (EINVAL, ENOSYS, EOPNOTSUPP) get two renames, a moment apart.
@@ -21,14 +26,34 @@ if libc.renameat2(-100, a.encode(), -100, b.encode(), 2) != 0:
 
 const exchange = (a: string, b: string) => `python3 -c '${EXCHANGE}' ${a} ${b}`;
 
+// Which archive /srv/app is, if nothing in it changed since it became active (an rsync, say): ctime
+// cannot be set by a client, so any write since shows. Empty when unknown.
+const KNOWN = `known=; if [ -f ${ACTIVE} ] && [ -z "$(find /srv/app -cnewer ${ACTIVE} -print -quit)" ]; then known=$(cat ${ACTIVE}); fi`;
+
 /** Puts back the tree a swap replaced (the state file says one was made); the other tree goes. */
-export const RESTORE = `if [ -f ${STATE} ] && [ -d ${PREVIOUS} ]; then ${exchange(PREVIOUS, '/srv/app')}; fi; rm -rf ${PREVIOUS} ${STATE}`;
-/** A clean place to unpack into; a swap an unfinished deploy left behind is undone first. */
-export const PREPARE = `${RESTORE}; rm -rf ${INCOMING} ${INCOMING}.old; mkdir -p ${INCOMING}`;
-/** The new tree into /srv/app, the old one kept in `previous` until the new one answers. */
-export const SWAP = `${exchange(INCOMING, '/srv/app')} && mv ${INCOMING} ${PREVIOUS}`;
-/** The new release answers: the old tree is no longer needed (the store keeps its archive). */
-export const SETTLED = `rm -rf ${PREVIOUS} && rm -f ${STATE}`;
+export const RESTORE = `if [ -f ${STATE} ] && [ -d ${PREVIOUS} ]; then ${exchange(PREVIOUS, '/srv/app')}; fi; rm -rf ${PREVIOUS} ${PREVIOUS_ARCHIVE} ${STATE}`;
+/**
+ * A clean place to unpack into; a swap an unfinished deploy left behind is undone first. The
+ * previous tree goes too: at most two trees are ever in /srv (the running one and one other).
+ */
+export const PREPARE = `if [ -f ${STATE} ]; then ${RESTORE}; fi; rm -rf ${INCOMING} ${INCOMING}.old ${PREVIOUS} ${PREVIOUS_ARCHIVE}; mkdir -p ${INCOMING}`;
+
+/** The new tree into /srv/app; the old one becomes `previous`, named by its archive when known. */
+export const swapIn = (version: number) =>
+  `${KNOWN}; ${exchange(INCOMING, '/srv/app')} && mv ${INCOMING} ${PREVIOUS} && printf '%s' "$known" > ${PREVIOUS_ARCHIVE} && echo 'swapped ${version}' > ${STATE}`;
+
+/**
+ * A rollback to the tree kept in `previous`: the two swap places, no unpacking. Exits 3 when
+ * `previous` is not exactly `archive`'s files (the caller unpacks the archive instead).
+ */
+export const swapBack = (version: number, archive: string) =>
+  `[ -d ${PREVIOUS} ] && [ "$(cat ${PREVIOUS_ARCHIVE} 2>/dev/null)" = '${archive}' ] || exit 3; ${KNOWN}; ${exchange(PREVIOUS, '/srv/app')} && printf '%s' "$known" > ${PREVIOUS_ARCHIVE} && echo 'swapped ${version}' > ${STATE}`;
+
+/** The release answers: it is recorded as what /srv/app holds; the previous tree stays for a rollback. */
+export const settled = (archive: string) => `rm -f ${STATE} && printf '%s' '${archive}' > ${ACTIVE}`;
+
+/** Restarts every program by name: `restart all` waits for another turn of supervisord's 1-second loop. */
+export const RESTART_PROGRAMS = `names=$(supervisorctl status | awk '{print $1}'); [ -z "$names" ] || supervisorctl restart $names`;
 
 export interface Manifest {
   /** Runs in the unpacked tree before the switch; a non-zero exit aborts the deploy. */
