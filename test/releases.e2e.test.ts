@@ -40,7 +40,7 @@ function archive(name: string, files: Record<string, string>): Buffer {
 const releases = (suffix = '') => `/${owner.company.id}/apps/${app.id}/releases/${suffix}`;
 
 async function upload(body: Buffer, token = owner.token, path = releases()) {
-  const answer = await fetch(`${fx.berth.url}${path}`, { method: 'POST', headers: { authorization: `Token ${token}`, 'content-type': 'application/gzip' }, body });
+  const answer = await fetch(`${fx.berth.url}${path}`, { method: 'POST', headers: { authorization: `Token ${token}`, 'content-type': 'application/gzip' }, body: new Uint8Array(body) });
   const text = await answer.text();
   return { status: answer.status, text, body: text ? JSON.parse(text) : undefined };
 }

@@ -47,12 +47,22 @@ export class ReleaseStore {
         done(size > limit ? new TooLargeError(limit) : null, chunk);
       },
     });
+    // Piped by hand, not by pipeline(): a refusal must not destroy `source`. A request body left
+    // whole is drained by Node after the answer, and the client's connection stays usable; one
+    // destroyed would leave the client writing into a connection nobody reads.
+    const failed = (err: Error) => bound.destroy(err);
+    source.once('error', failed);
+    source.pipe(bound);
     try {
-      await pipeline(source, bound, createWriteStream(partial, { mode: 0o600 }));
+      await pipeline(bound, createWriteStream(partial, { mode: 0o600 }));
       await rename(partial, join(dir, name));
     } catch (err) {
+      source.unpipe(bound);
+      source.resume();
       await rm(partial, { force: true });
       throw err;
+    } finally {
+      source.removeListener('error', failed);
     }
     return { name, size };
   }

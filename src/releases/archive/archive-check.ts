@@ -70,6 +70,8 @@ export async function checkArchive(source: NodeJS.ReadableStream, limits: Archiv
 /** Where each entry lands, and whether anything it makes leads outside. */
 class TreeRules {
   private readonly links = new Map<string, string>();
+  /** Each link's entry name as written, for messages. */
+  private readonly linkNames = new Map<string, string>();
   private readonly hardlinks: Array<{ path: string; name: string; target: string }> = [];
   private readonly paths: Array<{ path: string; name: string }> = [];
 
@@ -83,6 +85,7 @@ class TreeRules {
       if (entry.linkname.startsWith('/')) throw new ArchiveProblem(entry.name, `is a link to the absolute path "${entry.linkname}", outside the app's tree`);
       if (entry.linkname === '') throw new ArchiveProblem(entry.name, 'is a link to nothing');
       this.links.set(path, entry.linkname);
+      this.linkNames.set(path, entry.name);
     } else if (entry.type === 'hardlink') {
       this.hardlinks.push({ path, name: entry.name, target: normalise(entry.linkname, entry.name) });
     }
@@ -99,7 +102,7 @@ class TreeRules {
     }
     for (const [path, target] of this.links) {
       const from = path.split('/').slice(0, -1);
-      if (this.resolve([...from, ...target.split('/')], 0) === null) throw new ArchiveProblem(path, `is a link to "${target}", which leads outside the app's tree`);
+      if (this.resolve([...from, ...target.split('/')], 0) === null) throw new ArchiveProblem(this.linkNames.get(path)!, `is a link to "${target}", which leads outside the app's tree`);
     }
     for (const { name, target } of this.hardlinks) {
       if (this.resolve(target.split('/'), 0) === null) throw new ArchiveProblem(name, `is a hard link to "${target}", which leads outside the app's tree`);

@@ -42,7 +42,8 @@ export class TarReader extends Writable {
   private pending = Buffer.alloc(0);
   private skip = 0;
   private meta: { kind: string; size: number; chunks: Buffer[]; got: number } | null = null;
-  private overrides: { path?: string; linkpath?: string; size?: number } = {};
+  // Pax records and GNU long names for the next member, apart: GNU tar prefers pax, and where the two disagree the archive is refused.
+  private overrides: { paxPath?: string; gnuPath?: string; paxLink?: string; gnuLink?: string; size?: number } = {};
   private inData = false;
 
   constructor(private readonly onEntry: (entry: TarEntry) => void) {
@@ -94,25 +95,36 @@ export class TarReader extends Writable {
     for (let i = 0; i < BLOCK; i++) if (i < 148 || i >= 156) sum += block[i];
     if (stored !== sum) throw new ArchiveProblem(null, 'is not a tar archive (a header fails its checksum)');
     const flag = String.fromCharCode(block[156]);
-    const size = this.overrides.size ?? numeric(block.subarray(124, 136));
-    if (!Number.isSafeInteger(size) || size < 0) throw new ArchiveProblem(null, 'a header gives an impossible size');
-    const padded = Math.ceil(size / BLOCK) * BLOCK;
+    const own = numeric(block.subarray(124, 136));
     if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
-      if (size > META_MAX) throw new ArchiveProblem(null, `a metadata record of ${size} bytes is larger than the ${META_MAX} allowed`);
-      this.meta = { kind: flag, size, chunks: [], got: 0 };
+      // A metadata record's size is its own header's: a pax `size` is for the member it describes.
+      if (!Number.isSafeInteger(own) || own < 0) throw new ArchiveProblem(null, 'a header gives an impossible size');
+      if (own > META_MAX) throw new ArchiveProblem(null, `a metadata record of ${own} bytes is larger than the ${META_MAX} allowed`);
+      const padded = Math.ceil(own / BLOCK) * BLOCK;
+      this.meta = { kind: flag, size: own, chunks: [], got: 0 };
       this.skip = padded;
       if (padded === 0) this.endData();
       return;
     }
+    const size = this.overrides.size ?? own;
+    if (!Number.isSafeInteger(size) || size < 0) throw new ArchiveProblem(null, 'a header gives an impossible size');
     const magic = block.subarray(257, 263).toString('latin1');
     const prefix = magic === 'ustar\0' ? text(block.subarray(345, 500)) : '';
     const base = text(block.subarray(0, 100));
-    const name = this.overrides.path ?? (prefix ? `${prefix}/${base}` : base);
-    const linkname = this.overrides.linkpath ?? text(block.subarray(157, 257));
+    const { paxPath, gnuPath, paxLink, gnuLink } = this.overrides;
     this.overrides = {};
+    const name = paxPath ?? gnuPath ?? (prefix ? `${prefix}/${base}` : base);
+    if (paxPath !== undefined && gnuPath !== undefined && paxPath !== gnuPath) {
+      throw new ArchiveProblem(name, `has two names that disagree (pax "${paxPath}", GNU long name "${gnuPath}")`);
+    }
+    const linkname = paxLink ?? gnuLink ?? text(block.subarray(157, 257));
+    if (paxLink !== undefined && gnuLink !== undefined && paxLink !== gnuLink) throw new ArchiveProblem(name, 'has two link targets that disagree');
     const type = TYPES[flag] ?? 'other';
-    // Only regular files carry data an extractor writes; GNU tar skips what other members declare.
+    // GNU tar reads data after regular files only: data declared by any other member would be
+    // read as further members by it, and skipped here. Such an archive is refused, not guessed at.
+    if (type !== 'file' && size > 0 && type !== 'other') throw new ArchiveProblem(name, `declares ${size} bytes of data, which a ${type} cannot have`);
     this.onEntry({ name, type, size: type === 'file' ? size : 0, linkname });
+    const padded = Math.ceil(size / BLOCK) * BLOCK;
     this.skip = padded;
     this.inData = padded > 0;
   }
@@ -123,17 +135,21 @@ export class TarReader extends Writable {
     this.meta = null;
     if (!meta) return;
     const body = Buffer.concat(meta.chunks).subarray(0, meta.size);
-    if (meta.kind === 'L') this.overrides.path = text(body);
-    else if (meta.kind === 'K') this.overrides.linkpath = text(body);
+    if (meta.kind === 'L') this.overrides.gnuPath = text(body);
+    else if (meta.kind === 'K') this.overrides.gnuLink = text(body);
     else {
       const records = paxRecords(body);
+      for (const key of Object.keys(records)) {
+        // GNU tar names a member by GNU.sparse.name (and sparse members are refused anyway).
+        if (key.startsWith('GNU.sparse.')) throw new ArchiveProblem(null, `a pax header sets ${key} (sparse members are not unpacked here)`);
+      }
       if (meta.kind === 'g') {
         // A global path would rename every member after it; no archive tool writes one.
-        if ('path' in records || 'linkpath' in records) throw new ArchiveProblem(null, 'a global pax header sets a path');
+        if ('path' in records || 'linkpath' in records || 'size' in records) throw new ArchiveProblem(null, 'a global pax header sets a path or a size');
         return;
       }
-      if (records.path !== undefined) this.overrides.path = records.path;
-      if (records.linkpath !== undefined) this.overrides.linkpath = records.linkpath;
+      if (records.path !== undefined) this.overrides.paxPath = records.path;
+      if (records.linkpath !== undefined) this.overrides.paxLink = records.linkpath;
       if (records.size !== undefined) {
         if (!/^\d{1,15}$/.test(records.size)) throw new ArchiveProblem(null, 'a pax header gives an impossible size');
         this.overrides.size = Number(records.size);
@@ -173,6 +189,8 @@ function paxRecords(body: Buffer): Record<string, string> {
     const record = body.subarray(space + 1, at + length - 1).toString('utf8');
     const eq = record.indexOf('=');
     if (eq <= 0) throw new ArchiveProblem(null, 'a pax header is malformed');
+    // GNU tar ends a value at a NUL: what it would read and what this reads must be the same.
+    if (record.includes('\0')) throw new ArchiveProblem(null, `a pax record (${record.slice(0, eq).replace(/\0/g, '')}) holds a NUL`);
     records[record.slice(0, eq)] = record.slice(eq + 1);
     at += length;
   }
