@@ -84,6 +84,7 @@ describe('releases', () => {
     expect(v1).toMatchObject({ version: 1, status: 'active', source: 'archive', config_version: 0, rollback_of: null, created_by: owner.account.id });
     expect(v1.size).toBeGreaterThan(100);
     expect(v1.log).toMatch(/switching \/srv\/app to the new tree/);
+    expect(v1.log).toMatch(/supervisord: restarted app:app/);
     await serves('v1:none');
 
     // v2 brings a release command: it runs before the switch, with the app's environment, its output in the log.

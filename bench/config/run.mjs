@@ -7,7 +7,7 @@
 // Both are polled every 20 ms on the app's published loopback port. One of each as warm-up,
 // then five of each, alternated; prints both medians and A/B (target <= 1.2), where the time
 // went (Docker's events, supervisord's log, the program's own clock), and everything as JSON.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,6 +26,7 @@ import {
   startBerth,
   waitForOperation,
 } from '../lib/berth.mjs';
+import { clientKey, gatewayKnownHost, sshOptions, waitForSsh } from '../lib/ssh.mjs';
 
 const RUNS = 5;
 const TARGET = 1.2;
@@ -64,8 +65,7 @@ redirect_stderr=true
 stdout_logfile=/srv/log/app.log
 `;
 
-const key = path.join(dir, 'id_ed25519');
-execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+const { path: key, publicKey } = clientKey(dir);
 const source = path.join(dir, 'app');
 fs.mkdirSync(source);
 fs.writeFileSync(path.join(source, 'server.js'), SERVER);
@@ -90,7 +90,6 @@ const base = apiRole.url;
 const account = await registerAccount(base);
 const plans = await api(base, 'GET', `/${account.companyId}/plans/`, account.token);
 const mini = plans.find((p) => p.name === 'Mini');
-const publicKey = fs.readFileSync(`${key}.pub`, 'utf8').trim();
 const app = await api(base, 'POST', `/${account.companyId}/apps/`, account.token, { name: 'config', image: IMAGE, plan: mini.id, ssh_keys: [publicKey] });
 await waitForOperation(base, account, app.operation_id);
 const [{ host_port: hostPort }] = await query(db, 'SELECT host_port FROM apps WHERE id = $1', [app.id]);
@@ -98,13 +97,12 @@ const url = `http://127.0.0.1:${hostPort}/`;
 log(`Berth up (api pid ${apiRole.pid}, worker pid ${workerRole.pid}); app ${app.id} on ${mini.name} (${mini.ram} MB, ${mini.cpu_quota} % CPU) at ${url}`);
 
 // Deployed as a tenant would: rsync through the gateway, then supervisorctl.
-const [hostKey] = await api(base, 'GET', '/ssh-host-keys/', account.token);
 const sshPort = app.ssh_access[0].port;
 const knownHosts = path.join(dir, 'known_hosts');
-fs.writeFileSync(knownHosts, `[127.0.0.1]:${sshPort} ${hostKey.public_key}\n`);
-const sshArgs = ['-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-p', String(sshPort)];
+fs.writeFileSync(knownHosts, `${await gatewayKnownHost(base, account.token, sshPort)}\n`);
+const sshArgs = sshOptions(key, knownHosts, sshPort);
 const ssh = (command) => sh('ssh', [...sshArgs, 'app@127.0.0.1', command]);
-for (let i = 0; i < 100 && (await ssh('echo ok').catch(() => '')) !== 'ok'; i++) await sleep(200);
+await waitForSsh(sshArgs, 'app@127.0.0.1');
 const rsync = (from, to, ...flags) => sh('rsync', ['-az', ...flags, '-e', `ssh ${sshArgs.join(' ')}`, from, `app@127.0.0.1:${to}`]);
 await rsync(`${source}/`, '/srv/app/', '--delete');
 await rsync(path.join(dir, 'app.conf'), '/srv/conf/supervisor.d/app.conf');

@@ -8,9 +8,8 @@
 import autocannon from 'autocannon';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
-import { api, cleanup, createDatabase, installationEnv, installCleanup, median, onCleanup, query, registerAccount, sh, startBerth, waitForOperation } from '../lib/berth.mjs';
+import { api, cleanup, createDatabase, edgeEnv, installationEnv, installCleanup, median, onCleanup, query, registerAccount, sh, startBerth, waitForOperation } from '../lib/berth.mjs';
 
 const TARGET = 0.8;
 const CONNECTIONS = 64;
@@ -22,8 +21,6 @@ const EDGE = { http: 38880, https: 38881, admin: 38882 };
 installCleanup(10 * 60_000);
 const started = Date.now();
 const log = (line) => console.error(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-caddy-'));
-onCleanup(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
 let current = null;
 onCleanup(() => current?.stop());
@@ -67,19 +64,10 @@ async function figure(label, url, headers, watch) {
 }
 
 const db = await createDatabase('edge');
-const env = {
-  ...installationEnv(db, { apps: '38000-38099', ssh: '39000-39099' }),
-  EDGE_ROUTER: 'caddy',
-  CADDY_ADMIN_URL: `http://127.0.0.1:${EDGE.admin}`,
-  EDGE_HTTP_PORT: String(EDGE.http),
-  EDGE_HTTPS_PORT: String(EDGE.https),
-  EDGE_LISTEN_ADDRESS: '127.0.0.1',
-  ACME_CA: 'internal',
-  CADDY_DATA_DIR: dataDir,
-};
+const env = { ...installationEnv(db, { apps: '38000-38099', ssh: '39000-39099' }), ...edgeEnv(EDGE) };
 const berth = await startBerth(env, 'api,worker,edge', 'berth');
 // The Caddy Berth's edge role started (its config file lives in our data directory).
-const caddyPid = Number((await sh('pgrep', ['-f', `caddy run --config ${path.join(dataDir, 'initial.json')}`])).split('\n')[0]);
+const caddyPid = Number((await sh('pgrep', ['-f', `caddy run --config ${path.join(env.CADDY_DATA_DIR, 'initial.json')}`])).split('\n')[0]);
 if (!caddyPid) throw new Error('the edge role started no Caddy');
 const account = await registerAccount(berth.url);
 const plans = await api(berth.url, 'GET', `/${account.companyId}/plans/`, account.token);

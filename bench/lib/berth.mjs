@@ -1,4 +1,4 @@
-// Shared by the benchmarks that need a whole Berth installation (provision, ssh, edge):
+// Shared by the benchmarks that need a whole Berth installation (provision, ssh, edge, config, deploy):
 // a throw-away database, Berth processes with roles of their own, its Docker objects
 // under a prefix of the run's own, and the guarantee that all of it is gone when the
 // run ends: normally, on error, on SIGINT/SIGTERM, or at the run's time limit.
@@ -6,6 +6,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -15,6 +17,8 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
 // Berth's default VOLUMES_DIR, where apps' /srv images live.
 const VOLUMES_DIR = '/var/lib/berth/volumes';
+// Berth's default RELEASES_DIR: release archives, one directory per installation (its name prefix).
+const RELEASES_DIR = '/var/lib/berth/releases';
 
 export async function sh(cmd, args, options = {}) {
   return (await run(cmd, args, { timeout: 120_000, maxBuffer: 64 * 1024 * 1024, ...options })).stdout.trim();
@@ -118,6 +122,46 @@ export async function removeInstallation(prefix) {
   for (const point of mounts.filter((m) => m?.startsWith(`${VOLUMES_DIR}/${prefix}-`))) await sh('umount', ['-l', point]).catch(() => undefined);
   const entries = fs.existsSync(VOLUMES_DIR) ? fs.readdirSync(VOLUMES_DIR) : [];
   for (const entry of entries.filter((e) => e.startsWith(`${prefix}-`))) fs.rmSync(path.join(VOLUMES_DIR, entry), { recursive: true, force: true });
+  // Release archives of apps the run did not delete.
+  fs.rmSync(path.join(RELEASES_DIR, prefix), { recursive: true, force: true });
+}
+
+/**
+ * Environment for an edge of the run's own: Berth's edge role starts a Caddy listening on the
+ * loopback `ports` ({http, https, admin}), with Caddy's internal CA and its data in a temporary
+ * directory that goes at cleanup (after Berth, and with it Caddy, has stopped).
+ */
+export function edgeEnv(ports) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-caddy-'));
+  onCleanup(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  return {
+    EDGE_ROUTER: 'caddy',
+    CADDY_ADMIN_URL: `http://127.0.0.1:${ports.admin}`,
+    EDGE_HTTP_PORT: String(ports.http),
+    EDGE_HTTPS_PORT: String(ports.https),
+    EDGE_LISTEN_ADDRESS: '127.0.0.1',
+    ACME_CA: 'internal',
+    CADDY_DATA_DIR: dataDir,
+  };
+}
+
+/**
+ * `GET path` on the edge's HTTP port of loopback with `Host: host`, as a browser asking for an
+ * app's domain would (fetch will not send a Host header of the caller's choosing).
+ * Resolves with the status and the body as text.
+ */
+export function edgeGet(port, host, { path: urlPath = '/', agent, timeoutMs = 1000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, headers: { host }, agent, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
 }
 
 /** Starts `dist/src/main.js` with `roles`; resolves once it logs that it started. */

@@ -5,7 +5,6 @@
 // Three of each, alternated, into an empty target each time; prints MB/s (median) for
 // both and A/B (target >= 0.7), and the median time of `ssh ... true` (20 of each).
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,13 +21,16 @@ import {
   startBerth,
   waitForOperation,
 } from '../lib/berth.mjs';
+import { clientKey, gatewayKnownHost, sshOptions, waitForSsh } from '../lib/ssh.mjs';
+import { makeTree, MB } from '../lib/tree.mjs';
 import { startSshd } from './sshd.mjs';
 
 const TARGET = 0.7;
 const RUNS = 3;
 const LATENCY_RUNS = 20;
 const SSHD_PORT = 38422;
-const MB = 1024 * 1024;
+// 100 MB: a few big files, some medium, many small.
+const TREE = [[2, 20 * MB, 'big'], [10, 3 * MB, 'medium'], [200, 100 * 1024, 'small'], [2048, 5 * 1024, 'tiny']];
 
 installCleanup(20 * 60_000);
 const started = Date.now();
@@ -36,32 +38,9 @@ const log = (line) => console.error(`[${((Date.now() - started) / 1000).toFixed(
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-ssh-'));
 onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-/** 100 MB: a few big files, some medium, many small; half random, half text-like (compressible). */
-function makeTree(root) {
-  const words = Array.from({ length: 500 }, () => randomBytes(4).toString('hex'));
-  const text = (size) => {
-    let out = '';
-    while (out.length < size) out += `${words[Math.floor(Math.random() * words.length)]} ${Math.random()}\n`;
-    return Buffer.from(out.slice(0, size));
-  };
-  const plan = [[2, 20 * MB, 'big'], [10, 3 * MB, 'medium'], [200, 100 * 1024, 'small'], [2048, 5 * 1024, 'tiny']];
-  let total = 0;
-  for (const [count, size, kind] of plan) {
-    for (let i = 0; i < count; i++) {
-      const sub = path.join(root, kind, String(i % 16));
-      fs.mkdirSync(sub, { recursive: true });
-      fs.writeFileSync(path.join(sub, `${kind}-${i}.dat`), i % 2 ? randomBytes(size) : text(size));
-      total += size;
-    }
-  }
-  return total;
-}
-
-const key = path.join(dir, 'id_ed25519');
-execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
-const publicKey = fs.readFileSync(`${key}.pub`, 'utf8').trim();
+const { path: key, publicKey } = clientKey(dir);
 const tree = path.join(dir, 'tree');
-const bytes = makeTree(tree);
+const bytes = makeTree(tree, TREE);
 log(`tree: ${(bytes / MB).toFixed(0)} MB in ${execFileSync('find', [tree, '-type', 'f']).toString().trim().split('\n').length} files`);
 
 const sshd = await startSshd(dir, SSHD_PORT, publicKey);
@@ -73,19 +52,18 @@ const plans = await api(berth.url, 'GET', `/${account.companyId}/plans/`, accoun
 const plan = plans.find((p) => p.name === 'Normal+');
 const app = await api(berth.url, 'POST', `/${account.companyId}/apps/`, account.token, { name: 'bench', image: 'berth/runtime:2026.11-1', plan: plan.id, ssh_keys: [publicKey] });
 await waitForOperation(berth.url, account, app.operation_id);
-const [hostKey] = await api(berth.url, 'GET', '/ssh-host-keys/', account.token);
 const gatewayPort = app.ssh_access[0].port;
 const knownHosts = path.join(dir, 'known_hosts');
-fs.writeFileSync(knownHosts, `[127.0.0.1]:${gatewayPort} ${hostKey.public_key}\n[127.0.0.1]:${SSHD_PORT} ${sshd.hostKey}\n`);
+fs.writeFileSync(knownHosts, `${await gatewayKnownHost(berth.url, account.token, gatewayPort)}\n[127.0.0.1]:${SSHD_PORT} ${sshd.hostKey}\n`);
 log(`Berth up; app on plan ${plan.name} (${plan.cpu_quota} % CPU), gateway port ${gatewayPort}; sshd on ${SSHD_PORT}`);
 
-const sshArgs = (port) => ['-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-p', String(port)];
+const sshArgs = (port) => sshOptions(key, knownHosts, port);
 const targets = {
   gateway: { login: 'app@127.0.0.1', port: gatewayPort, path: '/srv/var/bench/' },
   sshd: { login: 'root@127.0.0.1', port: SSHD_PORT, path: path.join(dir, 'sshd-target') + '/' },
 };
 const ssh = (t, command) => sh('ssh', [...sshArgs(t.port), t.login, command]);
-for (let i = 0; i < 50 && (await ssh(targets.gateway, 'echo ok').catch(() => '')) !== 'ok'; i++) await new Promise((r) => setTimeout(r, 200));
+await waitForSsh(sshArgs(gatewayPort), targets.gateway.login, 50);
 // The cipher each side negotiated with the same client, as `ssh -v` reports it.
 for (const [name, t] of Object.entries(targets)) {
   const verbose = execFileSync('sh', ['-c', `ssh -v ${sshArgs(t.port).join(' ')} ${t.login} true 2>&1 | grep -m1 'cipher:' || true`]).toString();

@@ -196,7 +196,7 @@ export class ReleaseDeployer {
 
   private async restartPrograms(appId: number, log: ReleaseLog): Promise<void> {
     const run = await this.sh(appId, RESTART_PROGRAMS);
-    for (const line of `${run.stdout}${run.stderr}`.split('\n')) if (line.trim()) log.line(`supervisorctl: ${line.trim()}`);
+    for (const line of `${run.stdout}${run.stderr}`.split('\n')) if (line.trim()) log.line(`supervisord: ${line.trim()}`);
   }
 
   private sh(appId: number, script: string) {
