@@ -114,8 +114,10 @@ describe('releases', () => {
     expect(seen.at(-1)).toBe('200 v2:none');
     expect(await active()).toEqual([2]);
     expect((await fx.api.get(releases('1/'), { token: owner.token })).body.status).toBe('superseded');
-    const migrated = await user.ssh(app.sshPort, key.path, ['ls /srv/var/ && ls -a /srv/app']);
+    const migrated = await user.ssh(app.sshPort, key.path, ['ls /srv/var/ && stat -c "%U:%G %n" /srv/app /srv/app/server.js /srv/app/berth.json']);
     expect(migrated.stdout.toString()).toContain('migrated-v2');
+    // The engine unpacked it as root: every file is still the app's own (the archive was made by root).
+    expect(migrated.stdout.toString()).toContain('app:app /srv/app\napp:app /srv/app/server.js\napp:app /srv/app/berth.json');
   }, 300_000);
 
   it('leaves v2 serving when a v3 release command fails', async () => {

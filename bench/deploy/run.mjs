@@ -4,7 +4,8 @@
 // (`v<N>`); before each round one file in five of each size gets new contents, and a new marker.
 // A: `rsync -a --delete` of the tree into /srv/app through Berth's SSH gateway, then
 //    `ssh … supervisorctl restart app`, to the edge (Caddy, Host: the app's domain) serving the new marker.
-// B: `tar czf` of the same tree (in memory), `POST …/releases/` with it, to the edge serving the new marker.
+// B: `POST …/releases/` with a `tar czf` of the same tree (made before, in memory, timed apart: the
+//    issue times a release from its POST), to the edge serving the new marker.
 // One of each as warm-up, then three of each, alternated; prints both medians and B/A (target <= 1.5).
 // Then rollbacks: `POST …/rollback/ {version}` to the release active before, to the edge serving
 // its marker; median of three (target < 3 s). The edge is polled every 50 ms.
@@ -192,13 +193,14 @@ async function viaSsh() {
   };
 }
 
-/** B: tar czf, POST …/releases/, to the edge serving the new marker; then its operation ends. */
+/** B: tar czf (timed apart), then POST …/releases/ to the edge serving the new marker; then its operation ends. */
 async function viaRelease() {
   const { marker, renewed } = nextTree();
+  const p0 = performance.now();
+  const { stdout: archive } = await run('tar', ['-czf', '-', '-C', tree, '.'], { encoding: 'buffer', maxBuffer: 512 * MB });
+  const tarMs = performance.now() - p0;
   const sentAt = Date.now();
   const t0 = performance.now();
-  const { stdout: archive } = await run('tar', ['-czf', '-', '-C', tree, '.'], { encoding: 'buffer', maxBuffer: 512 * MB });
-  const packed = performance.now();
   const response = await fetch(`${base}${releaseUrl('releases/')}`, {
     method: 'POST',
     headers: { authorization: `Token ${account.token}`, 'content-type': 'application/gzip' },
@@ -218,9 +220,9 @@ async function viaRelease() {
     servedAt: seen.epoch,
     version: answer.version,
     archiveBytes: archive.length,
+    tarMs,
     ms: seen.at - t0,
     phases: {
-      tar: packed - t0,
       posted: posted - t0,
       jobStarted: Date.parse(op.started_at) - sentAt,
       ...steps,
@@ -276,7 +278,7 @@ for (let i = 0; i < ROUNDS; i++) {
   const b = await viaRelease();
   releaseRuns.push(b);
   active.push({ version: b.version, marker: b.marker });
-  log(`round ${i + 1} B (${b.marker}, release ${b.version}): ${s(b.ms)} [tar ${s(b.phases.tar)}, POST answered ${s(b.phases.posted)}, operation finished ${s(b.phases.opFinished)}]`);
+  log(`round ${i + 1} B (${b.marker}, release ${b.version}): ${s(b.ms)} [tar czf before it ${s(b.tarMs)}, POST answered ${s(b.phases.posted)}, operation finished ${s(b.phases.opFinished)}]`);
 }
 
 const rollbackRuns = [];
@@ -320,8 +322,9 @@ console.log(`plan ${plan.name} (${plan.cpu_quota} % CPU); median of ${ROUNDS}, a
 console.log('');
 console.log(`  ${'figure'.padEnd(72)} ${'median'.padStart(7)}   runs`);
 console.log(`  ${'A  rsync -a --delete over the SSH gateway + supervisorctl restart app'.padEnd(72)} ${cell(a)}   ${list(sshRuns)}`);
-console.log(`  ${`B  tar czf (${archiveMb.toFixed(1)} MB) + POST /releases/`.padEnd(72)} ${cell(b)}   ${list(releaseRuns)}`);
+console.log(`  ${`B  POST /releases/ (${archiveMb.toFixed(1)} MB tar.gz)`.padEnd(72)} ${cell(b)}   ${list(releaseRuns)}`);
 console.log(`  ${'R  POST /rollback/ {version} (the release active before)'.padEnd(72)} ${cell(rb)}   ${list(rollbackRuns)}`);
+console.log(`  ${"   (not counted: tar czf in the client, before B's POST)".padEnd(72)} ${cell(median(releaseRuns.map((r) => r.tarMs)))}`);
 console.log('');
 console.log(`  B/A ${ratio.toFixed(2)}   target <= ${TARGET_RATIO}   ${verdict(ratio <= TARGET_RATIO)}`);
 console.log(`  R   ${(rb / 1000).toFixed(2)} s   target < ${TARGET_ROLLBACK_MS / 1000} s   ${verdict(rb < TARGET_ROLLBACK_MS)}`);
@@ -329,10 +332,9 @@ console.log('');
 console.log(`  ${'Where the time went: medians, s after the start'.padEnd(56)}       A        B        R`);
 const rows = [
   ['rsync done', (r) => r.phases.rsync],
-  ['tar czf done (in memory)', (r) => r.phases.tar],
   ['POST answered (archive stored and checked)', (r) => r.phases.posted],
   ['worker took the job (operation started_at)', (r) => r.phases.jobStarted],
-  ['unpacking into the container began', (r) => r.phases.unpack],
+  ['unpacking (the engine) began', (r) => r.phases.unpack],
   ['switching /srv/app began', (r) => r.phases.switch],
   ['restarting the programs began', (r) => r.phases.restart],
   ['waiting for HTTP began', (r) => r.phases.health],

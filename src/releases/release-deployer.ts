@@ -1,15 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { pipeline } from 'node:stream/promises';
-import { createGzip, createGunzip } from 'node:zlib';
+import { pipeline } from 'node:stream';
+import { createGunzip, createGzip } from 'node:zlib';
 import { DataSource, EntityManager } from 'typeorm';
 import { App } from '../apps/entities/app.entity.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
-import { CONTAINER_DRIVER, ContainerDriver } from '../containers/container-driver.js';
+import { CONTAINER_DRIVER, ContainerDriver, UnpackError } from '../containers/container-driver.js';
 import { Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { Plan } from '../plans/plan.entity.js';
+import { TarOwner } from './archive/tar-owner.js';
 import { Release } from './entities/release.entity.js';
 import { answersHttp, collectTail, DEPLOY_DIR, INCOMING, manifestOf, PREPARE, RESTART_PROGRAMS, RESTORE, settled, STATE, swapBack, swapIn } from './release-steps.js';
 import { ReleaseLog } from './release-log.js';
@@ -17,6 +18,8 @@ import { pruneReleases } from './release-prune.js';
 import { ReleaseStore, TooLargeError } from './release-store.js';
 
 const STEP_TIMEOUT_MS = 120_000;
+/** The runtime images' user `app` (docker/runtimes/runtime-base), who owns /srv. */
+const APP_UID = 1000;
 
 /** What became of a release, for its operation: a failed release fails the operation, the app keeps running. */
 export interface ReleaseOutcome {
@@ -107,8 +110,8 @@ export class ReleaseDeployer {
   private async unpackAndSwap(appId: number, release: Release, log: ReleaseLog): Promise<ReleaseOutcome | null> {
     await log.step('unpacking the archive beside /srv/app');
     await this.check(appId, PREPARE, 'preparing the deploy directory');
-    const unpacked = await this.unpack(appId, release.archive!);
-    if (unpacked.exitCode !== 0) return this.fail(release, log, `unpacking failed (is /srv full? the old and the new tree must both fit): ${unpacked.stderr.trim()}`, true);
+    const problem = await this.unpack(appId, release.archive!);
+    if (problem !== null) return this.fail(release, log, `unpacking failed (is /srv full? the old and the new tree must both fit): ${problem}`, true);
     const manifest = manifestOf((await this.sh(appId, `head -c 65536 ${INCOMING}/berth.json 2>/dev/null || true`)).stdout);
     if ('error' in manifest) return this.fail(release, log, manifest.error, true);
     if (manifest.release && release.source === 'archive') {
@@ -175,15 +178,19 @@ export class ReleaseDeployer {
   }
 
   /**
-   * Streams the archive into `tar` in the container: it never lands in /srv as an archive. It is
-   * decompressed here, as gunzip is most of the work and the container's CPU is the plan's.
+   * Has the engine unpack the archive beside /srv/app, owned by `app`: not a process in the
+   * container, so not bounded by the plan's CPU. It never lands in /srv as an archive.
    */
-  private async unpack(appId: number, archive: string): Promise<{ exitCode: number | null; stderr: string }> {
-    const session = await this.driver.exec(appId, ['tar', '-xf', '-', '-C', INCOMING, '--no-same-owner']);
-    const stderr = collectTail(session.stderr);
-    session.stdout.resume();
-    await pipeline(this.store.read(appId, archive), createGunzip(), session.stdin).catch(() => undefined);
-    return { exitCode: await session.exit, stderr: await stderr };
+  private async unpack(appId: number, archive: string): Promise<string | null> {
+    try {
+      // The engine unpacks as root and keeps the owners headers name: every member becomes app's.
+      const tar = pipeline(this.store.read(appId, archive), createGunzip(), new TarOwner(APP_UID, APP_UID, 'app'), () => undefined);
+      await this.driver.putArchive(appId, INCOMING, tar);
+      return null;
+    } catch (err) {
+      if (err instanceof UnpackError) return err.message;
+      throw err;
+    }
   }
 
   private async releaseCommand(appId: number, version: number, command: string, log: ReleaseLog): Promise<number | null> {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
@@ -34,8 +34,11 @@ export class ReleaseStore {
     return join(this.root, String(appId), name);
   }
 
-  /** Writes `source` to a new archive of the app, at most `limit` bytes; its name and size. */
-  async write(appId: number, source: NodeJS.ReadableStream, limit: number): Promise<{ name: string; size: number }> {
+  /**
+   * Writes `source` to a new archive of the app, at most `limit` bytes; its name and size. `tee`
+   * gets every byte too, as it arrives (the archive's check); should it stop reading, so does this.
+   */
+  async write(appId: number, source: NodeJS.ReadableStream, limit: number, tee?: Writable): Promise<{ name: string; size: number }> {
     const dir = join(this.root, String(appId));
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const name = `${randomBytes(12).toString('hex')}.tar.gz`;
@@ -44,7 +47,21 @@ export class ReleaseStore {
     const bound = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         size += chunk.length;
-        done(size > limit ? new TooLargeError(limit) : null, chunk);
+        if (size > limit) return done(new TooLargeError(limit));
+        if (!tee) return done(null, chunk);
+        if (tee.destroyed) return done(new Error('the archive check stopped reading'));
+        if (tee.write(chunk)) return done(null, chunk);
+        const resume = () => {
+          tee.off('drain', resume);
+          tee.off('close', resume);
+          done(tee.destroyed ? new Error('the archive check stopped reading') : null, chunk);
+        };
+        tee.on('drain', resume);
+        tee.on('close', resume);
+      },
+      flush(done) {
+        tee?.end();
+        done();
       },
     });
     // Piped by hand, not by pipeline(): a refusal must not destroy `source`. A request body left

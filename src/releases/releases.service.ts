@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { PassThrough } from 'node:stream';
 import { DataSource, EntityManager } from 'typeorm';
 import { restoreConfigVersion } from '../app-config/config-restore.js';
 import { AppChanges, PreparedChange } from '../apps/app-changes.js';
@@ -55,23 +56,32 @@ export class ReleasesService {
     const tooLarge = () => new DomainError('payload_too_large', `the archive is larger than the ${archiveMax} bytes this app may upload (RELEASE_ARCHIVE_MAX, or its plan's disk)`);
     if (declaredBytes !== null && declaredBytes > archiveMax) throw tooLarge();
     await this.changes.assertReady();
-    let stored: { name: string; size: number };
+    // Checked as it streams in, beside being stored: a bad archive is refused as soon as its bad
+    // entry arrives (a bomb costs what the limit allows), and a good one is not read twice.
+    const checking = new PassThrough();
+    const checked = checkArchive(checking, {
+      unpackedMaxBytes: Math.min(this.config.releases.unpackedMaxBytes, diskBytes),
+      entriesMax: this.config.releases.entriesMax,
+    });
+    checked.catch(() => undefined);
+    let stored: { name: string; size: number } | null = null;
     try {
-      stored = await this.store.write(appId, body, archiveMax);
+      stored = await this.store.write(appId, body, archiveMax, checking);
+      const summary = await checked;
+      const archive = stored;
+      return await this.record(companyId, appId, actor, 'release.create', async () => ({ source: 'archive', archive: archive.name, archiveSize: archive.size, size: summary.unpackedBytes }));
     } catch (err) {
+      // A write that stopped first leaves the check waiting for the rest: it ends now.
+      checking.destroy();
+      if (stored) await this.store.remove(appId, stored.name);
+      // The check's refusal explains a write it stopped.
+      const problem = await checked.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      if (problem instanceof ArchiveProblem) throw DomainError.field('archive', problem.message);
       if (err instanceof TooLargeError) throw tooLarge();
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw new DomainError('unavailable', 'the release store has no space left; nothing was changed');
-      throw err;
-    }
-    try {
-      const summary = await checkArchive(this.store.read(appId, stored.name), {
-        unpackedMaxBytes: Math.min(this.config.releases.unpackedMaxBytes, diskBytes),
-        entriesMax: this.config.releases.entriesMax,
-      });
-      return await this.record(companyId, appId, actor, 'release.create', async () => ({ source: 'archive', archive: stored.name, archiveSize: stored.size, size: summary.unpackedBytes }));
-    } catch (err) {
-      await this.store.remove(appId, stored.name);
-      if (err instanceof ArchiveProblem) throw DomainError.field('archive', err.message);
       throw err;
     }
   }

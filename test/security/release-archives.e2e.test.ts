@@ -94,20 +94,30 @@ async function releaseList(appId: number, who: Who = owner) {
 }
 
 /** `bytes` random bytes in 64 KB chunks, streamed (fetch sends them chunked, with no Content-Length). */
+/**
+ * A well-formed tar.gz of about `bytes` (one file of random bytes, which gzip cannot shrink): the
+ * check, reading it as it streams in, finds nothing to refuse, so the size limit is what stops it.
+ */
+function incompressibleArchive(bytes: number): Buffer {
+  const dir = mkdtempSync(join(scratch, 'random-'));
+  writeFileSync(join(dir, 'noise.bin'), randomBytes(bytes));
+  return execFileSync('tar', ['-czf', '-', '-C', dir, 'noise.bin'], { maxBuffer: 64 * MB });
+}
+
 function chunkedBody(bytes: number): ReadableStream<Uint8Array> {
-  let left = bytes;
+  const archive = incompressibleArchive(bytes);
+  let at = 0;
   return new ReadableStream({
     pull(controller) {
-      if (left <= 0) return controller.close();
-      const n = Math.min(left, 64 * 1024);
-      left -= n;
-      controller.enqueue(new Uint8Array(randomBytes(n)));
+      if (at >= archive.length) return controller.close();
+      controller.enqueue(new Uint8Array(archive.subarray(at, at + 64 * 1024)));
+      at += 64 * 1024;
     },
   });
 }
 
 /**
- * On one raw connection: a chunked upload of `bytes` random bytes as an archive, then (once its
+ * On one raw connection: a chunked upload of an archive of about `bytes` (random, so incompressible), then (once its
  * answer is in) a GET of the same path. The first answer's head, what came back to the GET
  * within 5 s, and whether the server closed the connection.
  */
@@ -125,8 +135,9 @@ async function chunkedThenGet(path: string, bytes: number): Promise<{ first: str
   };
   const head = (method: string, extra: string) => `${method} ${url.pathname}${path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Token ${owner.token}\r\n${extra}\r\n`;
   socket.write(head('POST', 'Content-Type: application/gzip\r\nTransfer-Encoding: chunked\r\n'));
-  for (let left = bytes; left > 0; left -= 64 * 1024) {
-    const chunk = randomBytes(Math.min(left, 64 * 1024));
+  const archive = incompressibleArchive(bytes);
+  for (let at = 0; at < archive.length; at += 64 * 1024) {
+    const chunk = archive.subarray(at, at + 64 * 1024);
     socket.write(`${chunk.length.toString(16)}\r\n`);
     socket.write(chunk);
     socket.write('\r\n');

@@ -11,6 +11,7 @@ import {
   ExecSession,
   HostPortTakenError,
   ObservedContainer,
+  UnpackError,
 } from '../container-driver.js';
 import type { VolumeStore } from '../volumes/volume-store.js';
 import { runToEnd, startExec } from './docker-exec.js';
@@ -187,6 +188,18 @@ export class DockerDriver implements ContainerDriver {
 
   async exec(appId: number, argv: string[], options: ExecOptions = {}): Promise<ExecSession> {
     return this.call(() => startExec(this.streams.getContainer(this.containerName(appId)), argv, options));
+  }
+
+  async putArchive(appId: number, dir: string, archive: NodeJS.ReadableStream): Promise<void> {
+    try {
+      // The streaming client: an archive takes as long as it takes. (copyUIDGID would look the
+      // container's user up in the host's passwd, not the container's: owners come from the headers.)
+      await this.streams.getContainer(this.containerName(appId)).putArchive(archive as never, { path: dir, noOverwriteDirNonDir: '1' });
+    } catch (err) {
+      if (isUnavailable(err)) throw new ContainerEngineUnavailableError(`the Docker engine is unavailable: ${describeDockerError(err)}`);
+      if (isNotFound(err)) throw new Error(describeDockerError(err));
+      throw new UnpackError(describeDockerError(err));
+    }
   }
 
   async run(appId: number, argv: string[], timeoutMs: number): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {

@@ -1,0 +1,142 @@
+import { Transform, TransformCallback } from 'node:stream';
+
+const BLOCK = 512;
+const META_MAX = 64 * 1024;
+/** Ownership pax records carry; they would override the header's. */
+const OWNER_KEYS = new Set(['uid', 'gid', 'uname', 'gname']);
+
+/**
+ * Rewrites a tar stream (already checked by checkArchive, uncompressed) so that every member
+ * belongs to `uid`:`gid` (`name`): the engine unpacks it as root and keeps the owners a header
+ * names, and the app's user must own its tree (to rsync into it, to remove it later). Header
+ * fields are patched in place (checksums recomputed); pax records naming an owner are dropped.
+ * Sizes and data pass through untouched.
+ */
+export class TarOwner extends Transform {
+  private pending = Buffer.alloc(0);
+  private passing = 0;
+  private meta: { header: Buffer; size: number; chunks: Buffer[]; got: number } | null = null;
+  private nextSize: number | null = null;
+
+  constructor(
+    private readonly uid: number,
+    private readonly gid: number,
+    private readonly name: string,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    try {
+      let data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+      this.pending = Buffer.alloc(0);
+      while (data.length > 0) {
+        if (this.passing > 0) {
+          const n = Math.min(this.passing, data.length);
+          if (this.meta) {
+            this.meta.chunks.push(data.subarray(0, n));
+            this.meta.got += n;
+          } else this.push(data.subarray(0, n));
+          this.passing -= n;
+          data = data.subarray(n);
+          if (this.passing === 0 && this.meta) this.endMeta();
+          continue;
+        }
+        if (data.length < BLOCK) {
+          this.pending = Buffer.from(data);
+          break;
+        }
+        this.header(Buffer.from(data.subarray(0, BLOCK)));
+        data = data.subarray(BLOCK);
+      }
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.pending.length > 0) this.push(this.pending);
+    done();
+  }
+
+  private header(block: Buffer): void {
+    if (block.every((b) => b === 0)) {
+      this.push(block);
+      return;
+    }
+    const flag = String.fromCharCode(block[156]);
+    const own = parseInt(block.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
+    if (flag === 'x' || flag === 'g') {
+      if (!(own >= 0 && own <= META_MAX)) throw new Error('a pax record is larger than allowed');
+      this.meta = { header: block, size: own, chunks: [], got: 0 };
+      this.passing = Math.ceil(own / BLOCK) * BLOCK;
+      if (this.passing === 0) this.endMeta();
+      return;
+    }
+    if (flag === 'L' || flag === 'K') {
+      this.push(block);
+      this.passing = Math.ceil(own / BLOCK) * BLOCK;
+      return;
+    }
+    const size = this.nextSize ?? own;
+    this.nextSize = null;
+    field(block, 108, 8, octal(this.uid, 7));
+    field(block, 116, 8, octal(this.gid, 7));
+    if (block.subarray(257, 262).toString('latin1') === 'ustar') {
+      field(block, 265, 32, this.name);
+      field(block, 297, 32, this.name);
+    }
+    checksum(block);
+    this.push(block);
+    this.passing = Math.ceil(size / BLOCK) * BLOCK;
+  }
+
+  /** A pax record block again, without owners; a `size` in it is the next member's. */
+  private endMeta(): void {
+    const { header, size, chunks } = this.meta!;
+    this.meta = null;
+    const body = Buffer.concat(chunks).subarray(0, size);
+    const kept: string[] = [];
+    let at = 0;
+    while (at < body.length) {
+      const space = body.indexOf(0x20, at);
+      const length = Number(body.subarray(at, space).toString('latin1'));
+      const record = body.subarray(space + 1, at + length - 1).toString('utf8');
+      const key = record.slice(0, record.indexOf('='));
+      if (!OWNER_KEYS.has(key)) kept.push(record);
+      if (key === 'size' && String.fromCharCode(header[156]) === 'x') this.nextSize = Number(record.slice(key.length + 1));
+      at += length;
+    }
+    const out = Buffer.from(kept.map(paxRecord).join(''), 'utf8');
+    field(header, 124, 12, octal(out.length, 11));
+    checksum(header);
+    this.push(header);
+    this.push(out);
+    this.push(Buffer.alloc(Math.ceil(out.length / BLOCK) * BLOCK - out.length));
+  }
+}
+
+/** `<length> <key>=<value>\n`, the length counting itself. */
+function paxRecord(record: string): string {
+  const bytes = Buffer.byteLength(record, 'utf8') + 2;
+  let length = bytes + String(bytes).length;
+  if (String(length).length !== String(bytes).length) length = bytes + String(length).length;
+  return `${length} ${record}\n`;
+}
+
+function octal(value: number, digits: number): string {
+  return value.toString(8).padStart(digits, '0');
+}
+
+function field(block: Buffer, offset: number, length: number, value: string): void {
+  block.fill(0, offset, offset + length);
+  block.write(value, offset, length - 1, 'latin1');
+}
+
+function checksum(block: Buffer): void {
+  block.fill(0x20, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += block[i];
+  block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
+}
