@@ -1,4 +1,5 @@
 import { Transform, TransformCallback } from 'node:stream';
+import { numeric } from './tar-reader.js';
 
 const BLOCK = 512;
 const META_MAX = 64 * 1024;
@@ -66,7 +67,8 @@ export class TarOwner extends Transform {
       return;
     }
     const flag = String.fromCharCode(block[156]);
-    const own = parseInt(block.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
+    const own = numeric(block.subarray(124, 136));
+    if (!Number.isSafeInteger(own) || own < 0) throw new Error('a header gives an impossible size');
     if (flag === 'x' || flag === 'g') {
       if (!(own >= 0 && own <= META_MAX)) throw new Error('a pax record is larger than allowed');
       this.meta = { header: block, size: own, chunks: [], got: 0 };

@@ -170,7 +170,7 @@ function octal(field: Buffer): number {
 }
 
 /** A size field: octal, or GNU's base-256 for sizes past 8 GB. */
-function numeric(field: Buffer): number {
+export function numeric(field: Buffer): number {
   if ((field[0] & 0x80) === 0) return octal(field);
   if (field[0] & 0x40) return NaN;
   let value = field[0] & 0x3f;
