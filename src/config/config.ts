@@ -54,6 +54,14 @@ export interface BerthConfig {
     versionsKept: number;
   };
   releases: ReleasesConfig;
+  live: {
+    /** A heartbeat comment this often keeps proxies from closing an idle stream. */
+    heartbeatMs: number;
+    /** Live streams a company may hold open at once, over every API process. */
+    streamsPerCompany: number;
+    /** Bytes a stream's client may leave unread before it is dropped. */
+    maxBufferedBytes: number;
+  };
   storages: {
     mariadb: StorageServerConfig;
     pgsql: StorageServerConfig;
@@ -258,6 +266,11 @@ export function loadConfig(env: Env = process.env): BerthConfig {
       keptMaxBytes: read.size('RELEASES_KEPT_MAX', '2gb', 1024 * 1024, 1024 ** 4),
       healthTimeoutMs: read.int('RELEASE_HEALTH_TIMEOUT_MS', 60_000, 500, 3_600_000),
       commandTimeoutMs: read.int('RELEASE_COMMAND_TIMEOUT_MS', 600_000, 1000, 24 * 3_600_000),
+    },
+    live: {
+      heartbeatMs: read.int('LIVE_HEARTBEAT_MS', 15_000, 100, 300_000),
+      streamsPerCompany: read.int('LIVE_STREAMS_PER_COMPANY', 10, 1, 10_000),
+      maxBufferedBytes: read.size('LIVE_BUFFER_MAX', '256kb'),
     },
     storages: {
       mariadb: read.storageServer('STORAGE_MARIADB', 'mysql://root@127.0.0.1:3306', ['mysql:', 'mariadb:'], 3306, 'mariadb.berth.internal', subnet.gateway),

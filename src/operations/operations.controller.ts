@@ -1,5 +1,7 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiParam, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LiveStreams, wantsEvents } from '../live/live-streams.js';
 import { CompanyRoute } from '../common/access/access.decorator.js';
 import { parseId } from '../common/access/company-member.guard.js';
 import { CurrentCompany } from '../common/access/current.decorator.js';
@@ -13,7 +15,10 @@ import { OperationsService } from './operations.service.js';
 @CompanyRoute()
 @Controller(':company_id/operations')
 export class OperationsController {
-  constructor(private readonly operations: OperationsService) {}
+  constructor(
+    private readonly operations: OperationsService,
+    private readonly live: LiveStreams,
+  ) {}
 
   /** The company's operations, newest first, optionally for one app or storage. */
   @Get()
@@ -22,10 +27,19 @@ export class OperationsController {
     return this.operations.list(company.id, query, page);
   }
 
-  /** One operation: follow it until its status is success or error. */
+  /**
+   * One operation: follow it until its status is success or error. With `Accept: text/event-stream`,
+   * its changes as server-sent events (`event: operation`, then `event: output` for lines it prints,
+   * such as a release command's), ending with its final state.
+   */
   @Get(':id')
   @ApiParam({ name: 'id', schema: { type: 'integer', minimum: 1 } })
-  getOperation(@CurrentCompany() company: CompanyContext, @Param('id') id: string): Promise<OperationDto> {
-    return this.operations.get(company.id, parseId(id, 'id', 'operation'));
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiOkResponse({ type: OperationDto })
+  async getOperation(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const operationId = parseId(id, 'id', 'operation');
+    const current = () => this.operations.get(company.id, operationId);
+    if (wantsEvents(request)) return this.live.operation(company.id, operationId, current, request, reply);
+    await reply.send(await current());
   }
 }

@@ -60,7 +60,7 @@ export class ReleaseDeployer {
     const release = await this.db.getRepository(Release).findOne({ where: { appId: app.id, status: 'deploying' } });
     // Each release runs in the round of its own operation, which then ends with its outcome.
     if (!release || operation === null || release.operationId !== operation.id) return null;
-    const log = new ReleaseLog(this.db, this.operations, release);
+    const log = new ReleaseLog(this.db, this.operations, release, app.companyId);
     if (!app.enabled) return this.fail(release, log, 'the app was stopped before the release could deploy');
     return release.source === 'srv' ? this.snapshot(app, release, log) : this.deploy(app, release, log);
   }

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { LIVE_CHANNEL } from '../live/live-events.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { Release } from './entities/release.entity.js';
 
@@ -13,11 +14,14 @@ const FLUSH_MS = 500;
 export class ReleaseLog {
   private buffer: string;
   private lastFlush = 0;
+  // One after another: NOTIFYs are delivered in commit order, so lines reach streams in order.
+  private announced: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly db: DataSource,
     private readonly operations: OperationsService,
     private readonly release: Release,
+    private readonly companyId: number,
   ) {
     this.buffer = release.log;
   }
@@ -39,11 +43,20 @@ export class ReleaseLog {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop()!;
-      for (const line of lines) this.line(line);
+      for (const line of lines) this.output(line);
       if (Date.now() - this.lastFlush > FLUSH_MS) await this.flush();
     }
-    if (partial) this.line(partial);
+    if (partial) this.output(partial);
+    await this.announced;
     await this.flush();
+  }
+
+  /** A line the operation printed: into the log, and to the operation's live stream as it comes. */
+  private output(line: string): void {
+    this.line(line);
+    if (this.release.operationId === null) return;
+    const payload = JSON.stringify({ kind: 'output', company_id: this.companyId, operation_id: this.release.operationId, line: line.slice(0, 1000) });
+    this.announced = this.announced.then(() => this.db.query('SELECT pg_notify($1, $2)', [LIVE_CHANNEL, payload])).catch(() => undefined);
   }
 
   text(): string {

@@ -19,6 +19,7 @@ import { createDataSource } from '../../dist/src/database/data-source.js';
 import { runMigrations } from '../../dist/src/database/migrate.js';
 import { dockerEnv } from '../support/docker.js';
 import { client, Client, register } from '../support/http.js';
+import { openSse } from '../support/sse.js';
 import { createTestDatabase, REDIS_URL, TestDatabase } from '../support/services.js';
 
 interface Route {
@@ -30,6 +31,7 @@ interface Route {
 let db: TestDatabase;
 let app: Awaited<ReturnType<typeof createApi>>;
 let api: Client;
+let base = '';
 const routes: Route[] = [];
 const tokens: Record<string, string> = {};
 let companyId = 0;
@@ -47,7 +49,8 @@ beforeAll(async () => {
   await ds.destroy();
   app = await createApi(config, pino({ level: 'silent' }));
   await app.listen({ port: 0, host: '127.0.0.1' });
-  api = client(`${await app.getUrl()}/api/v1`);
+  base = `${await app.getUrl()}/api/v1`;
+  api = client(base);
   for (const module of app.get(ModulesContainer).values()) {
     for (const wrapper of module.controllers.values()) {
       const controller = wrapper.metatype as Function;
@@ -88,9 +91,13 @@ afterAll(async () => {
 });
 
 /** A call as a client would make it, with ids that exist nowhere: allowed calls fail later (400, 404, 409), never on access. */
-const call = (route: Route, token: string) => {
+const call = async (route: Route, token: string) => {
   const path = route.path.replace(':company_id', String(companyId)).replace(':domain', 'nothing.example').replace(/:[a-z_]+/g, '999999') + '/';
-  return api.call(route.method, path, { token, body: route.method === 'GET' ? undefined : {} });
+  if (!path.endsWith('/stream/')) return api.call(route.method, path, { token, body: route.method === 'GET' ? undefined : {} });
+  // A live stream never ends by itself: an allowed call is its 200, and the stream is closed at once.
+  const stream = await openSse(`${base}${path}`, token);
+  stream.close();
+  return { status: stream.status, body: stream.body };
 };
 
 describe('role matrix', () => {

@@ -11,6 +11,7 @@ import { Events1795540000004 } from './1795540000004-events.js';
 import { AppConfig1795540000005 } from './1795540000005-app-config.js';
 import { AppBindings1795540000006 } from './1795540000006-app-bindings.js';
 import { Releases1795540000007 } from './1795540000007-releases.js';
+import { LiveEvents1795540000008 } from './1795540000008-live-events.js';
 
 // Every migration, in order. Listed explicitly so the build and the tests load the same set.
 export const MIGRATIONS: Function[] = [
@@ -27,4 +28,5 @@ export const MIGRATIONS: Function[] = [
   AppConfig1795540000005,
   AppBindings1795540000006,
   Releases1795540000007,
+  LiveEvents1795540000008,
 ];

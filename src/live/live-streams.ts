@@ -1,0 +1,109 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../common/errors/domain-error.js';
+import { BerthConfig } from '../config/config.js';
+import { CONFIG } from '../config/config.module.js';
+import type { OperationDto } from '../operations/dto/operation.dto.js';
+import { LiveEvent, LiveEvents } from './live-events.js';
+import { SseStream } from './sse-stream.js';
+import { StreamSlots } from './stream-slots.js';
+
+const RANK: Record<string, number> = { pending: 0, running: 1, success: 2, error: 2 };
+const ended = (op: OperationDto) => op.status === 'success' || op.status === 'error';
+
+/** Whether a request asks for server-sent events (`Accept: text/event-stream`). */
+export function wantsEvents(request: FastifyRequest): boolean {
+  return /(^|,)\s*text\/event-stream/i.test(request.headers.accept ?? '');
+}
+
+/**
+ * The API's live streams: a company's operation and app-status changes, and one operation until
+ * it ends. Each holds one of the company's stream slots while it is open.
+ */
+@Injectable()
+export class LiveStreams {
+  constructor(
+    @Inject(CONFIG) private readonly config: BerthConfig,
+    private readonly events: LiveEvents,
+    private readonly slots: StreamSlots,
+  ) {}
+
+  /** `operation` and `app` events of the company, as they happen, until the client leaves. */
+  async company(companyId: number, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    let stream: SseStream | null = null;
+    let seq = 0;
+    await this.open(companyId, request, reply, (event) => {
+      if (event.kind === 'operation') stream?.send('operation', event.operation, String(++seq));
+      else if (event.kind === 'app') stream?.send('app', event.app, String(++seq));
+    }, async (opened) => {
+      stream = opened;
+    });
+  }
+
+  /**
+   * One operation's state changes and output: its state now first, then each change, and the
+   * stream ends with its final state. `current` reads it (404 before any stream opens).
+   */
+  async operation(companyId: number, operationId: number, current: () => Promise<OperationDto>, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    let stream: SseStream | null = null;
+    let seq = 0;
+    let rank = -1;
+    const pending: LiveEvent[] = [];
+    const deliver = (event: LiveEvent) => {
+      if (!stream?.open) return;
+      if (event.kind === 'operation') {
+        // Changes that committed before the state read first may still arrive: never a step back.
+        if (RANK[event.operation.status] < rank) return;
+        rank = RANK[event.operation.status];
+        stream.send('operation', event.operation, `${operationId}-${++seq}`);
+        if (ended(event.operation)) stream.close();
+      } else if (event.kind === 'output') stream.send('output', { line: event.line }, `${operationId}-${++seq}`);
+    };
+    await this.open(companyId, request, reply, (event) => {
+      const mine = (event.kind === 'operation' && event.operation.id === operationId) || (event.kind === 'output' && event.operation_id === operationId);
+      if (!mine) return;
+      if (stream) deliver(event);
+      else pending.push(event);
+    }, async (opened) => {
+      const now = await current();
+      stream = opened;
+      deliver({ kind: 'operation', company_id: companyId, operation: now });
+      for (const event of pending.splice(0)) deliver(event);
+    }, current);
+  }
+
+  /**
+   * Takes a slot, subscribes (before anything is read, so no change falls in between), then opens
+   * the stream and holds it until it ends. `check` runs first: its error (a 404) is answered as usual.
+   */
+  private async open(
+    companyId: number,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    listener: (event: LiveEvent) => void,
+    start: (stream: SseStream) => Promise<void>,
+    check?: () => Promise<unknown>,
+  ): Promise<void> {
+    await check?.();
+    const slot = await this.slots.take(companyId);
+    let unsubscribe: () => void;
+    try {
+      unsubscribe = await this.events.subscribe(companyId, listener);
+    } catch {
+      slot.release();
+      throw new DomainError('unavailable', 'live events (PostgreSQL) are unavailable; try again shortly');
+    }
+    const stream = new SseStream(request, reply, { heartbeatMs: this.config.live.heartbeatMs, maxBufferedBytes: this.config.live.maxBufferedBytes });
+    const refresh = setInterval(() => slot.refresh(), this.config.live.heartbeatMs);
+    refresh.unref();
+    try {
+      await start(stream);
+    } catch {
+      stream.close();
+    }
+    await stream.closed;
+    clearInterval(refresh);
+    unsubscribe();
+    slot.release();
+  }
+}

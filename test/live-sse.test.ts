@@ -1,0 +1,63 @@
+// A live stream's client that stops reading is dropped once it leaves LIVE_BUFFER_MAX unread,
+// never buffered for without bound; heartbeats keep an idle stream alive. The HTTP response is
+// faked here (a port: write, end, destroy, writableLength); live-events.e2e.test.ts streams for real.
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { SseStream } from '../src/live/sse-stream.js';
+
+/** A response whose client never reads: everything written stays buffered. */
+function stalledResponse() {
+  const raw = Object.assign(new EventEmitter(), {
+    written: [] as string[],
+    writableLength: 0,
+    destroyed: false,
+    ended: false,
+    writeHead: () => undefined,
+    write(chunk: string): boolean {
+      raw.written.push(chunk);
+      raw.writableLength += Buffer.byteLength(chunk);
+      return false;
+    },
+    end(chunk?: string) {
+      if (chunk) raw.written.push(chunk);
+      raw.ended = true;
+    },
+    destroy() {
+      raw.destroyed = true;
+      raw.emit('close');
+    },
+  });
+  const reply = { raw, hijack: () => undefined };
+  const request = { id: 'req-1', raw: new EventEmitter() };
+  return { raw, reply, request };
+}
+
+describe('a live stream', () => {
+  it('drops a client that leaves more than the limit unread, and says why', async () => {
+    const { raw, reply, request } = stalledResponse();
+    const stream = new SseStream(request as never, reply as never, { heartbeatMs: 60_000, maxBufferedBytes: 1000 });
+    let sent = 0;
+    while (stream.send('app', { id: 1, status: 'running', padding: 'x'.repeat(100) }, String(sent))) sent += 1;
+    // About 1000 bytes of frames, then dropped: not one frame more is buffered.
+    expect(sent).toBeGreaterThan(5);
+    expect(sent).toBeLessThan(12);
+    expect(raw.destroyed).toBe(true);
+    expect(raw.written.at(-1)).toContain('event: dropped');
+    await stream.closed;
+    expect(stream.open).toBe(false);
+    expect(stream.send('app', {})).toBe(false);
+  });
+
+  it('writes a heartbeat comment while idle, and stops when the client leaves', async () => {
+    const { raw, reply, request } = stalledResponse();
+    raw.write = (chunk: string) => (raw.written.push(chunk), true);
+    const stream = new SseStream(request as never, reply as never, { heartbeatMs: 20, maxBufferedBytes: 1000 });
+    await new Promise((r) => setTimeout(r, 110));
+    const beats = raw.written.filter((w) => w === ': heartbeat\n\n').length;
+    expect(beats).toBeGreaterThanOrEqual(3);
+    request.raw.emit('close');
+    await stream.closed;
+    await new Promise((r) => setTimeout(r, 60));
+    expect(raw.written.filter((w) => w === ': heartbeat\n\n').length).toBe(beats);
+  });
+});

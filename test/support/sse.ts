@@ -1,0 +1,72 @@
+/** A server-sent events client over fetch, as a CLI or a dashboard's backend would read a stream. */
+export interface SseEvent {
+  event: string;
+  id?: string;
+  data: any;
+}
+
+export interface SseClient {
+  status: number;
+  headers: Headers;
+  /** The body of a refused stream (an error). */
+  body?: any;
+  events: SseEvent[];
+  /** Comment lines seen (heartbeats). */
+  comments: number;
+  /** Resolves when the server ends the stream (or it is closed). */
+  ended: Promise<void>;
+  /** Waits until `predicate` holds for the events so far. */
+  until(predicate: (events: SseEvent[]) => boolean, ms?: number): Promise<SseEvent[]>;
+  close(): void;
+}
+
+export async function openSse(url: string, token: string, headers: Record<string, string> = {}): Promise<SseClient> {
+  const abort = new AbortController();
+  const response = await fetch(url, { headers: { authorization: `Token ${token}`, accept: 'text/event-stream', ...headers }, signal: abort.signal });
+  const client: SseClient = {
+    status: response.status,
+    headers: response.headers,
+    events: [],
+    comments: 0,
+    ended: Promise.resolve(),
+    until: async (predicate, ms = 30_000) => {
+      const end = Date.now() + ms;
+      while (!predicate(client.events)) {
+        if (Date.now() > end) throw new Error(`the stream did not get there within ${ms} ms: ${JSON.stringify(client.events)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return client.events;
+    },
+    close: () => abort.abort(),
+  };
+  if (response.status !== 200 || !response.headers.get('content-type')?.startsWith('text/event-stream')) {
+    const text = await response.text();
+    client.body = text ? JSON.parse(text) : undefined;
+    return client;
+  }
+  client.ended = (async () => {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) !== -1) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event: Partial<SseEvent> & { dataLines: string[] } = { dataLines: [] };
+          for (const line of frame.split('\n')) {
+            if (line.startsWith(':')) client.comments += 1;
+            else if (line.startsWith('event: ')) event.event = line.slice(7);
+            else if (line.startsWith('id: ')) event.id = line.slice(4);
+            else if (line.startsWith('data: ')) event.dataLines.push(line.slice(6));
+          }
+          if (event.event) client.events.push({ event: event.event, id: event.id, data: JSON.parse(event.dataLines.join('\n')) });
+        }
+      }
+    } catch {
+      // Closed by this side.
+    }
+  })();
+  return client;
+}
