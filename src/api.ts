@@ -6,6 +6,7 @@ import type { FastifyBaseLogger, RawServerDefault } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiModule } from './api.module.js';
 import { RequestLog } from './common/logging/request-log.js';
+import { registerCors } from './common/http/cors.js';
 import { registerPageResponses } from './common/pagination/page-response.js';
 import { PinoNestLogger } from './common/logging/logger.js';
 import { BerthConfig } from './config/config.js';
@@ -56,6 +57,7 @@ export async function createApi(config: BerthConfig, logger: Logger, options: { 
     reply.header('x-request-id', request.id);
     done();
   });
+  registerCors(fastify, config.corsOrigins);
   registerPageResponses(fastify);
   setupOpenApi(app, config);
   return app;

@@ -76,4 +76,19 @@ describe('configuration', () => {
     expect(JSON.stringify(loadConfig({ SECRETS_KEY: key }))).not.toContain(key);
     expect(() => loadConfig({ CONFIG_VALUE_MAX_BYTES: '200000', CONFIG_TOTAL_MAX_BYTES: '100000' })).toThrow(/CONFIG_VALUE_MAX_BYTES \(200000\) is above CONFIG_TOTAL_MAX_BYTES/);
   });
+
+  it('allows no browser origin unless told, and takes only bare origins', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: 'https://dash.example.com, http://localhost:8080' }).corsOrigins).toEqual(['https://dash.example.com', 'http://localhost:8080']);
+    for (const bad of ['*', 'dash.example.com', 'https://dash.example.com/', 'https://dash.example.com/app', 'ftp://x.example']) {
+      expect(() => loadConfig({ CORS_ORIGINS: bad }), bad).toThrow(/CORS_ORIGINS must be a comma-separated list of origins/);
+    }
+  });
+
+  it('reads sizes in gb for releases, within each bound', () => {
+    const config = loadConfig({ RELEASE_ARCHIVE_MAX: '2gb', RELEASE_UNPACKED_MAX: '512mb', RELEASES_KEPT_MAX: '10gb' });
+    expect(config.releases).toMatchObject({ archiveMaxBytes: 2 * 1024 ** 3, unpackedMaxBytes: 512 * 1024 ** 2, keptMaxBytes: 10 * 1024 ** 3 });
+    expect(() => loadConfig({ RELEASE_ARCHIVE_MAX: '100gb' })).toThrow(/RELEASE_ARCHIVE_MAX must be a size from 1kb to 64gb/);
+    expect(() => loadConfig({ BODY_LIMIT: '1gb' })).toThrow(/BODY_LIMIT must be a size from 1kb to 64mb/);
+  });
 });

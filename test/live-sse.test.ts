@@ -27,7 +27,7 @@ function stalledResponse() {
       raw.emit('close');
     },
   });
-  const reply = { raw, hijack: () => undefined };
+  const reply = { raw, hijack: () => undefined, getHeaders: () => ({ 'access-control-allow-origin': 'https://dash.example.test' }) };
   const request = { id: 'req-1', raw: new EventEmitter() };
   return { raw, reply, request };
 }

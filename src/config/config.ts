@@ -25,6 +25,8 @@ export interface BerthConfig {
   /** How long a verified token or membership may be trusted without asking PostgreSQL. */
   authCacheTtlMs: number;
   trustProxy: boolean;
+  /** Web origins whose pages may call the API from a browser (CORS); none by default. */
+  corsOrigins: string[];
   /** Failed logins allowed per client address in 15 minutes; 0 switches the limit off. */
   loginFailuresPerIp: number;
   /** Registrations allowed per client address in an hour; 0 switches the limit off. */
@@ -241,6 +243,7 @@ export function loadConfig(env: Env = process.env): BerthConfig {
     logLevel: read.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     authCacheTtlMs: read.int('AUTH_CACHE_TTL_MS', 1000, 0, 1000),
     trustProxy: read.bool('TRUST_PROXY', false),
+    corsOrigins: read.origins('CORS_ORIGINS'),
     loginFailuresPerIp: read.int('LOGIN_FAILURES_PER_IP', 30, 0, 1_000_000),
     registrationsPerIp: read.int('REGISTRATIONS_PER_IP', 20, 0, 1_000_000),
     companiesPerAccount: read.int('COMPANIES_PER_ACCOUNT', 5, 1, 100_000),

@@ -192,6 +192,23 @@ export class Reader {
     return bad.length > 0 ? [] : list;
   }
 
+  /** A comma-separated list of web origins (`https://dash.example.com`, `http://localhost:8080`), exactly as browsers send them; empty when not set. */
+  origins(name: string): string[] {
+    const value = this.raw(name);
+    if (value === undefined || value.trim() === '') return [];
+    const list = value.split(',').map((o) => o.trim()).filter(Boolean);
+    const bad = list.filter((origin) => {
+      try {
+        const url = new URL(origin);
+        return !['http:', 'https:'].includes(url.protocol) || url.origin !== origin;
+      } catch {
+        return true;
+      }
+    });
+    if (bad.length > 0) this.problems.push(`${name} must be a comma-separated list of origins like https://dash.example.com (scheme, host and port only; got "${bad.join(', ')}")`);
+    return bad.length > 0 ? [] : list;
+  }
+
   /** `FROM-TO`, both ports, FROM <= TO. */
   portRange(name: string, fallback: string): PortRange {
     const value = this.raw(name) ?? fallback;

@@ -24,9 +24,12 @@ export class SseStream {
     private readonly options: SseOptions,
     headers: Record<string, string> = {},
   ) {
+    // Headers hooks set on the reply (CORS, the request id) do not reach a hijacked answer by themselves.
+    const set = Object.fromEntries(Object.entries(reply.getHeaders()).filter((e): e is [string, string] => typeof e[1] === 'string'));
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {
+      ...set,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
