@@ -63,6 +63,8 @@ have go || missing+=(golang-go)
 have_all mkfs.ext4 resize2fs e2fsck || missing+=(e2fsprogs)
 have_all mount losetup || missing+=(mount)
 have ss || missing+=(iproute2)
+# Browser-facing features (CORS, live streams in an EventSource) are tested in headless Chromium.
+have chromium || missing+=(chromium)
 # Debian's npm only bootstraps Node 24 and a current npm from the npm registry.
 have npm || missing+=(npm)
 

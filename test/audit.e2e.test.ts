@@ -235,10 +235,14 @@ describe('reading', () => {
     ok(await as(owner).delete(`/tokens/${ci.id}/`));
     const side = ok(await as(owner).post('/companies/', { name: 'Side' }));
     ok(await as(owner).delete(`/companies/${side.id}/`));
+    // A stream ticket for a browser's EventSource: recorded with its path, never the ticket.
+    const streamPath = `/api/v1/${company()}/events/stream`;
+    secret(ok(await as(owner).post('/stream-tickets/', { path: streamPath })).ticket);
     // A deleted company's events went with it; its deletion stays with the account.
     expect((await fx.db.query('SELECT count(*)::int AS n FROM events WHERE company_id = $1', [side.id])).rows[0].n).toBe(0);
     const registered = { action: 'auth.register', account_id: owner.accountId, token_id: null, ip: owner.ip, target_type: 'account', target_id: String(owner.accountId), data: { via: 'registration' } };
     expect((ok(await as(owner).get('/account/events/')) as Event[]).map(project)).toEqual([
+      { ...registered, action: 'token.stream_ticket', token_id: owner.tokenId, target_type: 'token', target_id: String(owner.tokenId), data: { path: streamPath } },
       { ...registered, action: 'company.delete', token_id: owner.tokenId, target_type: 'company', target_id: String(side.id), data: { name: 'Side' } },
       { ...registered, action: 'token.revoke', token_id: owner.tokenId, target_type: 'token', target_id: String(ci.id), data: { name: 'ci' } },
       { ...registered, action: 'token.create', token_id: owner.tokenId, target_type: 'token', target_id: String(ci.id), data: { name: 'ci', access: 'read', companies: null } },

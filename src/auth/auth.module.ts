@@ -6,6 +6,8 @@ import { AccountService } from './account.service.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { LoginThrottle } from './login-throttle.js';
+import { StreamTickets } from './stream-tickets.js';
+import { StreamTicketsController } from './stream-tickets.controller.js';
 import { TokenStrategy } from './token.strategy.js';
 import { TokenVerifier } from './token-verifier.service.js';
 import { TokensController } from './tokens.controller.js';
@@ -13,8 +15,8 @@ import { TokensService } from './tokens.service.js';
 
 @Module({
   imports: [PassportModule.register({ session: false })],
-  controllers: [AuthController, TokensController, AccountController],
-  providers: [AuthService, AccountService, LoginThrottle, TokensService, TokenVerifier, TokenStrategy, RateLimiter],
+  controllers: [AuthController, TokensController, AccountController, StreamTicketsController],
+  providers: [AuthService, AccountService, LoginThrottle, TokensService, TokenVerifier, TokenStrategy, RateLimiter, StreamTickets],
   exports: [AuthService, TokensService, TokenStrategy],
 })
 export class AuthModule {}

@@ -63,6 +63,8 @@ export interface BerthConfig {
     streamsPerCompany: number;
     /** Bytes a stream's client may leave unread before it is dropped. */
     maxBufferedBytes: number;
+    /** How long a stream ticket (for a browser's EventSource) opens its stream. */
+    ticketTtlMs: number;
   };
   storages: {
     mariadb: StorageServerConfig;
@@ -274,6 +276,7 @@ export function loadConfig(env: Env = process.env): BerthConfig {
       heartbeatMs: read.int('LIVE_HEARTBEAT_MS', 15_000, 100, 300_000),
       streamsPerCompany: read.int('LIVE_STREAMS_PER_COMPANY', 10, 1, 10_000),
       maxBufferedBytes: read.size('LIVE_BUFFER_MAX', '256kb'),
+      ticketTtlMs: read.int('STREAM_TICKET_TTL_MS', 60_000, 1000, 3_600_000),
     },
     storages: {
       mariadb: read.storageServer('STORAGE_MARIADB', 'mysql://root@127.0.0.1:3306', ['mysql:', 'mariadb:'], 3306, 'mariadb.berth.internal', subnet.gateway),

@@ -31,6 +31,7 @@ export const EVENT_ACTIONS = [
   'company.delete',
   'token.create',
   'token.revoke',
+  'token.stream_ticket',
   'account.update',
   'account.password',
   'auth.register',
