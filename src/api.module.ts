@@ -6,6 +6,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { CompanyMemberGuard } from './common/access/company-member.guard.js';
 import { CompanyRoleGuard } from './common/access/company-role.guard.js';
 import { TokenAuthGuard } from './common/access/token-auth.guard.js';
+import { TokenRateLimit } from './common/rate-limit/token-rate-limit.js';
 import { ErrorFilter } from './common/errors/error.filter.js';
 import { RedisModule } from './common/redis/redis.module.js';
 import { BerthValidationPipe } from './common/validation/validation.pipe.js';
@@ -55,6 +56,7 @@ export class ApiModule {
       ],
       providers: [
         // Guards run in this order: who is calling, in which company, with which role.
+        TokenRateLimit,
         { provide: APP_GUARD, useClass: TokenAuthGuard },
         { provide: APP_GUARD, useClass: CompanyMemberGuard },
         { provide: APP_GUARD, useClass: CompanyRoleGuard },

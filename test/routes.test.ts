@@ -36,7 +36,7 @@ function join(...parts: string[]): string {
 
 beforeAll(async () => {
   db = await createTestDatabase('routes');
-  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL, LOG_LEVEL: 'silent', BERTH_ROLES: 'api' });
+  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL, LOG_LEVEL: 'silent', BERTH_ROLES: 'api', RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_DEPLOYS_PER_MINUTE: '0' });
   const ds = createDataSource(config);
   await ds.initialize();
   await runMigrations(ds);

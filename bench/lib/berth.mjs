@@ -93,6 +93,9 @@ export function installationEnv(databaseUrl, ports) {
     DATABASE_URL: databaseUrl,
     REDIS_URL: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
     QUEUE_PREFIX: `berth-bench-${id}`,
+    // Benchmarks drive one token far past any per-token limit.
+    RATE_LIMIT_PER_MINUTE: '0',
+    RATE_LIMIT_DEPLOYS_PER_MINUTE: '0',
     DOCKER_NAME_PREFIX: prefix,
     APP_PORTS: ports.apps,
     SSH_PORTS: ports.ssh,

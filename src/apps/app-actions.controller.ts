@@ -2,6 +2,7 @@ import { Body, Controller, Param, Put } from '@nestjs/common';
 import { ApiConflictResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { CompanyRoute, RequiresRole } from '../common/access/access.decorator.js';
 import { parseId } from '../common/access/company-member.guard.js';
+import { DeployLike } from '../common/access/token-auth.guard.js';
 import { Actor } from '../common/access/actor.decorator.js';
 import { CurrentCompany } from '../common/access/current.decorator.js';
 import type { AuditActor, CompanyContext } from '../common/access/principal.js';
@@ -24,6 +25,7 @@ export class AppActionsController {
    */
   @Put(':id')
   @RequiresRole('developer')
+  @DeployLike()
   @appIdParam
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Another operation is still running on the app.' })
   appAction(@CurrentCompany() company: CompanyContext, @Param('id') id: string, @Body() body: AppActionDto, @Actor() actor: AuditActor): Promise<AppDto> {

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from
 import { ApiConflictResponse, ApiForbiddenResponse, ApiParam, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { CompanyRoute, RequiresRole } from '../common/access/access.decorator.js';
 import { parseId } from '../common/access/company-member.guard.js';
+import { DeployLike } from '../common/access/token-auth.guard.js';
 import { Actor } from '../common/access/actor.decorator.js';
 import { CurrentCompany } from '../common/access/current.decorator.js';
 import type { AuditActor, CompanyContext } from '../common/access/principal.js';
@@ -32,6 +33,7 @@ export class AppsController {
   /** Creates an app; its container is provisioned by the operation `operation_id`. */
   @Post()
   @RequiresRole('developer')
+  @DeployLike()
   @HttpCode(200)
   @busy
   @ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The company has as many apps as it may have (quota_exceeded).' })

@@ -25,6 +25,12 @@ export interface BerthConfig {
   /** How long a verified token or membership may be trusted without asking PostgreSQL. */
   authCacheTtlMs: number;
   trustProxy: boolean;
+  rateLimit: {
+    /** Requests a token may make per minute, over every API process; 0: no limit. */
+    perMinute: number;
+    /** Of those, deploy-like changes (releases, rollbacks, app creation and actions); 0: no separate limit. */
+    deploysPerMinute: number;
+  };
   /** Web origins whose pages may call the API from a browser (CORS); none by default. */
   corsOrigins: string[];
   /** Failed logins allowed per client address in 15 minutes; 0 switches the limit off. */
@@ -246,6 +252,10 @@ export function loadConfig(env: Env = process.env): BerthConfig {
     authCacheTtlMs: read.int('AUTH_CACHE_TTL_MS', 1000, 0, 1000),
     trustProxy: read.bool('TRUST_PROXY', false),
     corsOrigins: read.origins('CORS_ORIGINS'),
+    rateLimit: {
+      perMinute: read.int('RATE_LIMIT_PER_MINUTE', 100, 0, 100_000_000),
+      deploysPerMinute: read.int('RATE_LIMIT_DEPLOYS_PER_MINUTE', 10, 0, 100_000_000),
+    },
     loginFailuresPerIp: read.int('LOGIN_FAILURES_PER_IP', 30, 0, 1_000_000),
     registrationsPerIp: read.int('REGISTRATIONS_PER_IP', 20, 0, 1_000_000),
     companiesPerAccount: read.int('COMPANIES_PER_ACCOUNT', 5, 1, 100_000),

@@ -5,6 +5,7 @@ import { appIdParam } from '../apps/apps.controller.js';
 import { CompanyRoute, RequiresRole } from '../common/access/access.decorator.js';
 import { Actor } from '../common/access/actor.decorator.js';
 import { parseId } from '../common/access/company-member.guard.js';
+import { DeployLike } from '../common/access/token-auth.guard.js';
 import { CurrentCompany } from '../common/access/current.decorator.js';
 import type { AuditActor, CompanyContext } from '../common/access/principal.js';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -50,6 +51,7 @@ export class ReleasesController {
   @Post('releases')
   @HttpCode(200)
   @RequiresRole('developer')
+  @DeployLike()
   @appIdParam
   @ApiConsumes(...ARCHIVE_MEDIA_TYPES.slice(0, 1), 'application/json')
   @ApiBody({ type: SnapshotReleaseDto, description: 'A tar.gz of the tree (application/gzip), or {"from": "srv"} (application/json).' })
@@ -74,6 +76,7 @@ export class ReleasesController {
   @Post('rollback')
   @HttpCode(200)
   @RequiresRole('developer')
+  @DeployLike()
   @appIdParam
   @ApiOkResponse({ type: ReleaseCreatedDto })
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'A release is still deploying, there is nothing to roll back to, or the app is stopped.' })

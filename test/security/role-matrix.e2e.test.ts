@@ -42,7 +42,7 @@ const join = (...parts: string[]) => ('/' + parts.map((p) => p.replace(/^\/+|\/+
 beforeAll(async () => {
   db = await createTestDatabase('rolematrix');
   const env = dockerEnv();
-  const config = loadConfig({ ...env, DATABASE_URL: db.url, REDIS_URL, LOG_LEVEL: 'silent', BERTH_ROLES: 'api', REGISTRATIONS_PER_IP: '0', LOGIN_FAILURES_PER_IP: '0' });
+  const config = loadConfig({ ...env, DATABASE_URL: db.url, REDIS_URL, LOG_LEVEL: 'silent', BERTH_ROLES: 'api', RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_DEPLOYS_PER_MINUTE: '0', REGISTRATIONS_PER_IP: '0', LOGIN_FAILURES_PER_IP: '0' });
   const ds = createDataSource(config);
   await ds.initialize();
   await runMigrations(ds);

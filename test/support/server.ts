@@ -29,6 +29,9 @@ export async function startBerth(env: Record<string, string>): Promise<BerthProc
       // Every test client comes from 127.0.0.1; per-address limits are tested on their own.
       LOGIN_FAILURES_PER_IP: '0',
       REGISTRATIONS_PER_IP: '0',
+      // Test clients make many requests with one token; per-token limits are tested on their own.
+      RATE_LIMIT_PER_MINUTE: '0',
+      RATE_LIMIT_DEPLOYS_PER_MINUTE: '0',
       // Test files run in parallel against one Redis: each server gets queues of its own.
       QUEUE_PREFIX: `berth-test-${randomBytes(4).toString('hex')}`,
       ...env,
