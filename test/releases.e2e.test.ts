@@ -88,7 +88,10 @@ describe('releases', () => {
     await serves('v1:none');
 
     // v2 brings a release command: it runs before the switch, with the app's environment, its output in the log.
-    const v2Files = { 'server.js': server('v2'), 'berth.json': JSON.stringify({ release: 'echo "migrating as $(whoami) in $PWD, port $PORT" && touch /srv/var/migrated-v$BERTH_RELEASE' }) };
+    const v2Files = {
+      'server.js': server('v2'),
+      'berth.json': JSON.stringify({ release: 'echo "migrating as $(whoami) in $PWD, port $PORT" && touch /srv/var/migrated-v$BERTH_RELEASE', health_path: '/healthz' }),
+    };
     const agent = new Agent({ keepAlive: true, maxSockets: 4 });
     const seen: string[] = [];
     let looping = true;
@@ -108,6 +111,7 @@ describe('releases', () => {
     agent.destroy();
     expect(v2).toMatchObject({ version: 2, status: 'active' });
     expect(v2.log).toMatch(/migrating as app in \/srv\/\.berth\/deploy\/incoming, port 8080/);
+    expect(v2.log).toMatch(/waiting up to 6 s for HTTP on port 8080 \(\/healthz\)/);
     const unexpected = seen.filter((s) => s !== '200 v1:none' && s !== '200 v2:none');
     expect(unexpected, `of ${seen.length} answers`).toEqual([]);
     expect(seen).toContain('200 v1:none');

@@ -12,7 +12,7 @@ import { OperationsService } from '../operations/operations.service.js';
 import { Plan } from '../plans/plan.entity.js';
 import { TarOwner } from './archive/tar-owner.js';
 import { Release } from './entities/release.entity.js';
-import { answersHttp, collectTail, DEPLOY_DIR, INCOMING, manifestOf, PREPARE, RESTART_PROGRAMS, RESTORE, settled, STATE, swapBack, swapIn } from './release-steps.js';
+import { answersHttp, collectTail, DEPLOY_DIR, INCOMING, MANIFEST_MARK, manifestOf, PREPARE, RESTART_PROGRAMS, RESTORE, settled, STATE, switchBack, switchIn } from './release-steps.js';
 import { ReleaseLog } from './release-log.js';
 import { pruneReleases } from './release-prune.js';
 import { ReleaseStore, TooLargeError } from './release-store.js';
@@ -73,22 +73,32 @@ export class ReleaseDeployer {
   private async deploy(app: App, release: Release, log: ReleaseLog): Promise<ReleaseOutcome> {
     const v = release.version;
     const state = await this.sh(app.id, `cat ${STATE} 2>/dev/null || true`);
-    if (state.stdout.trim() !== `swapped ${v}` && !(await this.swappedBack(app.id, release, log))) {
-      const failed = await this.unpackAndSwap(app.id, release, log);
-      if (failed) return failed;
+    let switched: string;
+    if (state.stdout.trim() === `swapped ${v}`) {
+      // A retry after the switch was made (the worker died): only the restart is left.
+      await log.step("restarting the app's programs");
+      switched = await this.restartPrograms(app.id);
+    } else {
+      const back = await this.switchedBack(app.id, release, log);
+      if (back !== null) switched = back;
+      else {
+        const done = await this.unpackAndSwitch(app.id, release, log);
+        if (typeof done !== 'string') return done;
+        switched = done;
+      }
     }
-    await log.step("restarting the app's programs");
-    await this.restartPrograms(app.id, log);
-    const manifest = manifestOf((await this.sh(app.id, 'head -c 65536 /srv/app/berth.json 2>/dev/null || true')).stdout);
+    const manifest = manifestOf(this.programsRestarted(switched, log));
     const healthPath = 'error' in manifest ? '/' : (manifest.healthPath ?? '/');
     const seconds = Math.round(this.config.releases.healthTimeoutMs / 100) / 10;
-    await log.step(`waiting up to ${seconds} s for HTTP on port ${app.appPort} (${healthPath})`);
     const current = await this.db.getRepository(App).findOneByOrFail({ id: app.id });
-    const answer = await answersHttp(this.config.docker.publishAddress, current.hostPort, healthPath, this.config.releases.healthTimeoutMs);
+    // Asked at once: the step's log line is written while the app starts.
+    const answering = answersHttp(this.config.docker.publishAddress, current.hostPort, healthPath, this.config.releases.healthTimeoutMs);
+    await log.step(`waiting up to ${seconds} s for HTTP on port ${app.appPort} (${healthPath})`);
+    const answer = await answering;
     if (answer === null) {
       await log.step('no answer: swapping the previous tree back and restarting');
       await this.check(app.id, RESTORE, 'restoring the previous tree');
-      await this.restartPrograms(app.id, log);
+      this.programsRestarted(await this.restartPrograms(app.id), log);
       return this.fail(release, log, `the app did not answer HTTP on port ${app.appPort} within ${seconds} s; the previous release was restored`);
     }
     log.line(`the app answers HTTP ${answer}`);
@@ -96,18 +106,18 @@ export class ReleaseDeployer {
     return this.activate(release, log, current.configRunningVersion);
   }
 
-  /** A rollback to the release active before: its tree is still beside /srv/app, and swaps in. */
-  private async swappedBack(appId: number, release: Release, log: ReleaseLog): Promise<boolean> {
-    if (release.source !== 'rollback') return false;
-    const run = await this.sh(appId, `set -e; ${swapBack(release.version, release.archive!)}`);
-    if (run.exitCode === 3) return false;
+  /** A rollback to the release active before: its tree is still beside /srv/app and swaps in. The switch's output, or null. */
+  private async switchedBack(appId: number, release: Release, log: ReleaseLog): Promise<string | null> {
+    if (release.source !== 'rollback') return null;
+    const run = await this.sh(appId, `set -e; mkdir -p ${DEPLOY_DIR}; ${switchBack(release.version, release.archive!)}`);
+    if (run.exitCode === 3) return null;
     if (run.exitCode !== 0) throw new Error(`switching /srv/app failed (exit ${run.exitCode}): ${(run.stderr || run.stdout).trim().slice(-300)}`);
-    await log.step(`switched /srv/app to the tree of release ${release.rollbackOf}, kept beside it`);
-    return true;
+    await log.step(`switched /srv/app to the tree of release ${release.rollbackOf}, kept beside it, and restarted the app's programs`);
+    return run.stdout;
   }
 
-  /** Unpacks beside /srv/app, runs the release command, swaps; the failure when the release is at fault. */
-  private async unpackAndSwap(appId: number, release: Release, log: ReleaseLog): Promise<ReleaseOutcome | null> {
+  /** Unpacks beside /srv/app, runs the release command, switches: the switch's output, or the failure when the release is at fault. */
+  private async unpackAndSwitch(appId: number, release: Release, log: ReleaseLog): Promise<string | ReleaseOutcome> {
     await log.step('unpacking the archive beside /srv/app');
     await this.check(appId, PREPARE, 'preparing the deploy directory');
     const problem = await this.unpack(appId, release.archive!);
@@ -119,9 +129,8 @@ export class ReleaseDeployer {
       const exitCode = await this.releaseCommand(appId, release.version, manifest.release, log);
       if (exitCode !== 0) return this.fail(release, log, `the release command ${exitCode === 124 ? 'ran out of time' : `exited with code ${exitCode}`}; the running release is untouched`, true);
     }
-    await log.step('switching /srv/app to the new tree');
-    await this.check(appId, swapIn(release.version), 'switching /srv/app');
-    return null;
+    await log.step("switching /srv/app to the new tree and restarting the app's programs");
+    return this.check(appId, switchIn(release.version), 'switching /srv/app');
   }
 
   /** Archives what /srv/app holds now into the store; it is what runs, so it is active at once. */
@@ -201,18 +210,28 @@ export class ReleaseDeployer {
     return session.exit;
   }
 
-  private async restartPrograms(appId: number, log: ReleaseLog): Promise<void> {
+  /** Restarts the programs; what they printed, the manifest after its mark. */
+  private async restartPrograms(appId: number): Promise<string> {
     const run = await this.sh(appId, RESTART_PROGRAMS);
-    for (const line of `${run.stdout}${run.stderr}`.split('\n')) if (line.trim()) log.line(`supervisord: ${line.trim()}`);
+    return `${run.stdout}${run.stderr}`;
+  }
+
+  /** Logs what a restart printed; the berth.json it printed after its mark. */
+  private programsRestarted(output: string, log: ReleaseLog): string {
+    const at = output.indexOf(MANIFEST_MARK);
+    const restarted = at === -1 ? output : output.slice(0, at);
+    for (const line of restarted.split('\n')) if (line.trim()) log.line(`supervisord: ${line.trim()}`);
+    return at === -1 ? '' : output.slice(at + MANIFEST_MARK.length + 1);
   }
 
   private sh(appId: number, script: string) {
     return this.driver.run(appId, ['sh', '-c', script], STEP_TIMEOUT_MS);
   }
 
-  /** A step that must work; when it does not, the job retries (the engine or the container is at fault, not the release). */
-  private async check(appId: number, script: string, what: string): Promise<void> {
+  /** A step that must work; when it does not, the job retries (the engine or the container is at fault, not the release). Its output. */
+  private async check(appId: number, script: string, what: string): Promise<string> {
     const run = await this.sh(appId, `set -e; mkdir -p ${DEPLOY_DIR}; ${script}`);
     if (run.exitCode !== 0) throw new Error(`${what} failed (exit ${run.exitCode}): ${(run.stderr || run.stdout).trim().slice(-300)}`);
+    return run.stdout;
   }
 }

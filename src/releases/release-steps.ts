@@ -15,64 +15,87 @@ const ACTIVE = `${DEPLOY_DIR}/active`;
 // Swaps two directories in one renameat2(RENAME_EXCHANGE): each path names a whole tree at every
 // instant. Filesystems without it (EINVAL, ENOSYS, EOPNOTSUPP) get two renames, a moment apart.
 const EXCHANGE = `import ctypes, os, sys
-a, b = sys.argv[1], sys.argv[2]
-if not os.path.lexists(b):
-    os.rename(a, b); os.mkdir(a); sys.exit(0)
-libc = ctypes.CDLL(None, use_errno=True)
-if libc.renameat2(-100, a.encode(), -100, b.encode(), 2) != 0:
-    e = ctypes.get_errno()
-    if e not in (22, 38, 95): raise OSError(e, os.strerror(e), b)
-    os.rename(b, a + ".old"); os.rename(a, b); os.rename(a + ".old", a)`;
+def exchange(a, b):
+    if not os.path.lexists(b):
+        os.rename(a, b); os.mkdir(a); return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.renameat2(-100, a.encode(), -100, b.encode(), 2) != 0:
+        e = ctypes.get_errno()
+        if e not in (22, 38, 95): raise OSError(e, os.strerror(e), b)
+        os.rename(b, a + ".old"); os.rename(a, b); os.rename(a + ".old", a)`;
 
-const exchange = (a: string, b: string) => `python3 -c '${EXCHANGE}' ${a} ${b}`;
+// Restarts the app's programs through supervisord's XML-RPC socket: each running (or given up)
+// program is stopped, waiting for it, and started again without waiting (the HTTP check that
+// follows is the wait). supervisorctl would cost a Python start per call under the plan's CPU,
+// and "restart all" waits a further turn of supervisord's one-second loop with the app down. A
+// program the tenant stopped stays stopped. Prints what it restarted.
+const RESTART = `def restart():
+    import http.client, socket, xmlrpc.client
+    class Unix(http.client.HTTPConnection):
+        def connect(self):
+            self.sock = socket.socket(socket.AF_UNIX); self.sock.connect("/srv/run/supervisor.sock")
+    class Transport(xmlrpc.client.Transport):
+        def make_connection(self, host): return Unix("localhost")
+    rpc = xmlrpc.client.ServerProxy("http://localhost", transport=Transport()).supervisor
+    for p in rpc.getAllProcessInfo():
+        if p["statename"] not in ("RUNNING", "STARTING", "BACKOFF", "FATAL"): continue
+        name = p["group"] + ":" + p["name"]
+        try: rpc.stopProcess(name, True)
+        except xmlrpc.client.Fault as f:
+            if f.faultCode != 70: raise
+        rpc.startProcess(name, False)
+        print("restarted " + name)`;
+
+/** What /srv/app's berth.json says, after a line of its own: the deploy reads its health check from it. */
+export const MANIFEST_MARK = '--- berth.json ---';
+const PRINT_MANIFEST = `print("${MANIFEST_MARK}")
+try: sys.stdout.write(open("/srv/app/berth.json", encoding="utf-8", errors="replace").read(65536))
+except FileNotFoundError: pass`;
+
+// One Python start does the whole switch (a start costs a few hundred ms under a small plan's CPU):
+// swap argv[1] and /srv/app, move argv[1] (now the old tree) to argv[2], record which archive it
+// is (argv[3], empty when unknown) and the swap (argv[4]), then restart and print the manifest.
+const SWITCH = `${EXCHANGE}
+${RESTART}
+tree, keep, known, state = sys.argv[1:5]
+exchange(tree, "/srv/app")
+if keep != tree: os.rename(tree, keep)
+open("${PREVIOUS_ARCHIVE}", "w").write(known)
+open("${STATE}", "w").write(state + "\\n")
+restart()
+${PRINT_MANIFEST}`;
 
 // Which archive /srv/app is, if nothing in it changed since it became active (an rsync, say): ctime
 // cannot be set by a client, so any write since shows. Empty when unknown.
 const KNOWN = `known=; if [ -f ${ACTIVE} ] && [ -z "$(find /srv/app -cnewer ${ACTIVE} -print -quit)" ]; then known=$(cat ${ACTIVE}); fi`;
 
 /** Puts back the tree a swap replaced (the state file says one was made); the other tree goes. */
-export const RESTORE = `if [ -f ${STATE} ] && [ -d ${PREVIOUS} ]; then ${exchange(PREVIOUS, '/srv/app')}; fi; rm -rf ${PREVIOUS} ${PREVIOUS_ARCHIVE} ${STATE}`;
+export const RESTORE = `if [ -f ${STATE} ] && [ -d ${PREVIOUS} ]; then python3 -c '${EXCHANGE}
+exchange("${PREVIOUS}", "/srv/app")'; fi; rm -rf ${PREVIOUS} ${PREVIOUS_ARCHIVE} ${STATE}`;
 /**
  * A clean place to unpack into; a swap an unfinished deploy left behind is undone first. The
  * previous tree goes too: at most two trees are ever in /srv (the running one and one other).
  */
 export const PREPARE = `if [ -f ${STATE} ]; then ${RESTORE}; fi; rm -rf ${INCOMING} ${INCOMING}.old ${PREVIOUS} ${PREVIOUS_ARCHIVE}; mkdir -p ${INCOMING}`;
 
-/** The new tree into /srv/app; the old one becomes `previous`, named by its archive when known. */
-export const swapIn = (version: number) =>
-  `${KNOWN}; ${exchange(INCOMING, '/srv/app')} && mv ${INCOMING} ${PREVIOUS} && printf '%s' "$known" > ${PREVIOUS_ARCHIVE} && echo 'swapped ${version}' > ${STATE}`;
+/** The new tree into /srv/app, the old one becoming `previous` (named by its archive when known); then the restart. */
+export const switchIn = (version: number) => `${KNOWN}; python3 -c '${SWITCH}' ${INCOMING} ${PREVIOUS} "$known" 'swapped ${version}'`;
 
 /**
- * A rollback to the tree kept in `previous`: the two swap places, no unpacking. Exits 3 when
- * `previous` is not exactly `archive`'s files (the caller unpacks the archive instead).
+ * A rollback to the tree kept in `previous`: the two swap places, no unpacking; then the restart.
+ * Exits 3 when `previous` is not exactly `archive`'s files (the caller unpacks the archive instead).
  */
-export const swapBack = (version: number, archive: string) =>
-  `[ -d ${PREVIOUS} ] && [ "$(cat ${PREVIOUS_ARCHIVE} 2>/dev/null)" = '${archive}' ] || exit 3; ${KNOWN}; ${exchange(PREVIOUS, '/srv/app')} && printf '%s' "$known" > ${PREVIOUS_ARCHIVE} && echo 'swapped ${version}' > ${STATE}`;
+export const switchBack = (version: number, archive: string) =>
+  `[ -d ${PREVIOUS} ] && [ "$(cat ${PREVIOUS_ARCHIVE} 2>/dev/null)" = '${archive}' ] || exit 3; ${KNOWN}; python3 -c '${SWITCH}' ${PREVIOUS} ${PREVIOUS} "$known" 'swapped ${version}'`;
 
 /** The release answers: it is recorded as what /srv/app holds; the previous tree stays for a rollback. */
 export const settled = (archive: string) => `rm -f ${STATE} && printf '%s' '${archive}' > ${ACTIVE}`;
 
-// Restarts the app's programs through supervisord's XML-RPC socket, in one short Python process:
-// each running (or given up) program is stopped, waiting for it, and started again without
-// waiting (the HTTP check that follows is the wait). supervisorctl would take two processes, and
-// `restart all` waits a further turn of supervisord's one-second loop with the app down. A program
-// the tenant stopped stays stopped. Prints what it restarted.
-const RESTART = `import http.client, socket, xmlrpc.client
-class Unix(http.client.HTTPConnection):
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX); self.sock.connect("/srv/run/supervisor.sock")
-class Transport(xmlrpc.client.Transport):
-    def make_connection(self, host): return Unix("localhost")
-rpc = xmlrpc.client.ServerProxy("http://localhost", transport=Transport()).supervisor
-for p in rpc.getAllProcessInfo():
-    if p["statename"] not in ("RUNNING", "STARTING", "BACKOFF", "FATAL"): continue
-    name = p["group"] + ":" + p["name"]
-    try: rpc.stopProcess(name, True)
-    except xmlrpc.client.Fault as f:
-        if f.faultCode != 70: raise
-    rpc.startProcess(name, False)
-    print("restarted " + name)`;
-export const RESTART_PROGRAMS = `python3 -c '${RESTART}'`;
+/** Restarts the programs and prints the manifest, for a deploy resumed after its switch. */
+export const RESTART_PROGRAMS = `python3 -c '${EXCHANGE}
+${RESTART}
+restart()
+${PRINT_MANIFEST}'`;
 
 export interface Manifest {
   /** Runs in the unpacked tree before the switch; a non-zero exit aborts the deploy. */
