@@ -30,14 +30,22 @@ def exchange(a, b):
 // and "restart all" waits a further turn of supervisord's one-second loop with the app down. A
 // program the tenant stopped stays stopped. Prints what it restarted.
 const RESTART = `def restart():
-    import http.client, socket, xmlrpc.client
+    import http.client, socket, time, xmlrpc.client
     class Unix(http.client.HTTPConnection):
         def connect(self):
             self.sock = socket.socket(socket.AF_UNIX); self.sock.connect("/srv/run/supervisor.sock")
     class Transport(xmlrpc.client.Transport):
         def make_connection(self, host): return Unix("localhost")
     rpc = xmlrpc.client.ServerProxy("http://localhost", transport=Transport()).supervisor
-    for p in rpc.getAllProcessInfo():
+    # A container made again this round (a rollback restoring a config) may still be starting supervisord.
+    for attempt in range(150):
+        try:
+            infos = rpc.getAllProcessInfo()
+            break
+        except (ConnectionRefusedError, FileNotFoundError):
+            if attempt == 149: raise
+            time.sleep(0.1)
+    for p in infos:
         if p["statename"] not in ("RUNNING", "STARTING", "BACKOFF", "FATAL"): continue
         name = p["group"] + ":" + p["name"]
         try: rpc.stopProcess(name, True)
