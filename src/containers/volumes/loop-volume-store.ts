@@ -131,8 +131,10 @@ export class LoopVolumeStore implements VolumeStore {
   }
 
   private async mount(image: string, path: string): Promise<void> {
-    // A crash may have left the journal to replay or a repair to make; -p repairs what is safe (exit 1: repaired).
-    await sh('e2fsck', ['-p', image], [1]);
+    // A crash may have left the journal to replay or a repair to make; -p repairs what is safe (exit 1:
+    // repaired). What it will not repair unattended (exit 4) is repaired with -y: a /srv that never
+    // mounts again would keep the app down for good, and e2fsck keeps what it can (lost+found).
+    await sh('e2fsck', ['-p', image], [1]).catch(() => sh('e2fsck', ['-f', '-y', image], [1]));
     const options = 'loop,nodev,nosuid,noinit_itable';
     // Two mounts choosing a free loop device at once can collide; the second try gets another.
     await sh('mount', ['-o', options, image, path]).catch(() => sh('mount', ['-o', options, image, path]));
