@@ -1,5 +1,5 @@
 import { Transform, TransformCallback } from 'node:stream';
-import { numeric } from './tar-reader.js';
+import { numeric, paxRecords } from './tar-reader.js';
 
 const BLOCK = 512;
 const META_MAX = 64 * 1024;
@@ -99,17 +99,11 @@ export class TarOwner extends Transform {
     const { header, size, chunks } = this.meta!;
     this.meta = null;
     const body = Buffer.concat(chunks).subarray(0, size);
-    const kept: string[] = [];
-    let at = 0;
-    while (at < body.length) {
-      const space = body.indexOf(0x20, at);
-      const length = Number(body.subarray(at, space).toString('latin1'));
-      const record = body.subarray(space + 1, at + length - 1).toString('utf8');
-      const key = record.slice(0, record.indexOf('='));
-      if (!OWNER_KEYS.has(key)) kept.push(record);
-      if (key === 'size' && String.fromCharCode(header[156]) === 'x') this.nextSize = Number(record.slice(key.length + 1));
-      at += length;
-    }
+    const records = paxRecords(body);
+    if (records.size !== undefined && String.fromCharCode(header[156]) === 'x') this.nextSize = Number(records.size);
+    const kept = Object.entries(records)
+      .filter(([key]) => !OWNER_KEYS.has(key))
+      .map(([key, value]) => `${key}=${value}`);
     const out = Buffer.from(kept.map(paxRecord).join(''), 'utf8');
     field(header, 124, 12, octal(out.length, 11));
     checksum(header);

@@ -179,7 +179,7 @@ export function numeric(field: Buffer): number {
 }
 
 /** `<length> <key>=<value>\n` records. */
-function paxRecords(body: Buffer): Record<string, string> {
+export function paxRecords(body: Buffer): Record<string, string> {
   const records: Record<string, string> = {};
   let at = 0;
   while (at < body.length) {
