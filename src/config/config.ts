@@ -1,5 +1,6 @@
 // The only place that reads process.env. Everything else receives a BerthConfig.
 import { inconsistencies, packageVersion } from './consistency.js';
+import { LogsConfig, MetricsConfig, readLogsConfig, readMetricsConfig } from './observability-config.js';
 import { Env, Reader } from './reader.js';
 import { Secret } from './secret.js';
 
@@ -62,6 +63,8 @@ export interface BerthConfig {
     versionsKept: number;
   };
   releases: ReleasesConfig;
+  logs: LogsConfig;
+  metrics: MetricsConfig;
   live: {
     /** A heartbeat comment this often keeps proxies from closing an idle stream. */
     heartbeatMs: number;
@@ -282,6 +285,8 @@ export function loadConfig(env: Env = process.env): BerthConfig {
       healthTimeoutMs: read.int('RELEASE_HEALTH_TIMEOUT_MS', 60_000, 500, 3_600_000),
       commandTimeoutMs: read.int('RELEASE_COMMAND_TIMEOUT_MS', 600_000, 1000, 24 * 3_600_000),
     },
+    logs: readLogsConfig(read),
+    metrics: readMetricsConfig(read),
     live: {
       heartbeatMs: read.int('LIVE_HEARTBEAT_MS', 15_000, 100, 300_000),
       streamsPerCompany: read.int('LIVE_STREAMS_PER_COMPANY', 10, 1, 10_000),
