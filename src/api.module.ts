@@ -18,6 +18,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { DomainsModule } from './domains/domains.module.js';
 import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
+import { LogsModule } from './logs/logs.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { RuntimesModule } from './runtimes/runtimes.module.js';
 import { OperationsModule } from './operations/operations.module.js';
@@ -52,6 +53,7 @@ export class ApiModule {
         AppsModule,
         AppConfigModule,
         ReleasesModule,
+        LogsModule,
         SshApiModule,
       ],
       providers: [

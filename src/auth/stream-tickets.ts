@@ -14,7 +14,7 @@ import type { AuditActor } from '../common/access/principal.js';
 import { EventsService } from '../events/events.service.js';
 
 /** The streams a ticket may open: what a browser's EventSource, which cannot send headers, reads. */
-const STREAM_PATHS = [/^\/api\/v1\/\d+\/events\/stream$/, /^\/api\/v1\/\d+\/operations\/\d+$/];
+const STREAM_PATHS = [/^\/api\/v1\/\d+\/events\/stream$/, /^\/api\/v1\/\d+\/operations\/\d+$/, /^\/api\/v1\/\d+\/apps\/\d+\/logs$/];
 const TICKET = /^bst_[0-9A-Za-z]{32}$/;
 
 /** `/api/v1/5/events/stream/` and `/api/v1/5/events/stream` are one stream. */
@@ -46,7 +46,7 @@ export class StreamTickets {
 
   async issue(principal: Principal, path: unknown, actor: AuditActor): Promise<{ ticket: string; path: string; expires_at: string }> {
     const bare = typeof path === 'string' ? streamPath(path.split('?')[0]) : null;
-    if (!bare) throw DomainError.field('path', 'must be a stream: /api/v1/{company_id}/events/stream or /api/v1/{company_id}/operations/{id}');
+    if (!bare) throw DomainError.field('path', 'must be a stream: /api/v1/{company_id}/events/stream, /api/v1/{company_id}/operations/{id} or /api/v1/{company_id}/apps/{id}/logs');
     const ticket = `bst_${randomBase62(32)}`;
     const ttl = this.config.live.ticketTtlMs;
     try {

@@ -43,6 +43,15 @@ export interface ObservedContainer extends ContainerSummary {
   error: string;
 }
 
+/** One line of a container's output, as the engine kept it. */
+export interface ContainerLogLine {
+  /** When the engine received it: RFC 3339 in UTC with nine digits of fraction, so times compare as strings. */
+  time: string;
+  stream: 'stdout' | 'stderr';
+  /** Without its line end. */
+  text: string;
+}
+
 export interface ExecOptions {
   /** Run as this user (default: the image's, `app`). */
   user?: string;
@@ -102,6 +111,11 @@ export interface ContainerDriver {
    * or runs out of room.
    */
   putArchive(appId: number, dir: string, archive: NodeJS.ReadableStream): Promise<void>;
+  /**
+   * The container's output from its first line, or after `since` (a line's time), in order; with
+   * `follow` it goes on until the container stops or `signal` aborts. Works on a stopped container.
+   */
+  logs(appId: number, options: { since?: string; follow: boolean; signal: AbortSignal }): AsyncIterable<ContainerLogLine>;
   /** Runs a short command to completion and collects its output (bounded by `timeoutMs`). */
   run(appId: number, argv: string[], timeoutMs: number): Promise<{ exitCode: number | null; stdout: string; stderr: string }>;
 }

@@ -8,10 +8,13 @@ import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { AppEnvironment } from '../app-config/app-environment.js';
 import { AppContainerSpec, CONTAINER_DRIVER, ContainerDriver, HostPortTakenError } from '../containers/container-driver.js';
+import { copyLogs } from '../logs/log-lines.js';
+import { LogStore } from '../logs/log-store.js';
 import { Plan } from '../plans/plan.entity.js';
 
 const PORT_TRIES = 3;
 const SETTLE_MS = 500;
+const KEEP_LOGS_MS = 10_000;
 
 export const STOPPED_MESSAGE = 'stopped: the container is removed, the data in /srv is kept';
 
@@ -71,15 +74,18 @@ export class AppConverger {
     @Inject(CONFIG) private readonly config: BerthConfig,
     @Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver,
     private readonly environment: AppEnvironment,
+    private readonly logs: LogStore,
   ) {}
 
   async converge(app: App): Promise<Converged> {
     if (app.deleting) {
       await this.driver.remove(app.id);
       await this.driver.removeVolume(app.id);
+      await this.logs.drop(app.id);
       return { status: 'deleting', message: 'container and data removed' };
     }
     if (!app.enabled) {
+      await this.keepLogs(app.id);
       await this.driver.remove(app.id);
       return { status: 'stopped', message: STOPPED_MESSAGE };
     }
@@ -94,7 +100,10 @@ export class AppConverger {
       // Read now, with its version: the container gets the config stored at this moment. Before
       // the old container goes, so that a config that cannot be opened leaves the app running.
       const environment = await this.environment.load(app.id);
-      if (outdated) await this.driver.remove(app.id);
+      if (outdated) {
+        await this.keepLogs(app.id);
+        await this.driver.remove(app.id);
+      }
       let note: string | undefined;
       ({ spec, note } = await this.createOnFreePort(app, plan, containerSpec(app, plan, this.config, environment.env), environment.env));
       await this.db.getRepository(App).update({ id: app.id }, { configRunningVersion: environment.version });
@@ -116,6 +125,16 @@ export class AppConverger {
     // Only what was just (re)started can die at once: a container found running and left alone is not waited on.
     if (done !== 'running') await this.assertRunning(app.id);
     return { status: 'running', message: `${done}; port ${app.appPort} published on ${this.config.docker.publishAddress}:${spec.hostPort}` };
+  }
+
+  /**
+   * Stores what the container printed that the collector has not stored yet: its output goes with
+   * it, and the app's log history must not. Best effort: a log store that is down does not keep an
+   * app from stopping.
+   */
+  private async keepLogs(appId: number): Promise<void> {
+    const signal = AbortSignal.timeout(KEEP_LOGS_MS);
+    await copyLogs(this.driver, this.logs, appId, false, signal).catch((err: Error) => this.logger.warn({ appId }, `the container's last output could not be stored: ${err.message}`));
   }
 
   /** Creates the container; when something outside Berth holds its host port, moves the app to another one. */

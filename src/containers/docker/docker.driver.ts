@@ -5,6 +5,7 @@ import {
   AppContainerSpec,
   ContainerDriver,
   ContainerEngineUnavailableError,
+  ContainerLogLine,
   ContainerSpecError,
   ContainerSummary,
   ExecOptions,
@@ -15,6 +16,7 @@ import {
 } from '../container-driver.js';
 import type { VolumeStore } from '../volumes/volume-store.js';
 import { runToEnd, startExec } from './docker-exec.js';
+import { containerLogs } from './docker-logs.js';
 import { describeDockerError, isNotFound, isUnavailable } from './docker-errors.js';
 import { ensureNetwork } from './docker-network.js';
 import { DockerVolumes } from './docker-volumes.js';
@@ -200,6 +202,11 @@ export class DockerDriver implements ContainerDriver {
       if (isNotFound(err)) throw new Error(describeDockerError(err));
       throw new UnpackError(describeDockerError(err));
     }
+  }
+
+  logs(appId: number, options: { since?: string; follow: boolean; signal: AbortSignal }): AsyncIterable<ContainerLogLine> {
+    // The streaming client: a follow lasts as long as the container runs.
+    return containerLogs(this.streams.getContainer(this.containerName(appId)), options);
   }
 
   async run(appId: number, argv: string[], timeoutMs: number): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {

@@ -1,0 +1,165 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { REDIS } from '../common/redis/redis.module.js';
+import { LogStore, StoredEntry, toEntry } from './log-store.js';
+
+// A blocked read wakes at least this often, so a follower that left is let go of.
+const BLOCK_MS = 5000;
+const READ_COUNT = 1000;
+const RETRY_MS = 1000;
+const WAKE_AGAIN_MS = 50;
+
+/** Whether stream id `a` comes after `b` (ids are `milliseconds-sequence`). */
+export function idAfter(a: string, b: string): boolean {
+  const [am, as] = a.split('-').map(Number);
+  const [bm, bs] = b.split('-').map(Number);
+  return am > bm || (am === bm && as > bs);
+}
+
+interface Follower {
+  /** Id of the last line it was given. */
+  last: string;
+  deliver(entry: StoredEntry): void;
+  fail(err: Error): void;
+  /** Lines that came while its gap was being filled, given after it. */
+  held: StoredEntry[] | null;
+}
+
+/**
+ * The API process's followers of apps' logs: one blocking read of Redis for every app followed
+ * here, however many follow each, so a follower costs no query (and no exec) of its own.
+ * Adding an app wakes the blocked read (CLIENT UNBLOCK) so that it reads that app's log too.
+ */
+@Injectable()
+export class LogFollowHub implements OnApplicationShutdown {
+  private readonly logger = new Logger('log-follow');
+  private readonly apps = new Map<number, { cursor: string; followers: Set<Follower> }>();
+  private reader: Redis | null = null;
+  private readerId: number | null = null;
+  private running = false;
+  private reads = 0;
+  private closed = false;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly store: LogStore,
+  ) {}
+
+  onApplicationShutdown(): void {
+    this.closed = true;
+    this.reader?.disconnect();
+  }
+
+  /**
+   * Gives `deliver` every line of the app after `after`, as they are stored, until the returned
+   * function is called. `fail` is called (and the follow ends) when Redis cannot be read.
+   */
+  follow(appId: number, after: string, deliver: (entry: StoredEntry) => void, fail: (err: Error) => void): () => void {
+    const follower: Follower = { last: after, deliver, fail, held: null };
+    let app = this.apps.get(appId);
+    if (!app) {
+      app = { cursor: after, followers: new Set() };
+      this.apps.set(appId, app);
+      this.wake();
+    } else if (idAfter(app.cursor, after)) {
+      // The shared read is past where this follower is: fill the gap first, holding what comes meanwhile.
+      follower.held = [];
+      void this.fill(appId, follower, app.cursor);
+    }
+    app.followers.add(follower);
+    this.start();
+    return () => {
+      app.followers.delete(follower);
+      if (app.followers.size === 0 && this.apps.get(appId) === app) this.apps.delete(appId);
+    };
+  }
+
+  private async fill(appId: number, follower: Follower, until: string): Promise<void> {
+    try {
+      let after = follower.last;
+      for (;;) {
+        const entries = await this.store.range(appId, after, until, READ_COUNT);
+        for (const entry of entries) this.give(follower, entry, true);
+        if (entries.length < READ_COUNT) break;
+        after = entries[entries.length - 1].id;
+      }
+      const held = follower.held ?? [];
+      follower.held = null;
+      for (const entry of held) this.give(follower, entry, true);
+    } catch (err) {
+      follower.fail(err as Error);
+    }
+  }
+
+  private give(follower: Follower, entry: StoredEntry, filling = false): void {
+    if (follower.held && !filling) {
+      follower.held.push(entry);
+      return;
+    }
+    if (!idAfter(entry.id, follower.last)) return;
+    follower.last = entry.id;
+    follower.deliver(entry);
+  }
+
+  private start(): void {
+    if (this.running || this.closed) return;
+    this.running = true;
+    void this.loop().finally(() => {
+      this.running = false;
+      if (this.apps.size > 0 && !this.closed) setTimeout(() => this.start(), RETRY_MS).unref();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.apps.size > 0 && !this.closed) {
+      const ids = [...this.apps.keys()];
+      const keys = ids.map((id) => this.store.key(id));
+      const cursors = ids.map((id) => this.apps.get(id)!.cursor);
+      let result: [string, [string, string[]][]][] | null;
+      try {
+        const reader = await this.connection();
+        this.reads++;
+        result = (await reader.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...cursors)) as typeof result;
+      } catch (err) {
+        this.logger.warn(`reading apps' logs: ${(err as Error).message}`);
+        this.reader?.disconnect();
+        this.reader = null;
+        for (const app of this.apps.values()) for (const f of app.followers) f.fail(err as Error);
+        this.apps.clear();
+        return;
+      }
+      for (const [key, rows] of result ?? []) {
+        const appId = ids[keys.indexOf(key)];
+        const app = this.apps.get(appId);
+        if (!app || rows.length === 0) continue;
+        app.cursor = rows[rows.length - 1][0];
+        for (const row of rows) {
+          const entry = toEntry(row);
+          for (const follower of app.followers) this.give(follower, entry);
+        }
+      }
+    }
+  }
+
+  /** The blocking connection of its own (a blocked read holds its connection until it returns). */
+  private async connection(): Promise<Redis> {
+    if (!this.reader) {
+      this.reader = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: 1 });
+      this.readerId = (await this.reader.client('ID')) as number;
+    }
+    return this.reader;
+  }
+
+  /** Ends the blocked read now, so that the next one includes a newly followed app. */
+  private wake(): void {
+    if (this.readerId === null) return;
+    const unblock = () => void this.redis.client('UNBLOCK', this.readerId!).catch(() => undefined);
+    unblock();
+    // A read sent just before the app was added, reaching Redis after the first UNBLOCK, would
+    // block without it: wake it again unless a read has begun since.
+    const reads = this.reads;
+    setTimeout(() => {
+      if (this.reads === reads) unblock();
+    }, WAKE_AGAIN_MS).unref();
+  }
+}

@@ -1,0 +1,121 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DataSource } from 'typeorm';
+import { App } from '../apps/entities/app.entity.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { BerthConfig } from '../config/config.js';
+import { CONFIG } from '../config/config.module.js';
+import { SseStream } from '../live/sse-stream.js';
+import { StreamSlots } from '../live/stream-slots.js';
+import type { LogLineDto, LogQueryDto } from './dto/log.dto.js';
+import { LogFollowHub } from './log-follow-hub.js';
+import { LogEntry, LogStore, StoredEntry } from './log-store.js';
+
+const DEFAULT_LINES = 100;
+const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+
+const toDto = (e: LogEntry): LogLineDto => ({ timestamp: e.timestamp, process: e.process, stream: e.stream, message: e.message });
+
+/** Reads and follows an app's log (docs/logs.md). */
+@Injectable()
+export class LogsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(CONFIG) private readonly config: BerthConfig,
+    private readonly store: LogStore,
+    private readonly hub: LogFollowHub,
+    private readonly slots: StreamSlots,
+  ) {}
+
+  /** The last `lines` lines that match, oldest first. */
+  async read(companyId: number, appId: number, query: LogQueryDto): Promise<LogLineDto[]> {
+    await this.assertApp(companyId, appId);
+    const { lines } = await this.backlog(appId, query);
+    return lines.map(toDto);
+  }
+
+  /**
+   * The matching backlog, then every new matching line as an SSE `log` event whose `id:` is its
+   * place in the log: a client reconnecting with `Last-Event-ID` gets the lines after it instead.
+   */
+  async follow(companyId: number, appId: number, query: LogQueryDto, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    await this.assertApp(companyId, appId);
+    const resume = request.headers['last-event-id'];
+    const resumeId = typeof resume === 'string' && STREAM_ID.test(resume.trim()) ? resume.trim() : null;
+    const slot = await this.slots.take(companyId);
+    let stream: SseStream | null = null;
+    let unfollow = () => {};
+    const refresh = setInterval(() => slot.refresh(), this.config.live.heartbeatMs);
+    refresh.unref();
+    try {
+      const keep = this.filter(query);
+      let after: string;
+      let backlog: StoredEntry[];
+      if (resumeId) {
+        after = resumeId;
+        backlog = [];
+      } else {
+        ({ lines: backlog, until: after } = await this.backlog(appId, query));
+      }
+      stream = new SseStream(request, reply, { heartbeatMs: this.config.live.heartbeatMs, maxBufferedBytes: this.config.live.maxBufferedBytes });
+      const open = stream;
+      for (const entry of backlog) open.send('log', toDto(entry), entry.id);
+      unfollow = this.hub.follow(
+        appId,
+        after,
+        (entry) => {
+          if (keep(entry)) open.send('log', toDto(entry), entry.id);
+        },
+        () => {
+          open.send('error', { code: 'unavailable', message: 'the log store (Redis) is unavailable; reconnect shortly' });
+          open.close();
+        },
+      );
+      await open.closed;
+    } catch (err) {
+      if (!stream) throw new DomainError('unavailable', `the log store (Redis) is unavailable; try again shortly`);
+      stream.close();
+      void err;
+    } finally {
+      unfollow();
+      clearInterval(refresh);
+      slot.release();
+    }
+  }
+
+  /** The matching lines up to the newest now, and the id a follower goes on after. */
+  private async backlog(appId: number, query: LogQueryDto): Promise<{ lines: StoredEntry[]; until: string }> {
+    const lines = query.lines ?? DEFAULT_LINES;
+    if (lines > this.config.logs.linesMax) throw DomainError.field('lines', `must be at most ${this.config.logs.linesMax} (LOGS_LINES_MAX)`);
+    const since = query.since ? new Date(query.since) : null;
+    if (since && Number.isNaN(since.getTime())) throw DomainError.field('since', 'must be an RFC 3339 date-time, like 2026-12-02T10:00:00Z');
+    try {
+      const until = await this.store.lastId(appId);
+      if (until === '0-0') return { lines: [], until };
+      return { lines: await this.store.tail(appId, until, lines, since?.getTime() ?? 0, this.filter(query)), until };
+    } catch (err) {
+      if (err instanceof DomainError) throw err;
+      throw new DomainError('unavailable', 'the log store (Redis) is unavailable; try again shortly');
+    }
+  }
+
+  private filter(query: LogQueryDto): (e: LogEntry) => boolean {
+    const since = query.since ? preciseTime(query.since) : null;
+    return (e) => (query.process === undefined || e.process === query.process) && (since === null || e.timestamp >= since);
+  }
+
+  private async assertApp(companyId: number, appId: number): Promise<void> {
+    if (!(await this.db.getRepository(App).exists({ where: { id: appId, companyId } }))) throw DomainError.notFound('app');
+  }
+}
+
+/**
+ * An RFC 3339 time as the store writes them (UTC, nine digits of fraction), keeping the digits a
+ * Date would drop: `since` set to a line's own timestamp includes that line and none before it.
+ */
+export function preciseTime(value: string): string {
+  const fraction = /\.(\d+)(?:Z|[+-]\d\d:\d\d)$/i.exec(value)?.[1] ?? '';
+  const seconds = new Date(value).toISOString().slice(0, 19);
+  return `${seconds}.${fraction.slice(0, 9).padEnd(9, '0')}Z`;
+}
