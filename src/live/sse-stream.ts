@@ -7,6 +7,11 @@ export interface SseOptions {
   maxBufferedBytes: number;
 }
 
+/** One event as it goes on the wire: `id:`, `event:`, `data:` (JSON). */
+export function frame(event: string, data: unknown, id?: string): string {
+  return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
 /**
  * A server-sent events stream on a hijacked Fastify reply: `event:`/`id:`/`data:` frames,
  * heartbeats, and a slow consumer dropped (its stream closed with a last `dropped` event it may
@@ -51,7 +56,11 @@ export class SseStream {
 
   /** Sends one event; false once the stream has ended (or just ended, the client being too slow). */
   send(event: string, data: unknown, id?: string): boolean {
-    const frame = `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    return this.write(frame(event, data, id));
+  }
+
+  /** Sends a frame made by `frame()` (one made once for every stream that sends it). */
+  sendFrame(frame: string): boolean {
     return this.write(frame);
   }
 

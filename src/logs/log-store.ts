@@ -17,6 +17,8 @@ export interface LogEntry {
 /** A stored line with its position in the app's log (a Redis stream id), which `Last-Event-ID` resumes after. */
 export interface StoredEntry extends LogEntry {
   id: string;
+  /** The entry as an SSE frame, made by the first follower that sends it. */
+  frame?: string;
 }
 
 // Appends the lines newer than the app's cursor (the time of the last line stored), so two

@@ -6,7 +6,7 @@ import { App } from '../apps/entities/app.entity.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
-import { SseStream } from '../live/sse-stream.js';
+import { frame, SseStream } from '../live/sse-stream.js';
 import { StreamSlots } from '../live/stream-slots.js';
 import type { LogLineDto, LogQueryDto } from './dto/log.dto.js';
 import { LogFollowHub } from './log-follow-hub.js';
@@ -65,7 +65,8 @@ export class LogsService {
         appId,
         after,
         (entry) => {
-          if (keep(entry)) open.send('log', toDto(entry), entry.id);
+          // Made once per line for all of its followers in this process.
+          if (keep(entry)) open.sendFrame((entry.frame ??= frame('log', toDto(entry), entry.id)));
         },
         () => {
           open.send('error', { code: 'unavailable', message: 'the log store (Redis) is unavailable; reconnect shortly' });
