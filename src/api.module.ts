@@ -19,6 +19,7 @@ import { DomainsModule } from './domains/domains.module.js';
 import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LogsModule } from './logs/logs.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { RuntimesModule } from './runtimes/runtimes.module.js';
 import { OperationsModule } from './operations/operations.module.js';
@@ -51,6 +52,7 @@ export class ApiModule {
         DomainsModule,
         ContainersModule,
         AppsModule,
+        MetricsModule,
         AppConfigModule,
         ReleasesModule,
         LogsModule,

@@ -6,6 +6,7 @@ import { hostPort, reachable } from '../common/net.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { CONTAINER_DRIVER, ContainerDriver, ContainerEngineUnavailableError, ObservedContainer } from '../containers/container-driver.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { Plan } from '../plans/plan.entity.js';
 import { Runtime } from '../runtimes/runtime.entity.js';
@@ -26,6 +27,14 @@ const TECHS_DIR = '/opt/berth/techs';
 const PRIMARY_TECH = '/srv/bin/primary_tech';
 const GB = 1024;
 const round2 = (n: number) => Math.round(n * 100) / 100;
+// From here on the quota is what holds the app back: the kernel throttles it to the plan's share.
+const CPU_SATURATED = 90;
+
+function cpuSentence(percent: number, quota: number): string {
+  const cores = `${quota / 100} core${quota === 100 ? '' : 's'}`;
+  if (percent < CPU_SATURATED) return `cpu: ${percent}% of the plan's ${cores}`;
+  return `cpu: ${percent}% of the plan's ${cores}: the app uses all the CPU its plan gives and is slowed down to it; move it to a bigger plan for more`;
+}
 
 /** Observes an app as it is now (container, HTTP, DNS, memory, disk) and says what to do about it. */
 @Injectable()
@@ -37,6 +46,7 @@ export class AppStatusService {
     private readonly operations: OperationsService,
     private readonly resolver: DnsResolver,
     private readonly domainsService: DomainsService,
+    private readonly metrics: MetricsService,
   ) {}
 
   async status(companyId: number, id: number): Promise<AppStatusDto> {
@@ -56,12 +66,13 @@ export class AppStatusService {
       throw err;
     }
     const running = container?.running ?? false;
-    const [http, dns, memoryMb, storageMb, techs] = await Promise.all([
+    const [http, dns, memoryMb, storageMb, techs, cpu] = await Promise.all([
       running ? this.probe(app) : Promise.resolve(null),
       checkDomains(this.resolver, domains, this.config.apps.publicAddresses),
       running ? this.driver.memoryUsageMb(id).catch(() => 0) : Promise.resolve(0),
       running ? this.diskUsageMb(id) : Promise.resolve(null),
       running ? this.techs(id) : Promise.resolve({ versions: new Map<string, string>(), primary: '' }),
+      running ? this.metrics.currentCpu(id) : Promise.resolve(null),
     ]);
 
     const errors: string[] = [];
@@ -87,6 +98,7 @@ export class AppStatusService {
     const memoryLimit = plan.ram;
     const diskLimit = plan.disk * 1024;
     if (running) info.push(`memory: ${memoryMb.toFixed(1)} of ${memoryLimit} MB`);
+    if (cpu !== null) info.push(cpuSentence(cpu, plan.cpuQuota));
     if (running && memoryMb > memoryLimit * 0.9) errors.push(`the app uses ${memoryMb.toFixed(0)} of its ${memoryLimit} MB of memory: it may be killed; move it to a bigger plan`);
     if (storageMb !== null && storageMb > diskLimit) errors.push(`/srv uses ${storageMb} MB, over the plan's ${diskLimit} MB: delete files or move to a bigger plan`);
     if (running && storageMb === null) info.push('/srv usage could not be measured in time');
@@ -100,6 +112,7 @@ export class AppStatusService {
       errors,
       info,
       memory: { usage: Math.round(memoryMb * 10) / 10, limit: memoryLimit },
+      cpu: { usage: cpu ?? -1, limit: 100 },
       storage: {
         usage: storageMb === null ? -1 : round2(storageMb / GB),
         limit: plan.disk,

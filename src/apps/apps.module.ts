@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MetricsModule } from '../metrics/metrics.module.js';
 import { AppActionsController } from './app-actions.controller.js';
 import { AppStatusController } from './app-status.controller.js';
 import { AppChanges } from './app-changes.js';
@@ -7,5 +8,10 @@ import { AppsController } from './apps.controller.js';
 import { AppsService } from './apps.service.js';
 
 /** The apps API; the queue, the operations and the container driver come from their global modules. */
-@Module({ controllers: [AppsController, AppActionsController, AppStatusController], providers: [AppsService, AppChanges, AppStatusService], exports: [AppChanges] })
+@Module({
+  imports: [MetricsModule],
+  controllers: [AppsController, AppActionsController, AppStatusController],
+  providers: [AppsService, AppChanges, AppStatusService],
+  exports: [AppChanges],
+})
 export class AppsModule {}

@@ -52,6 +52,32 @@ export interface ContainerLogLine {
   text: string;
 }
 
+/**
+ * One reading of a running container's counters. CPU and network are cumulative since the
+ * container (re)started: a rate needs two readings of the same `instance`.
+ */
+export interface ContainerSample {
+  /** When the engine read the counters. */
+  readAt: Date;
+  /** Changes whenever the counters start again from zero (a restart, a new container). */
+  instance: string;
+  /** CPU time used, in nanoseconds. */
+  cpuNs: number;
+  /** Cores the container may use (its quota; the host's online cores when it has none). */
+  cpuCores: number;
+  /** Memory in use, page cache the kernel can drop left out. */
+  memoryUsedBytes: number;
+  memoryLimitBytes: number;
+  netRxBytes: number;
+  netTxBytes: number;
+  /** Times the engine restarted this container. */
+  restartCount: number;
+  /** Engine id of the container: a new one means a new container. */
+  containerId: string;
+  /** Bytes used on /srv; null where the driver cannot tell cheaply (no quota'd volume, or it is not mounted). */
+  srvUsedBytes: number | null;
+}
+
 export interface ExecOptions {
   /** Run as this user (default: the image's, `app`). */
   user?: string;
@@ -102,6 +128,8 @@ export interface ContainerDriver {
   removeVolume(appId: number): Promise<void>;
   /** Memory in use now, in MB. */
   memoryUsageMb(appId: number): Promise<number>;
+  /** The running container's counters now, without running anything in it; null when it is not running. */
+  sample(appId: number): Promise<ContainerSample | null>;
   /** Starts a process in the running container. */
   exec(appId: number, argv: string[], options?: ExecOptions): Promise<ExecSession>;
   /**

@@ -10,6 +10,8 @@ import { Certificate } from '../edge/certificates/certificate.entity.js';
 import { DomainVerification } from '../domains/domain-verification.entity.js';
 import { AuditEvent } from '../events/event.entity.js';
 import { Invitation } from '../companies/entities/invitation.entity.js';
+import { AppMetricBucket } from '../metrics/entities/app-metric-bucket.entity.js';
+import { AppMetricSample } from '../metrics/entities/app-metric-sample.entity.js';
 import { Membership } from '../companies/entities/membership.entity.js';
 import { Release } from '../releases/entities/release.entity.js';
 import { Plan } from '../plans/plan.entity.js';
@@ -19,4 +21,4 @@ import { SshHostKey } from '../ssh/ssh-host-key.entity.js';
 import { Storage } from '../storages/storage.entity.js';
 
 /** Listed explicitly: globs behave differently under the build and the test transpiler. */
-export const ENTITIES = [Account, ApiToken, Company, Membership, Plan, Runtime, Operation, Storage, App, AppDomain, SshHostKey, Certificate, DomainVerification, Invitation, AuditEvent, AppConfigVar, AppConfigVersion, AppBinding, Release];
+export const ENTITIES = [Account, ApiToken, Company, Membership, Plan, Runtime, Operation, Storage, App, AppDomain, SshHostKey, Certificate, DomainVerification, Invitation, AuditEvent, AppConfigVar, AppConfigVersion, AppBinding, Release, AppMetricSample, AppMetricBucket];

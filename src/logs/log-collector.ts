@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { every, Periodic } from '../common/periodic.js';
+import { RedisLease } from '../common/redis/redis-lease.js';
 import { REDIS } from '../common/redis/redis.module.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
@@ -16,7 +16,6 @@ const LEASE_MS = 10_000;
 const RENEW_MS = 3000;
 // Stopped apps' logs get no new lines to trim them: their age limit is applied this often.
 const SWEEP_MS = 10 * 60_000;
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 
 /**
  * Copies every running app container's output into the LogStore (docs/logs.md): one engine log
@@ -27,7 +26,7 @@ const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('
 @Injectable()
 export class LogCollector implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('log-collector');
-  private readonly holder = randomUUID();
+  private readonly lease: RedisLease;
   private readonly following = new Map<number, AbortController>();
   private loops: Periodic[] = [];
   private leased = false;
@@ -37,10 +36,8 @@ export class LogCollector implements OnModuleInit, OnApplicationShutdown {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver,
     private readonly store: LogStore,
-  ) {}
-
-  private get leaseKey(): string {
-    return `${this.config.jobs.queuePrefix}:logs:collector`;
+  ) {
+    this.lease = new RedisLease(redis, `${config.jobs.queuePrefix}:logs:collector`, LEASE_MS);
   }
 
   onModuleInit(): void {
@@ -55,13 +52,11 @@ export class LogCollector implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.loops.forEach((l) => l.stop());
     this.stopAll();
-    if (this.leased) await this.redis.eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`, 1, this.leaseKey, this.holder).catch(() => undefined);
+    if (this.leased) await this.lease.release();
   }
 
   private async holdLease(): Promise<void> {
-    const held = this.leased
-      ? (await this.redis.eval(RENEW, 1, this.leaseKey, this.holder, LEASE_MS)) === 1
-      : (await this.redis.set(this.leaseKey, this.holder, 'PX', LEASE_MS, 'NX')) === 'OK';
+    const held = await this.lease.hold();
     if (held !== this.leased) this.logger.log(held ? 'collecting apps’ logs' : 'lost the log collector lease');
     this.leased = held;
     if (!held) this.stopAll();

@@ -6,6 +6,7 @@ import { DatabaseModule } from '../database/database.module.js';
 import { ContainersModule } from '../containers/containers.module.js';
 import { EdgeRoleModule } from '../edge/edge-role.module.js';
 import { EdgeModule } from '../edge/edge.module.js';
+import { MetricsWorkerModule } from '../metrics/metrics.module.js';
 import { OperationsModule } from '../operations/operations.module.js';
 import { AppWorkerModule } from '../provisioning/app-worker.module.js';
 import { QueuesModule } from '../provisioning/queues.module.js';
@@ -24,7 +25,7 @@ export type BackgroundRole = Exclude<Role, 'api'>;
 export class BackgroundModule {
   static forRoles(config: BerthConfig, roles: BackgroundRole[]): DynamicModule {
     const modules = new Set<Function>();
-    if (roles.includes('worker')) [OperationsModule, QueuesModule, StorageEnginesModule, StorageWorkerModule, ContainersModule, EdgeModule, AppWorkerModule].forEach((m) => modules.add(m));
+    if (roles.includes('worker')) [OperationsModule, QueuesModule, StorageEnginesModule, StorageWorkerModule, ContainersModule, EdgeModule, AppWorkerModule, MetricsWorkerModule].forEach((m) => modules.add(m));
     if (roles.includes('ssh')) [ContainersModule, SshModule].forEach((m) => modules.add(m));
     if (roles.includes('edge')) [EdgeModule, EdgeRoleModule].forEach((m) => modules.add(m));
     return { module: BackgroundModule, imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule, ...(modules as Set<never>)] };

@@ -9,6 +9,16 @@ export class MemoryStatusDto {
   limit: number;
 }
 
+/** CPU use as a share of the plan's quota, like memory's usage of its limit. */
+export class CpuStatusDto {
+  /** Percent of the plan's CPU quota in use at the latest reading (the worker samples every METRICS_INTERVAL_MS); -1 when there is no recent one (the app is not running, say). */
+  @ApiProperty({ type: 'number' })
+  usage: number;
+  /** Always 100: all of the plan's quota. Past it the app is slowed down, never stopped. */
+  @ApiProperty({ type: 'number' })
+  limit: number;
+}
+
 /** Sizes in GB, as Rosti's client decodes them (numbers, never null). */
 export class StorageStatusDto {
   /** GB used under /srv; negative when it could not be measured (the app is not running, say). */
@@ -56,6 +66,7 @@ export class AppStatusDto {
   /** Facts worth knowing, each a sentence. */
   info: string[];
   memory: MemoryStatusDto;
+  cpu: CpuStatusDto;
   storage: StorageStatusDto;
   /** The technology the app was set up with: what `rosti <tech>` chose inside the container (`/srv/bin/primary_tech`). Empty while the app is not running. */
   primary_tech: TechDto;

@@ -55,6 +55,11 @@ export class DockerVolumes {
     return (name) => mounted.has(name);
   }
 
+  /** Bytes used on the volume, where the store can tell without looking inside it; null otherwise. */
+  async usedBytes(name: string): Promise<number | null> {
+    return this.store ? this.store.usedBytes(name) : null;
+  }
+
   private async inspect(name: string): Promise<VolumeInfo | null> {
     try {
       return (await this.docker.getVolume(name).inspect()) as VolumeInfo;

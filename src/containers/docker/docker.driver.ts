@@ -6,6 +6,7 @@ import {
   ContainerDriver,
   ContainerEngineUnavailableError,
   ContainerLogLine,
+  ContainerSample,
   ContainerSpecError,
   ContainerSummary,
   ExecOptions,
@@ -18,6 +19,7 @@ import type { VolumeStore } from '../volumes/volume-store.js';
 import { runToEnd, startExec } from './docker-exec.js';
 import { containerLogs } from './docker-logs.js';
 import { describeDockerError, isNotFound, isUnavailable } from './docker-errors.js';
+import { memoryUsedBytes, readSample, readStats } from './docker-stats.js';
 import { ensureNetwork } from './docker-network.js';
 import { DockerVolumes } from './docker-volumes.js';
 import { LABEL } from './labels.js';
@@ -177,15 +179,11 @@ export class DockerDriver implements ContainerDriver {
   }
 
   async memoryUsageMb(appId: number): Promise<number> {
-    return this.call(async () => {
-      const stats = (await this.docker.getContainer(this.containerName(appId)).stats({ stream: false, 'one-shot': true } as never)) as unknown as {
-        memory_stats?: { usage?: number; stats?: Record<string, number> };
-      };
-      const memory = stats.memory_stats ?? {};
-      // What `docker stats` shows: page cache the kernel can drop is not the app's.
-      const cache = memory.stats?.inactive_file ?? memory.stats?.total_inactive_file ?? memory.stats?.cache ?? 0;
-      return Math.max(0, ((memory.usage ?? 0) - cache) / (1024 * 1024));
-    });
+    return this.call(async () => memoryUsedBytes(await readStats(this.docker.getContainer(this.containerName(appId)))) / (1024 * 1024));
+  }
+
+  async sample(appId: number): Promise<ContainerSample | null> {
+    return this.call(() => readSample(this.docker.getContainer(this.containerName(appId)), () => this.volumes.usedBytes(this.volumeName(appId))));
   }
 
   async exec(appId: number, argv: string[], options: ExecOptions = {}): Promise<ExecSession> {

@@ -24,6 +24,8 @@ export interface VolumeStore {
   ensure(name: string, sizeMb: number, seedFrom?: string): Promise<EnsuredVolume>;
   /** Names of the volumes mounted now (a host that rebooted has none until they are ensured again). */
   mounted(): Promise<Set<string>>;
+  /** Bytes in use on the mounted volume, from the filesystem's own counters (nothing in it is read); null when it is not mounted. */
+  usedBytes(name: string): Promise<number | null>;
   /** Unmounts the volume and deletes it with its data; succeeds when there is none. */
   remove(name: string): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { AppConfig1795540000005 } from './1795540000005-app-config.js';
 import { AppBindings1795540000006 } from './1795540000006-app-bindings.js';
 import { Releases1795540000007 } from './1795540000007-releases.js';
 import { LiveEvents1795540000008 } from './1795540000008-live-events.js';
+import { AppMetrics1795540000009 } from './1795540000009-app-metrics.js';
 
 // Every migration, in order. Listed explicitly so the build and the tests load the same set.
 export const MIGRATIONS: Function[] = [
@@ -29,4 +30,5 @@ export const MIGRATIONS: Function[] = [
   AppBindings1795540000006,
   Releases1795540000007,
   LiveEvents1795540000008,
+  AppMetrics1795540000009,
 ];
