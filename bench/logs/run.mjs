@@ -6,10 +6,13 @@
 // (SSE, spread over a few threads of this process) while it prints again. Prints the delivery
 // latency p50/p99 (target p99 < 1 s), lines lost (target 0), and the API's and the worker's CPU
 // and resident memory with followers beside the baseline's, as ratios.
+// Then the metrics sampler: SAMPLER_APPS more apps are made, and the worker's and the Docker
+// engine's CPU over a window of ticks (METRICS_INTERVAL_MS=1000 for the whole run) is set beside
+// the same window with one app; the difference is scaled to CPU per tick per 100 apps.
 import os from 'node:os';
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { api, cleanup, createDatabase, docker, installationEnv, installCleanup, registerAccount, startBerth, waitForOperation } from '../lib/berth.mjs';
+import { api, cleanup, createDatabase, docker, installationEnv, sh, installCleanup, registerAccount, startBerth, waitForOperation } from '../lib/berth.mjs';
 
 const FOLLOWERS = Number(process.env.BENCH_FOLLOWERS || 100);
 const RATE = 1000;
@@ -17,8 +20,11 @@ const SECONDS = 20;
 const LINES = RATE * SECONDS;
 const THREADS = 4;
 const IMAGE = 'berth/runtime-python:2026.11-1';
-const PORTS = { apps: '32700-32719', ssh: '32720-32739' };
+const PORTS = { apps: '32700-32799', ssh: '32800-32899' };
 const TARGET_P99_MS = 1000;
+const SAMPLER_APPS = Number(process.env.BENCH_SAMPLER_APPS || 20);
+const INTERVAL_MS = 1000;
+const WINDOW_S = 20;
 
 installCleanup(8 * 60_000);
 const started = Date.now();
@@ -81,6 +87,8 @@ async function main() {
     LIVE_STREAMS_PER_COMPANY: String(FOLLOWERS + 10),
     LOGS_RETENTION_BYTES: '64mb',
     LOGS_LINES_MAX: String(LINES),
+    METRICS_INTERVAL_MS: String(INTERVAL_MS),
+    APPS_PER_ACCOUNT: '1000',
   };
   const worker = await startBerth(env, 'worker', 'worker');
   const server = await startBerth(env, 'api', 'api');
@@ -147,6 +155,33 @@ async function main() {
   console.log(row('API', apiBase, apiFollow));
   console.log(row('worker', workerBase, workerFollow));
   console.log('\n(CPU: percent of one core over the printing run; RSS: largest during it.)');
+
+  await samplerCost(base, account, plan, worker.proc, container);
+}
+
+/** The worker's and the engine's CPU over a window of sampler ticks with one app, then with SAMPLER_APPS more. */
+async function samplerCost(base, account, plan, workerProc, container) {
+  const dockerd = Number((await sh('pidof', ['dockerd'])).split(' ')[0]);
+  const window = async () => {
+    const before = [cpuSeconds(workerProc.pid), cpuSeconds(dockerd)];
+    await sleep(WINDOW_S * 1000);
+    return [cpuSeconds(workerProc.pid) - before[0], cpuSeconds(dockerd) - before[1]];
+  };
+  await docker('exec', container, 'supervisorctl', 'stop', 'printer').catch(() => undefined);
+  const [workerOne, engineOne] = await window();
+  log(`sampler: making ${SAMPLER_APPS} more apps`);
+  for (let i = 0; i < SAMPLER_APPS; i++) {
+    const app = await api(base, 'POST', `/${account.companyId}/apps/`, account.token, { name: `sampled${i}`, image: IMAGE, plan: plan.id });
+    await waitForOperation(base, account, app.operation_id);
+  }
+  await sleep(3 * INTERVAL_MS);
+  const [workerMany, engineMany] = await window();
+  const ticks = (WINDOW_S * 1000) / INTERVAL_MS;
+  const perTickPer100 = (seconds) => ((seconds * 1000) / ticks / SAMPLER_APPS) * 100;
+  console.log(`\n| metrics sampler (${SAMPLER_APPS} apps more, ${ticks} ticks) | 1 app | ${SAMPLER_APPS + 1} apps | CPU per tick per 100 apps |\n|---|---|---|---|`);
+  console.log(`| worker | ${(workerOne * 1000 / ticks).toFixed(1)} ms/tick | ${(workerMany * 1000 / ticks).toFixed(1)} ms/tick | ${perTickPer100(workerMany - workerOne).toFixed(0)} ms |`);
+  console.log(`| Docker engine | ${(engineOne * 1000 / ticks).toFixed(1)} ms/tick | ${(engineMany * 1000 / ticks).toFixed(1)} ms/tick | ${perTickPer100(engineMany - engineOne).toFixed(0)} ms |`);
+  console.log(`\n(At the default METRICS_INTERVAL_MS of 15 s, 100 apps cost the worker ${(perTickPer100(workerMany - workerOne) / 150).toFixed(2)} % of one core.)`);
 }
 
 main()
