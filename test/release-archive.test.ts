@@ -17,6 +17,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { crafted } from './support/crafted-tar.js';
 import { ArchiveLimits, ArchiveProblem, ArchiveSummary, checkArchive } from '../src/releases/archive/archive-check.js';
+import { treeChange } from '../src/releases/archive/tar-manifest.js';
+import { TarOwner } from '../src/releases/archive/tar-owner.js';
 
 const MB = 1024 * 1024;
 const LIMITS: ArchiveLimits = { unpackedMaxBytes: 10 * MB, entriesMax: 1000 };
@@ -91,7 +93,7 @@ describe('archives that stay inside the tree', () => {
     expect(listing).toMatch(/^l.* \.\/node_modules\/\.bin\/x -> \.\.\/pkg\/bin\/x$/m);
     const bytes = Object.values(files).reduce((sum, node) => sum + (typeof node === 'string' ? node.length : 'text' in node ? node.text.length : 0), 0);
     // Directories: ., bin, src, src/lib, node_modules, node_modules/pkg, node_modules/pkg/bin, node_modules/.bin.
-    expect(await check(archive)).toEqual({ entries: 8 + 5 + 1, files: 5, unpackedBytes: bytes });
+    expect(await check(archive)).toMatchObject({ entries: 8 + 5 + 1, files: 5, unpackedBytes: bytes });
   });
 
   it('accepts long names in pax and GNU form, and links that climb with .. but stay inside', async () => {
@@ -105,7 +107,7 @@ describe('archives that stay inside the tree', () => {
         ],
         { format },
       );
-      expect(await check(archive), format).toEqual({ entries: 3, files: 1, unpackedBytes: 1 });
+      expect(await check(archive), format).toMatchObject({ entries: 3, files: 1, unpackedBytes: 1 });
     }
   });
 });
@@ -316,4 +318,40 @@ describe('members that GNU tar unpacks but the check must not miss', () => {
     // (outside). A pax value holding a NUL is refused.
     expect((await refusal(archive)).message).toMatch(/holds a NUL/);
   });
+});
+
+describe('manifests and the members a deploy unpacks', () => {
+  const long = `${'d'.repeat(80)}/${'e'.repeat(80)}/file.txt`;
+  const dirTree = () => tree({ 'same.txt': 'same', 'changed.txt': 'before', 'gone.txt': 'gone', [long]: 'long', 'tool.sh': { text: 'echo', mode: 0o644 } });
+
+  it('tells what changed between two archives: contents, modes, links; a hard link is always unpacked again', async () => {
+    const before = (await check(gnuTar(dirTree()))).manifest;
+    const next = tree({ 'same.txt': 'same', 'changed.txt': 'after', 'new.txt': 'new', [long]: 'long', 'tool.sh': { text: 'echo', mode: 0o755 } });
+    const after = (await check(gnuTar(next))).manifest;
+    const change = treeChange(before, after);
+    expect([...change.unpack].filter((p) => after.entries[p].type !== 'directory').sort()).toEqual(['changed.txt', 'new.txt', 'tool.sh']);
+    expect(change.remove.sort()).toEqual(['changed.txt', 'gone.txt', 'tool.sh']);
+    expect(change.unchanged).toBe(2);
+    execFileSync('ln', [join(next, 'same.txt'), join(next, 'hard.txt')]);
+    const linked = (await check(gnuTar(next))).manifest;
+    const again = treeChange(linked, linked);
+    expect([...again.unpack].filter((p) => linked.entries[p].type !== 'directory')).toEqual([expect.stringMatching(/^(hard|same)\.txt$/)]);
+  });
+
+  for (const format of ['pax', 'gnu', 'ustar'] as const) {
+    it(`leaves out the members not asked for, with their long-name records (${format})`, async () => {
+      const members = format === 'ustar' ? ['./same.txt', './changed.txt'] : ['.'];
+      const archive = gnuTar(dirTree(), members, [`--format=${format}`]);
+      const keep = format === 'ustar' ? ['changed.txt'] : [long, 'changed.txt', ''];
+      const out = new TarOwner(1000, 1000, 'app', (p) => keep.includes(p) || (p !== '' && long.startsWith(`${p}/`)));
+      const filtered = Buffer.concat(await Readable.from([gunzipSync(archive)]).pipe(out).toArray());
+      const listed = execFileSync('tar', ['-tvf', '-'], { input: filtered }).toString();
+      expect(listed).toContain('changed.txt');
+      expect(listed).not.toMatch(/same\.txt|gone\.txt|tool\.sh/);
+      if (format !== 'ustar') expect(listed).toContain(long);
+      expect(listed.split('\n').filter(Boolean).every((l) => l.includes('app/app'))).toBe(true);
+      // What is left is still a checked, whole archive.
+      expect((await check(gzipSync(filtered))).files).toBe(format === 'ustar' ? 1 : 2);
+    });
+  }
 });

@@ -11,8 +11,10 @@ import { Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { Plan } from '../plans/plan.entity.js';
 import { TarOwner } from './archive/tar-owner.js';
+import { treeChange, TreeChange } from './archive/tar-manifest.js';
+import { within } from '../common/within.js';
 import { Release } from './entities/release.entity.js';
-import { answersHttp, collectTail, DEPLOY_DIR, INCOMING, MANIFEST_MARK, manifestOf, PREPARE, RESTART_PROGRAMS, RESTORE, settled, STATE, switchBack, switchIn } from './release-steps.js';
+import { answersHttp, CLEAN_INCOMING, collectTail, DEPLOY_DIR, INCOMING, LINK_RUNNING_TREE, MANIFEST_MARK, manifestOf, PREPARE_DEPLOY, RESTART_PROGRAMS, RESTORE, settled, STATE, switchBack, switchIn } from './release-steps.js';
 import { ReleaseLog } from './release-log.js';
 import { pruneReleases } from './release-prune.js';
 import { ReleaseStore, TooLargeError } from './release-store.js';
@@ -118,9 +120,16 @@ export class ReleaseDeployer {
 
   /** Unpacks beside /srv/app, runs the release command, switches: the switch's output, or the failure when the release is at fault. */
   private async unpackAndSwitch(appId: number, release: Release, log: ReleaseLog): Promise<string | ReleaseOutcome> {
-    await log.step('unpacking the archive beside /srv/app');
-    await this.check(appId, PREPARE, 'preparing the deploy directory');
-    const problem = await this.unpack(appId, release.archive!);
+    const running = (await this.check(appId, PREPARE_DEPLOY, 'preparing the deploy directory')).trim();
+    const change = await this.changeFrom(appId, running, release.archive!);
+    let problem: string | null;
+    if (change) {
+      await log.step(`unpacking the ${change.unpack.size} changed entries of the archive beside /srv/app; its ${change.unchanged} unchanged files are linked from the running tree`);
+      problem = (await this.linkRunningTree(appId, change.remove)) ?? (await this.unpack(appId, release.archive!, (path) => change.unpack.has(path)));
+    } else {
+      await log.step('unpacking the archive beside /srv/app');
+      problem = await this.unpack(appId, release.archive!);
+    }
     if (problem !== null) return this.fail(release, log, `unpacking failed (is /srv full? the old and the new tree must both fit): ${problem}`, true);
     const manifest = manifestOf((await this.sh(appId, `head -c 65536 ${INCOMING}/berth.json 2>/dev/null || true`)).stdout);
     if ('error' in manifest) return this.fail(release, log, manifest.error, true);
@@ -179,7 +188,7 @@ export class ReleaseDeployer {
 
   private async fail(release: Release, log: ReleaseLog, reason: string, clean = false): Promise<ReleaseOutcome> {
     log.line(`failed: ${reason}`);
-    if (clean) await this.sh(release.appId, `rm -rf ${INCOMING}`);
+    if (clean) await this.sh(release.appId, CLEAN_INCOMING);
     await this.db.getRepository(Release).update({ id: release.id }, { status: 'failed', message: reason, finishedAt: () => 'now()', log: log.text() });
     // Failed releases count toward what is kept too: a pipeline failing in a loop cannot fill the store.
     await pruneReleases(this.db, this.store, release.appId, this.config.releases);
@@ -187,19 +196,43 @@ export class ReleaseDeployer {
   }
 
   /**
-   * Has the engine unpack the archive beside /srv/app, owned by `app`: not a process in the
-   * container, so not bounded by the plan's CPU. It never lands in /srv as an archive.
+   * Has the engine unpack the archive (its members `keep` accepts) beside /srv/app, owned by `app`:
+   * not a process in the container, so not bounded by the plan's CPU. It never lands in /srv as an archive.
    */
-  private async unpack(appId: number, archive: string): Promise<string | null> {
+  private async unpack(appId: number, archive: string, keep?: (path: string) => boolean): Promise<string | null> {
     try {
       // The engine unpacks as root and keeps the owners headers name: every member becomes app's.
-      const tar = pipeline(this.store.read(appId, archive), createGunzip(), new TarOwner(APP_UID, APP_UID, 'app'), () => undefined);
+      const tar = pipeline(this.store.read(appId, archive), createGunzip(), new TarOwner(APP_UID, APP_UID, 'app', keep), () => undefined);
       await this.driver.putArchive(appId, INCOMING, tar);
       return null;
     } catch (err) {
       if (err instanceof UnpackError) return err.message;
       throw err;
     }
+  }
+
+  /**
+   * What differs between the archive /srv/app is known to be (`running`, empty when unknown) and
+   * the new one; null when the whole archive must be unpacked: /srv/app unknown or changed since it
+   * became active, its archive gone, or a release command to run (it may write to files in place,
+   * and a linked file is the running tree's too).
+   */
+  private async changeFrom(appId: number, running: string, archive: string): Promise<TreeChange | null> {
+    if (!/^[a-z0-9]+\.tar\.gz$/.test(running) || running === archive || !(await this.store.exists(appId, running))) return null;
+    const [before, after] = await Promise.all([this.store.manifest(appId, running), this.store.manifest(appId, archive)]);
+    const manifest = manifestOf(after.berthJson ?? '');
+    if ('error' in manifest || manifest.release) return null;
+    return treeChange(before, after);
+  }
+
+  /** `incoming` as links to the running tree's files, less `remove`; the problem, or null. */
+  private async linkRunningTree(appId: number, remove: string[]): Promise<string | null> {
+    const session = await this.driver.exec(appId, ['sh', '-c', `set -e; ${LINK_RUNNING_TREE}`]);
+    const output = collectTail(session.stderr);
+    session.stdout.resume();
+    session.stdin.end(remove.map((p) => `${p}\0`).join(''));
+    const exitCode = await within(session.exit, STEP_TIMEOUT_MS, 'linking the running tree');
+    return exitCode === 0 ? null : `linking the running tree failed (exit ${exitCode}): ${(await output).trim().slice(-300)}`;
   }
 
   private async releaseCommand(appId: number, version: number, command: string, log: ReleaseLog): Promise<number | null> {

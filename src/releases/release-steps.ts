@@ -11,6 +11,11 @@ const PREVIOUS_ARCHIVE = `${DEPLOY_DIR}/previous.archive`;
 export const STATE = `${DEPLOY_DIR}/state`;
 /** The archive /srv/app was made from, written when it became active: its ctime tells whether anything changed since. */
 const ACTIVE = `${DEPLOY_DIR}/active`;
+/**
+ * The archive /srv/app was known to be when the deploy began (empty when unknown): read before
+ * anything is removed or linked, as both change the ctimes of files /srv/app may share.
+ */
+const APP_WAS = `${DEPLOY_DIR}/incoming.from`;
 
 // Swaps two directories in one renameat2(RENAME_EXCHANGE): each path names a whole tree at every
 // instant. Filesystems without it (EINVAL, ENOSYS, EOPNOTSUPP) get two renames, a moment apart.
@@ -86,15 +91,35 @@ exchange("${PREVIOUS}", "/srv/app")'; fi; rm -rf ${PREVIOUS} ${PREVIOUS_ARCHIVE}
  */
 export const PREPARE = `if [ -f ${STATE} ]; then ${RESTORE}; fi; rm -rf ${INCOMING} ${INCOMING}.old ${PREVIOUS} ${PREVIOUS_ARCHIVE}; mkdir -p ${INCOMING}`;
 
-/** The new tree into /srv/app, the old one becoming `previous` (named by its archive when known); then the restart. */
-export const switchIn = (version: number) => `${KNOWN}; python3 -c '${SWITCH}' ${INCOMING} ${PREVIOUS} "$known" 'swapped ${version}'`;
+/** What a failed deploy leaves behind, removed: the running tree is untouched. */
+export const CLEAN_INCOMING = `rm -rf ${INCOMING} ${APP_WAS}`;
+
+/** PREPARE, after recording which archive /srv/app is (when known, and no swap is left to undo); prints it. */
+export const PREPARE_DEPLOY = `known=; if [ ! -f ${STATE} ]; then ${KNOWN}; fi; ${PREPARE}; printf '%s' "$known" > ${APP_WAS}; printf '%s' "$known"`;
+
+/**
+ * `incoming` made of hard links to /srv/app's files (after PREPARE_DEPLOY found /srv/app to be the
+ * archive the new one is compared with); then the paths read from stdin (NUL-separated, relative:
+ * gone or changed in the new archive) are removed from it, so that what is unpacked next never
+ * shares an inode with the running tree. Links cost no room in /srv.
+ */
+export const LINK_RUNNING_TREE = `cp -al /srv/app/. ${INCOMING}/ && cd ${INCOMING} && xargs -0 -r rm -rf --`;
+
+/**
+ * The new tree into /srv/app, the old one becoming `previous` (named by its archive when known,
+ * as PREPARE_DEPLOY found it); then the restart.
+ */
+export const switchIn = (version: number) =>
+  `if [ -f ${APP_WAS} ]; then known=$(cat ${APP_WAS}); rm -f ${APP_WAS}; else ${KNOWN}; fi; python3 -c '${SWITCH}' ${INCOMING} ${PREVIOUS} "$known" 'swapped ${version}'`;
 
 /**
  * A rollback to the tree kept in `previous`: the two swap places, no unpacking; then the restart.
- * Exits 3 when `previous` is not exactly `archive`'s files (the caller unpacks the archive instead).
+ * Exits 3 when `previous` is not exactly `archive`'s files (the caller unpacks the archive instead):
+ * named otherwise, or a file of it changed since the running release became active (it may share
+ * its inode with /srv/app, where an edit in place shows in both).
  */
 export const switchBack = (version: number, archive: string) =>
-  `[ -d ${PREVIOUS} ] && [ "$(cat ${PREVIOUS_ARCHIVE} 2>/dev/null)" = '${archive}' ] || exit 3; ${KNOWN}; python3 -c '${SWITCH}' ${PREVIOUS} ${PREVIOUS} "$known" 'swapped ${version}'`;
+  `[ -d ${PREVIOUS} ] && [ "$(cat ${PREVIOUS_ARCHIVE} 2>/dev/null)" = '${archive}' ] && [ -f ${ACTIVE} ] && [ -z "$(find ${PREVIOUS} -cnewer ${ACTIVE} -print -quit)" ] || exit 3; ${KNOWN}; python3 -c '${SWITCH}' ${PREVIOUS} ${PREVIOUS} "$known" 'swapped ${version}'`;
 
 /** The release answers: it is recorded as what /srv/app holds; the previous tree stays for a rollback. */
 export const settled = (archive: string) => `rm -f ${STATE} && printf '%s' '${archive}' > ${ACTIVE}`;

@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
+import { Manifest, readManifest } from './archive/tar-manifest.js';
 
 /** More bytes arrived than the limit allows. */
 export class TooLargeError extends Error {
@@ -95,8 +96,29 @@ export class ReleaseStore {
     );
   }
 
+  /**
+   * What the archive makes, path by path (tar-manifest.ts): read once, then kept beside it. A deploy
+   * compares the running release's with the new one's to unpack only what changed.
+   */
+  async manifest(appId: number, name: string): Promise<Manifest> {
+    const file = `${this.path(appId, name)}.manifest.json`;
+    const kept = await readFile(file, 'utf8').then((text) => JSON.parse(text) as Manifest, () => null);
+    if (kept) return kept;
+    const manifest = await readManifest(this.read(appId, name));
+    await this.keepManifest(appId, name, manifest);
+    return manifest;
+  }
+
+  /** Keeps the manifest the archive's check made as it came in, so no deploy reads the archive for it. */
+  async keepManifest(appId: number, name: string, manifest: Manifest): Promise<void> {
+    const file = `${this.path(appId, name)}.manifest.json`;
+    await writeFile(`${file}.partial`, JSON.stringify(manifest), { mode: 0o600 });
+    await rename(`${file}.partial`, file);
+  }
+
   async remove(appId: number, name: string): Promise<void> {
     await rm(this.path(appId, name), { force: true });
+    await rm(`${this.path(appId, name)}.manifest.json`, { force: true });
   }
 
   /** Every archive of an app (once it is deleted). */

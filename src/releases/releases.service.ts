@@ -69,6 +69,7 @@ export class ReleasesService {
       stored = await this.store.write(appId, body, archiveMax, checking);
       const summary = await checked;
       const archive = stored;
+      await this.store.keepManifest(appId, archive.name, summary.manifest);
       return await this.record(companyId, appId, actor, 'release.create', async () => ({ source: 'archive', archive: archive.name, archiveSize: archive.size, size: summary.unpackedBytes }));
     } catch (err) {
       // A write that stopped first leaves the check waiting for the rest: it ends now.

@@ -74,13 +74,17 @@ async function upload(appId: number, body: Buffer | ReadableStream<Uint8Array>, 
   return { status: answer.status, text, body: parsed };
 }
 
-/** Every file (dot files and partials included) in the installation's release store of the app. */
+/**
+ * Every file (dot files and partials included) in the installation's release store of the app,
+ * but an archive's manifest beside it (kept with it, gone with it): one stored archive is one file.
+ */
 function storedFiles(appId: number): string[] {
   const dir = join(fx.env.RELEASES_DIR, fx.env.DOCKER_NAME_PREFIX, String(appId));
   try {
-    return readdirSync(dir, { recursive: true, withFileTypes: true })
+    const files = readdirSync(dir, { recursive: true, withFileTypes: true })
       .filter((e) => !e.isDirectory())
       .map((e) => join(e.parentPath, e.name));
+    return files.filter((f) => !(f.endsWith('.tar.gz.manifest.json') && files.includes(f.slice(0, -'.manifest.json'.length))));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;

@@ -2,6 +2,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { ArchiveProblem, TarEntry, TarReader } from './tar-reader.js';
+import { Manifest, ManifestBuilder } from './tar-manifest.js';
 
 export { ArchiveProblem };
 
@@ -16,6 +17,8 @@ export interface ArchiveSummary {
   files: number;
   /** Bytes of every file's data. */
   unpackedBytes: number;
+  /** What it makes, path by path: a later deploy compares it with its own to unpack only what changed. */
+  manifest: Manifest;
 }
 
 // Headers and padding beside the files' data: at most 1.5 KB per entry, and the end marker.
@@ -32,7 +35,8 @@ const OVERHEAD_FIXED = 1024 * 1024;
  */
 export async function checkArchive(source: NodeJS.ReadableStream, limits: ArchiveLimits): Promise<ArchiveSummary> {
   const tree = new TreeRules();
-  const summary: ArchiveSummary = { entries: 0, files: 0, unpackedBytes: 0 };
+  const summary = { entries: 0, files: 0, unpackedBytes: 0 };
+  const manifest = new ManifestBuilder();
   const reader = new TarReader((entry) => {
     summary.entries += 1;
     if (summary.entries > limits.entriesMax) throw new ArchiveProblem(entry.name, `is past the ${limits.entriesMax} entries an archive may hold`);
@@ -44,7 +48,8 @@ export async function checkArchive(source: NodeJS.ReadableStream, limits: Archiv
       }
     }
     tree.add(entry);
-  });
+    manifest.entry(entry);
+  }, (chunk) => manifest.data(chunk));
   let inflated = 0;
   const inflatedMax = limits.unpackedMaxBytes + limits.entriesMax * OVERHEAD_PER_ENTRY + OVERHEAD_FIXED;
   const bound = new Transform({
@@ -64,7 +69,7 @@ export async function checkArchive(source: NodeJS.ReadableStream, limits: Archiv
   }
   if (summary.entries === 0) throw new ArchiveProblem(null, 'holds no files');
   tree.check();
-  return summary;
+  return { ...summary, manifest: manifest.manifest() };
 }
 
 /** Where each entry lands, and whether anything it makes leads outside. */
@@ -133,7 +138,7 @@ class TreeRules {
 }
 
 /** `./a//b/` → `a/b`; refuses absolute paths and `..`. */
-function normalise(name: string, entry: string): string {
+export function normalise(name: string, entry: string): string {
   if (name.startsWith('/')) throw new ArchiveProblem(entry, 'is an absolute path; paths in the archive are relative to /srv/app');
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new ArchiveProblem(entry, 'climbs out of the tree with ".."');

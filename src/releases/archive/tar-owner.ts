@@ -1,4 +1,5 @@
 import { Transform, TransformCallback } from 'node:stream';
+import { normalise } from './archive-check.js';
 import { numeric, paxRecords } from './tar-reader.js';
 
 const BLOCK = 512;
@@ -11,18 +12,26 @@ const OWNER_KEYS = new Set(['uid', 'gid', 'uname', 'gname']);
  * belongs to `uid`:`gid` (`name`): the engine unpacks it as root and keeps the owners a header
  * names, and the app's user must own its tree (to rsync into it, to remove it later). Header
  * fields are patched in place (checksums recomputed); pax records naming an owner are dropped.
- * Sizes and data pass through untouched.
+ * Sizes and data pass through untouched. With `keep`, only the members whose path (normalised,
+ * `a/b`) it accepts are written, each with its own pax and long-name records; the rest are left out.
  */
 export class TarOwner extends Transform {
   private pending = Buffer.alloc(0);
   private passing = 0;
   private meta: { header: Buffer; size: number; chunks: Buffer[]; got: number } | null = null;
   private nextSize: number | null = null;
+  /** The next member's records (pax, GNU long names), written before it, or not at all with it. */
+  private held: Buffer[] = [];
+  private paxPath: string | undefined;
+  private gnuPath: string | undefined;
+  /** The current member's data is left out. */
+  private dropping = false;
 
   constructor(
     private readonly uid: number,
     private readonly gid: number,
     private readonly name: string,
+    private readonly keep?: (path: string) => boolean,
   ) {
     super();
   }
@@ -37,7 +46,7 @@ export class TarOwner extends Transform {
           if (this.meta) {
             this.meta.chunks.push(data.subarray(0, n));
             this.meta.got += n;
-          } else this.push(data.subarray(0, n));
+          } else if (!this.dropping) this.push(data.subarray(0, n));
           this.passing -= n;
           data = data.subarray(n);
           if (this.passing === 0 && this.meta) this.endMeta();
@@ -69,20 +78,25 @@ export class TarOwner extends Transform {
     const flag = String.fromCharCode(block[156]);
     const own = numeric(block.subarray(124, 136));
     if (!Number.isSafeInteger(own) || own < 0) throw new Error('a header gives an impossible size');
-    if (flag === 'x' || flag === 'g') {
-      if (!(own >= 0 && own <= META_MAX)) throw new Error('a pax record is larger than allowed');
+    if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
+      if (!(own >= 0 && own <= META_MAX)) throw new Error('a pax record or long name is larger than allowed');
       this.meta = { header: block, size: own, chunks: [], got: 0 };
       this.passing = Math.ceil(own / BLOCK) * BLOCK;
       if (this.passing === 0) this.endMeta();
       return;
     }
-    if (flag === 'L' || flag === 'K') {
-      this.push(block);
-      this.passing = Math.ceil(own / BLOCK) * BLOCK;
-      return;
-    }
     const size = this.nextSize ?? own;
     this.nextSize = null;
+    const base = text(block.subarray(0, 100));
+    const prefix = block.subarray(257, 263).toString('latin1') === 'ustar\0' ? text(block.subarray(345, 500)) : '';
+    const path = this.paxPath ?? this.gnuPath ?? (prefix ? `${prefix}/${base}` : base);
+    const held = this.held;
+    this.held = [];
+    this.paxPath = this.gnuPath = undefined;
+    this.dropping = this.keep !== undefined && !this.keep(normalise(path, path));
+    this.passing = Math.ceil(size / BLOCK) * BLOCK;
+    if (this.dropping) return;
+    for (const b of held) this.push(b);
     field(block, 108, 8, octal(this.uid, 7));
     field(block, 116, 8, octal(this.gid, 7));
     if (block.subarray(257, 262).toString('latin1') === 'ustar') {
@@ -91,15 +105,21 @@ export class TarOwner extends Transform {
     }
     checksum(block);
     this.push(block);
-    this.passing = Math.ceil(size / BLOCK) * BLOCK;
   }
 
-  /** A pax record block again, without owners; a `size` in it is the next member's. */
+  /** A pax record block again, without owners (a `size` in it is the next member's); a long name kept as it is. */
   private endMeta(): void {
     const { header, size, chunks } = this.meta!;
     this.meta = null;
     const body = Buffer.concat(chunks).subarray(0, size);
+    const flag = String.fromCharCode(header[156]);
+    if (flag === 'L' || flag === 'K') {
+      if (flag === 'L') this.gnuPath = text(body);
+      this.held.push(header, Buffer.concat(chunks));
+      return;
+    }
     const records = paxRecords(body);
+    if (flag === 'x' && records.path !== undefined) this.paxPath = records.path;
     if (records.size !== undefined && String.fromCharCode(header[156]) === 'x') this.nextSize = Number(records.size);
     const kept = Object.entries(records)
       .filter(([key]) => !OWNER_KEYS.has(key))
@@ -107,10 +127,17 @@ export class TarOwner extends Transform {
     const out = Buffer.from(kept.map(paxRecord).join(''), 'utf8');
     field(header, 124, 12, octal(out.length, 11));
     checksum(header);
-    this.push(header);
-    this.push(out);
-    this.push(Buffer.alloc(Math.ceil(out.length / BLOCK) * BLOCK - out.length));
+    const blocks = [header, out, Buffer.alloc(Math.ceil(out.length / BLOCK) * BLOCK - out.length)];
+    // A global record is no member's: it is written whatever is left out.
+    if (flag === 'g') for (const b of blocks) this.push(b);
+    else this.held.push(...blocks);
   }
+}
+
+/** NUL-terminated text of a header field (as TarReader reads it). */
+function text(field: Buffer): string {
+  const end = field.indexOf(0);
+  return field.subarray(0, end === -1 ? field.length : end).toString('utf8');
 }
 
 /** `<length> <key>=<value>\n`, the length counting itself. */

@@ -15,6 +15,8 @@ export interface TarEntry {
   size: number;
   /** A link's target. */
   linkname: string;
+  /** Permission bits of the header. */
+  mode: number;
 }
 
 /** The archive cannot be read as tar, or an entry breaks a rule; `entry` names the member when there is one. */
@@ -45,8 +47,14 @@ export class TarReader extends Writable {
   // Pax records and GNU long names for the next member, apart: GNU tar prefers pax, and where the two disagree the archive is refused.
   private overrides: { paxPath?: string; gnuPath?: string; paxLink?: string; gnuLink?: string; size?: number } = {};
   private inData = false;
+  /** Bytes of the current regular member's data still to hand to `onData` (its padding is not). */
+  private dataLeft = 0;
 
-  constructor(private readonly onEntry: (entry: TarEntry) => void) {
+  /** `onData`, when given, gets each regular member's data, in order, after its `onEntry`. */
+  constructor(
+    private readonly onEntry: (entry: TarEntry) => void,
+    private readonly onData?: (chunk: Buffer) => void,
+  ) {
     super();
   }
 
@@ -73,6 +81,10 @@ export class TarReader extends Writable {
         if (this.meta) {
           this.meta.chunks.push(data.subarray(0, Math.min(n, Math.max(0, this.meta.size - this.meta.got))));
           this.meta.got += n;
+        } else if (this.dataLeft > 0) {
+          const take = Math.min(n, this.dataLeft);
+          this.onData?.(data.subarray(0, take));
+          this.dataLeft -= take;
         }
         this.skip -= n;
         data = data.subarray(n);
@@ -123,7 +135,8 @@ export class TarReader extends Writable {
     // GNU tar reads data after regular files only: data declared by any other member would be
     // read as further members by it, and skipped here. Such an archive is refused, not guessed at.
     if (type !== 'file' && size > 0 && type !== 'other') throw new ArchiveProblem(name, `declares ${size} bytes of data, which a ${type} cannot have`);
-    this.onEntry({ name, type, size: type === 'file' ? size : 0, linkname });
+    this.onEntry({ name, type, size: type === 'file' ? size : 0, linkname, mode: octal(block.subarray(100, 108)) & 0o7777 });
+    this.dataLeft = type === 'file' ? size : 0;
     const padded = Math.ceil(size / BLOCK) * BLOCK;
     this.skip = padded;
     this.inData = padded > 0;
