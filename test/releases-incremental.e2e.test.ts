@@ -75,7 +75,8 @@ describe('incremental deploys', () => {
     hostPort = Number((await docker('port', container(), '8080/tcp')).split('\n')[0].split(':').pop());
 
     const v1 = await deployed(archive('v1', V1, { links: { 'link.txt': 'keep.txt' } }));
-    expect(v1.log).toMatch(/unpacking the archive beside \/srv\/app/);
+    // The image's own default app was there: v1 shares nothing with it.
+    expect(v1.log).toMatch(/unpacking the \d+ changed entries of the archive beside \/srv\/app; its 0 unchanged files/);
     await serves('v1');
 
     // server.js changes, gone.txt goes, new.txt comes, tool.sh becomes executable, the link points elsewhere.
@@ -92,12 +93,14 @@ describe('incremental deploys', () => {
     expect(await sh('stat -c "%U:%G" /srv/app/new.txt /srv/app/keep.txt')).toBe('app:app\napp:app');
   }, 300_000);
 
-  it('unpacks the whole archive when the running tree was changed since it became active', async () => {
-    await sh('echo tampered >> /srv/app/keep.txt && touch /srv/app/extra.txt');
+  it('compares with what /srv/app holds, read through the engine, when it was changed since it became active', async () => {
+    await sh('echo tampered >> /srv/app/keep.txt && touch /srv/app/extra.txt && mkdir /srv/app/made && touch /srv/app/made/file');
     const v3 = await deployed(archive('v3', { ...V2, 'server.js': server('v3') }, { exec: ['tool.sh'], links: { 'link.txt': 'new.txt' } }));
-    expect(v3.log).toMatch(/unpacking the archive beside \/srv\/app/);
+    // keep.txt changed: unpacked again; what the archive does not have goes; the rest is linked.
+    expect(v3.log).toMatch(/unpacking the \d+ changed entries of the archive beside \/srv\/app; its 5 unchanged files are linked/);
     await serves('v3');
-    expect(await sh('cat /srv/app/keep.txt; ls /srv/app')).not.toMatch(/tampered|extra/);
+    const expected = execFileSync('sh', ['-c', `cd ${join(work, 'v3')} && find . -mindepth 1 | LC_ALL=C sort | while read -r p; do if [ -L "$p" ]; then echo "$p -> $(readlink "$p")"; elif [ -f "$p" ]; then echo "$p: $(cat "$p" | head -c 200)"; fi; echo "$p $(stat -c %a "$p")"; done`]).toString().trim();
+    expect(await tree()).toBe(expected);
   }, 120_000);
 
   it('never swaps back a kept tree whose linked file was edited in place through the running one', async () => {
@@ -122,5 +125,13 @@ describe('incremental deploys', () => {
     expect(back.log).toMatch(/kept beside it/);
     await serves('v3');
     expect(await sh('cat /srv/app/keep.txt')).toBe('kept');
+  }, 120_000);
+
+  it("never reaches through a link the tenant made in /srv/app when it removes what changed", async () => {
+    await sh('mkdir -p /srv/var/keep && echo precious > /srv/var/keep/file && ln -s /srv/var/keep /srv/app/data && ln -s /srv/var/keep/file /srv/app/alias');
+    const v8 = await deployed(archive('v8', { ...V2, 'server.js': server('v8'), 'data/file': 'from the archive', alias: 'plain' }, { exec: ['tool.sh'], links: { 'link.txt': 'new.txt' } }));
+    expect(v8.log).toMatch(/changed entries of the archive/);
+    await serves('v8');
+    expect(await sh('cat /srv/var/keep/file; cat /srv/app/data/file; echo; cat /srv/app/alias; echo; [ -L /srv/app/data ] || echo "data is a directory"')).toBe('precious\nfrom the archive\nplain\ndata is a directory');
   }, 120_000);
 });

@@ -157,7 +157,7 @@ async function releaseSteps(version, sentAt) {
   return {
     release,
     steps: {
-      unpack: at(/^\S+ unpacking the archive/),
+      unpack: at(/^\S+ unpacking the /),
       switch: at(/^\S+ switching \/srv\/app/),
       restart: at(/^\S+ restarting the app's programs/),
       health: at(/^\S+ waiting up to/),
@@ -212,6 +212,8 @@ async function viaRelease() {
   const seen = await servedAt(marker);
   const op = await waitForOperation(base, account, answer.operation_id);
   const { release, steps } = await releaseSteps(answer.version, sentAt);
+  // BENCH_SHOW_LOGS=1: each release's deploy log, for finding where its time goes.
+  if (process.env.BENCH_SHOW_LOGS) log(`release ${answer.version} log:\n${release.log}`);
   return {
     kind: 'release',
     marker,

@@ -144,6 +144,11 @@ export interface ContainerDriver {
    * `follow` it goes on until the container stops or `signal` aborts. Works on a stopped container.
    */
   logs(appId: number, options: { since?: string; follow: boolean; signal: AbortSignal }): AsyncIterable<ContainerLogLine>;
+  /**
+   * A tar archive (uncompressed) of `path` in the container, as the engine makes it: not a process
+   * in the container, so not bounded by the plan's CPU. Links are archived, never followed.
+   */
+  getArchive(appId: number, path: string): Promise<NodeJS.ReadableStream>;
   /** Runs a short command to completion and collects its output (bounded by `timeoutMs`). */
   run(appId: number, argv: string[], timeoutMs: number): Promise<{ exitCode: number | null; stdout: string; stderr: string }>;
 }

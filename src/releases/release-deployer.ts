@@ -12,9 +12,9 @@ import { OperationsService } from '../operations/operations.service.js';
 import { Plan } from '../plans/plan.entity.js';
 import { TarOwner } from './archive/tar-owner.js';
 import { treeChange, TreeChange } from './archive/tar-manifest.js';
-import { within } from '../common/within.js';
+import { linkRunningTree, removeFromIncoming, runningManifest } from './release-tree.js';
 import { Release } from './entities/release.entity.js';
-import { answersHttp, CLEAN_INCOMING, collectTail, DEPLOY_DIR, INCOMING, LINK_RUNNING_TREE, MANIFEST_MARK, manifestOf, PREPARE_DEPLOY, RESTART_PROGRAMS, RESTORE, settled, STATE, switchBack, switchIn } from './release-steps.js';
+import { answersHttp, CLEAN_INCOMING, collectTail, DEPLOY_DIR, INCOMING, MANIFEST_MARK, manifestOf, PREPARE_DEPLOY, RESTART_PROGRAMS, RESTORE, settled, STATE, switchBack, switchIn } from './release-steps.js';
 import { ReleaseLog } from './release-log.js';
 import { pruneReleases } from './release-prune.js';
 import { ReleaseStore, TooLargeError } from './release-store.js';
@@ -120,18 +120,30 @@ export class ReleaseDeployer {
 
   /** Unpacks beside /srv/app, runs the release command, switches: the switch's output, or the failure when the release is at fault. */
   private async unpackAndSwitch(appId: number, release: Release, log: ReleaseLog): Promise<string | ReleaseOutcome> {
+    const began = Date.now();
     const running = (await this.check(appId, PREPARE_DEPLOY, 'preparing the deploy directory')).trim();
-    const change = await this.changeFrom(appId, running, release.archive!);
+    const prepared = Date.now();
+    const linked = await this.linkedTree(appId, running, release.archive!);
     let problem: string | null;
-    if (change) {
+    if (linked && linked.problem === null) {
+      const { change } = linked;
       await log.step(`unpacking the ${change.unpack.size} changed entries of the archive beside /srv/app; its ${change.unchanged} unchanged files are linked from the running tree`);
-      problem = (await this.linkRunningTree(appId, change.remove)) ?? (await this.unpack(appId, release.archive!, (path) => change.unpack.has(path)));
+      log.line(`prepared (${prepared - began} ms); ${linked.timing}; linked and removed what changed (${Date.now() - prepared} ms in all)`);
+      const unpacking = Date.now();
+      problem = await this.unpack(appId, release.archive!, (path) => change.unpack.has(path));
+      if (problem === null) log.line(`the engine unpacked the changed entries (${Date.now() - unpacking} ms)`);
     } else {
+      if (linked) log.line(`the running tree could not be linked, so the whole archive is unpacked: ${linked.problem}`);
+      // What a failed link left behind (links, partly removed) goes: the archive is unpacked into an empty place.
+      if (linked) await this.check(appId, `rm -rf ${INCOMING} && mkdir -p ${INCOMING}`, 'emptying the deploy directory');
       await log.step('unpacking the archive beside /srv/app');
       problem = await this.unpack(appId, release.archive!);
     }
     if (problem !== null) return this.fail(release, log, `unpacking failed (is /srv full? the old and the new tree must both fit): ${problem}`, true);
-    const manifest = manifestOf((await this.sh(appId, `head -c 65536 ${INCOMING}/berth.json 2>/dev/null || true`)).stdout);
+    // berth.json as the archive's manifest holds it; read in the tree only when it is a link.
+    const stored = await this.store.manifest(appId, release.archive!);
+    const plain = ['file', undefined].includes(stored.entries['berth.json']?.type);
+    const manifest = manifestOf(plain ? (stored.berthJson ?? '') : (await this.sh(appId, `head -c 65536 ${INCOMING}/berth.json 2>/dev/null || true`)).stdout);
     if ('error' in manifest) return this.fail(release, log, manifest.error, true);
     if (manifest.release && release.source === 'archive') {
       await log.step(`running the release command: ${manifest.release}`);
@@ -212,27 +224,37 @@ export class ReleaseDeployer {
   }
 
   /**
-   * What differs between the archive /srv/app is known to be (`running`, empty when unknown) and
-   * the new one; null when the whole archive must be unpacked: /srv/app unknown or changed since it
-   * became active, its archive gone, or a release command to run (it may write to files in place,
-   * and a linked file is the running tree's too).
+   * `incoming` made of links to /srv/app's files, less those that differ from the new archive's,
+   * compared file by file by contents: what is left to unpack. Null when the whole archive must be
+   * unpacked (a problem too, once linking has begun). When /srv/app is known to be an archive (nothing in it changed
+   * since it became active), that archive's manifest stands for it; otherwise the engine reads it.
+   * A release command means a whole unpack: it may write to files in place, and a linked file is
+   * the running tree's too.
    */
-  private async changeFrom(appId: number, running: string, archive: string): Promise<TreeChange | null> {
-    if (!/^[a-z0-9]+\.tar\.gz$/.test(running) || running === archive || !(await this.store.exists(appId, running))) return null;
-    const [before, after] = await Promise.all([this.store.manifest(appId, running), this.store.manifest(appId, archive)]);
+  private async linkedTree(appId: number, running: string, archive: string): Promise<{ change: TreeChange; problem: string | null; timing: string } | null> {
+    const after = await this.store.manifest(appId, archive);
     const manifest = manifestOf(after.berthJson ?? '');
     if ('error' in manifest || manifest.release) return null;
-    return treeChange(before, after);
-  }
-
-  /** `incoming` as links to the running tree's files, less `remove`; the problem, or null. */
-  private async linkRunningTree(appId: number, remove: string[]): Promise<string | null> {
-    const session = await this.driver.exec(appId, ['sh', '-c', `set -e; ${LINK_RUNNING_TREE}`]);
-    const output = collectTail(session.stderr);
-    session.stdout.resume();
-    session.stdin.end(remove.map((p) => `${p}\0`).join(''));
-    const exitCode = await within(session.exit, STEP_TIMEOUT_MS, 'linking the running tree');
-    return exitCode === 0 ? null : `linking the running tree failed (exit ${exitCode}): ${(await output).trim().slice(-300)}`;
+    let change: TreeChange | null;
+    let problem: string | null;
+    let timing = 'compared with the manifest of the archive /srv/app was made from';
+    if (/^[a-z0-9]+\.tar\.gz$/.test(running) && running !== archive && (await this.store.exists(appId, running))) {
+      change = treeChange(await this.store.manifest(appId, running), after);
+      problem = await linkRunningTree(this.driver, appId);
+    } else {
+      // The engine reads /srv/app while the container links it: neither waits for the other.
+      const started = Date.now();
+      const took = (work: Promise<unknown>) => work.then(() => Date.now() - started);
+      const reading = runningManifest(this.driver, appId);
+      const linking = linkRunningTree(this.driver, appId);
+      const [readMs, linkMs] = await Promise.all([took(reading), took(linking)]);
+      timing = `read /srv/app through the engine (${readMs} ms) while linking it (${linkMs} ms)`;
+      const now = await reading;
+      change = now && treeChange(now, after);
+      problem = await linking;
+      if (!change) return { change: treeChange(after, after), problem: 'the running tree could not be read whole', timing };
+    }
+    return { change, problem: problem ?? (await removeFromIncoming(this.driver, appId, change.remove)), timing };
   }
 
   private async releaseCommand(appId: number, version: number, command: string, log: ReleaseLog): Promise<number | null> {

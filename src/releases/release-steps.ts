@@ -5,6 +5,11 @@ export const DEPLOY_DIR = '/srv/.berth/deploy';
 export const INCOMING = `${DEPLOY_DIR}/incoming`;
 /** The tree active before the current one, kept for a rollback to it (a swap, no unpacking). */
 const PREVIOUS = `${DEPLOY_DIR}/previous`;
+/**
+ * The tree `previous` held before this deploy, moved aside (one rename) so that removing it is no
+ * part of the time to the new release serving: it goes once the release is active.
+ */
+const TRASH = `${DEPLOY_DIR}/trash`;
 /** The archive `previous` holds, when it is known to be exactly that archive's files. */
 const PREVIOUS_ARCHIVE = `${DEPLOY_DIR}/previous.archive`;
 /** `swapped <version>` once a release's tree is in /srv/app and the old one in `previous`. */
@@ -84,15 +89,15 @@ const KNOWN = `known=; if [ -f ${ACTIVE} ] && [ -z "$(find /srv/app -cnewer ${AC
 
 /** Puts back the tree a swap replaced (the state file says one was made); the other tree goes. */
 export const RESTORE = `if [ -f ${STATE} ] && [ -d ${PREVIOUS} ]; then python3 -c '${EXCHANGE}
-exchange("${PREVIOUS}", "/srv/app")'; fi; rm -rf ${PREVIOUS} ${PREVIOUS_ARCHIVE} ${STATE}`;
+exchange("${PREVIOUS}", "/srv/app")'; fi; rm -rf ${PREVIOUS} ${PREVIOUS_ARCHIVE} ${STATE} ${TRASH}`;
 /**
  * A clean place to unpack into; a swap an unfinished deploy left behind is undone first. The
  * previous tree goes too: at most two trees are ever in /srv (the running one and one other).
  */
-export const PREPARE = `if [ -f ${STATE} ]; then ${RESTORE}; fi; rm -rf ${INCOMING} ${INCOMING}.old ${PREVIOUS} ${PREVIOUS_ARCHIVE}; mkdir -p ${INCOMING}`;
+export const PREPARE = `if [ -f ${STATE} ]; then ${RESTORE}; fi; rm -rf ${INCOMING} ${INCOMING}.old ${PREVIOUS_ARCHIVE} ${TRASH}; if [ -d ${PREVIOUS} ]; then mv ${PREVIOUS} ${TRASH}; fi; mkdir -p ${INCOMING}`;
 
 /** What a failed deploy leaves behind, removed: the running tree is untouched. */
-export const CLEAN_INCOMING = `rm -rf ${INCOMING} ${APP_WAS}`;
+export const CLEAN_INCOMING = `rm -rf ${INCOMING} ${APP_WAS} ${TRASH}`;
 
 /** PREPARE, after recording which archive /srv/app is (when known, and no swap is left to undo); prints it. */
 export const PREPARE_DEPLOY = `known=; if [ ! -f ${STATE} ]; then ${KNOWN}; fi; ${PREPARE}; printf '%s' "$known" > ${APP_WAS}; printf '%s' "$known"`;
@@ -103,7 +108,9 @@ export const PREPARE_DEPLOY = `known=; if [ ! -f ${STATE} ]; then ${KNOWN}; fi; 
  * gone or changed in the new archive) are removed from it, so that what is unpacked next never
  * shares an inode with the running tree. Links cost no room in /srv.
  */
-export const LINK_RUNNING_TREE = `cp -al /srv/app/. ${INCOMING}/ && cd ${INCOMING} && xargs -0 -r rm -rf --`;
+export const LINK_RUNNING_TREE = `cp -al /srv/app/. ${INCOMING}/`;
+/** Removes from `incoming` the paths read from stdin (NUL-separated, relative). */
+export const REMOVE_FROM_INCOMING = `cd ${INCOMING} && xargs -0 -r rm -rf --`;
 
 /**
  * The new tree into /srv/app, the old one becoming `previous` (named by its archive when known,
@@ -121,8 +128,11 @@ export const switchIn = (version: number) =>
 export const switchBack = (version: number, archive: string) =>
   `[ -d ${PREVIOUS} ] && [ "$(cat ${PREVIOUS_ARCHIVE} 2>/dev/null)" = '${archive}' ] && [ -f ${ACTIVE} ] && [ -z "$(find ${PREVIOUS} -cnewer ${ACTIVE} -print -quit)" ] || exit 3; ${KNOWN}; python3 -c '${SWITCH}' ${PREVIOUS} ${PREVIOUS} "$known" 'swapped ${version}'`;
 
-/** The release answers: it is recorded as what /srv/app holds; the previous tree stays for a rollback. */
-export const settled = (archive: string) => `rm -f ${STATE} && printf '%s' '${archive}' > ${ACTIVE}`;
+/**
+ * The release answers: it is recorded as what /srv/app holds; the previous tree stays for a rollback.
+ * The tree moved aside goes first: removing it changes the ctimes of files it shares with /srv/app.
+ */
+export const settled = (archive: string) => `rm -rf ${TRASH} && rm -f ${STATE} && printf '%s' '${archive}' > ${ACTIVE}`;
 
 /** Restarts the programs and prints the manifest, for a deploy resumed after its switch. */
 export const RESTART_PROGRAMS = `python3 -c '${EXCHANGE}

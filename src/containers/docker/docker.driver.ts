@@ -202,6 +202,10 @@ export class DockerDriver implements ContainerDriver {
     }
   }
 
+  async getArchive(appId: number, path: string): Promise<NodeJS.ReadableStream> {
+    return this.call(() => this.streams.getContainer(this.containerName(appId)).getArchive({ path }) as Promise<NodeJS.ReadableStream>);
+  }
+
   logs(appId: number, options: { since?: string; follow: boolean; signal: AbortSignal }): AsyncIterable<ContainerLogLine> {
     // The streaming client: a follow lasts as long as the container runs.
     return containerLogs(this.streams.getContainer(this.containerName(appId)), options);

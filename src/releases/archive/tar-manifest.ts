@@ -10,7 +10,11 @@ export interface ManifestEntry {
   type: EntryType;
   mode: number;
   linkname: string;
-  /** SHA-256 of a regular file's data. */
+  /** A regular file's bytes. */
+  size: number;
+  /** Modification time, whole seconds. */
+  mtime: number;
+  /** SHA-256 of a regular file's data (an archive's manifest; a listing of a tree has none). */
   sha256?: string;
 }
 
@@ -34,7 +38,7 @@ export class ManifestBuilder {
     this.close();
     const path = normalise(entry.name, entry.name);
     // Later members of one path win, as they do when unpacked.
-    this.current = { type: entry.type, mode: entry.mode, linkname: entry.linkname };
+    this.current = { type: entry.type, mode: entry.mode, linkname: entry.linkname, size: entry.size, mtime: entry.mtime };
     this.entries[path] = this.current;
     if (entry.type === 'file') {
       this.hash = createHash('sha256');
@@ -77,13 +81,19 @@ export interface TreeChange {
   unchanged: number;
 }
 
-// A hard link is never the same: what it links to may have changed (and been made anew) under it.
-const same = (a: ManifestEntry, b: ManifestEntry) => a.type !== 'hardlink' && a.type === b.type && a.mode === b.mode && a.linkname === b.linkname && a.sha256 === b.sha256;
+/**
+ * Whether an entry of the old tree can stay for one of the new archive: same type, mode, link
+ * target and, for a file, SHA-256 of its contents. A hard link is never the same: what it links to
+ * may have changed (and been made anew) under it.
+ */
+function same(a: ManifestEntry, b: ManifestEntry): boolean {
+  if (a.type === 'hardlink' || a.type !== b.type || a.mode !== b.mode || a.linkname !== b.linkname) return false;
+  return a.type !== 'file' || (a.sha256 !== undefined && a.sha256 === b.sha256);
+}
 
 /**
- * What turns a tree unpacked from `from` into one unpacked from `to`, when the old tree's files are
- * linked rather than copied. A file that is the same (type, mode, link target, contents) is kept;
- * it keeps its earlier modification time.
+ * What turns the tree `from` describes into one unpacked from `to`, when the old tree's files are
+ * linked rather than copied. An entry that is the same is kept, with its earlier modification time.
  */
 export function treeChange(from: Manifest, to: Manifest): TreeChange {
   const unpack = new Set<string>();

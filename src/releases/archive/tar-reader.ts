@@ -17,6 +17,8 @@ export interface TarEntry {
   linkname: string;
   /** Permission bits of the header. */
   mode: number;
+  /** Modification time, whole seconds since the epoch. */
+  mtime: number;
 }
 
 /** The archive cannot be read as tar, or an entry breaks a rule; `entry` names the member when there is one. */
@@ -135,7 +137,7 @@ export class TarReader extends Writable {
     // GNU tar reads data after regular files only: data declared by any other member would be
     // read as further members by it, and skipped here. Such an archive is refused, not guessed at.
     if (type !== 'file' && size > 0 && type !== 'other') throw new ArchiveProblem(name, `declares ${size} bytes of data, which a ${type} cannot have`);
-    this.onEntry({ name, type, size: type === 'file' ? size : 0, linkname, mode: octal(block.subarray(100, 108)) & 0o7777 });
+    this.onEntry({ name, type, size: type === 'file' ? size : 0, linkname, mode: octal(block.subarray(100, 108)) & 0o7777, mtime: numeric(block.subarray(136, 148)) });
     this.dataLeft = type === 'file' ? size : 0;
     const padded = Math.ceil(size / BLOCK) * BLOCK;
     this.skip = padded;
