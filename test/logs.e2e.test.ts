@@ -62,7 +62,8 @@ for i in range(300):
     print(f"alpha err {i}", file=sys.stderr)
 time.sleep(1e9)`;
 
-// Prints "marker <n>" each time /srv/var/trigger appears, then removes it.
+// Prints "marker <n>" each time /srv/var/trigger appears, then removes it. (The test writes the
+// trigger beside it and renames it into place: the program never reads a half-written one.)
 const MARKER = `import os, time
 n = 0
 while True:
@@ -121,7 +122,7 @@ describe('app logs', () => {
     expect(follower.status).toBe(200);
     const latencies: number[] = [];
     for (let i = 1; i <= 5; i++) {
-      await docker('exec', container(appId), 'sh', '-c', `echo ${i} > /srv/var/trigger`);
+      await docker('exec', container(appId), 'sh', '-c', `echo ${i} > /srv/var/trigger.new && mv /srv/var/trigger.new /srv/var/trigger`);
       const events = await follower.until((e) => e.some((x) => x.data.message === `marker ${i}`), 5000);
       const event = events.find((x) => x.data.message === `marker ${i}`)!;
       latencies.push(Date.now() - Date.parse(event.data.timestamp));
@@ -135,7 +136,7 @@ describe('app logs', () => {
 
     // Lines printed while nobody follows come on reconnecting with Last-Event-ID, and nothing before them.
     for (const i of [6, 7]) {
-      await docker('exec', container(appId), 'sh', '-c', `echo ${i} > /srv/var/trigger`);
+      await docker('exec', container(appId), 'sh', '-c', `echo ${i} > /srv/var/trigger.new && mv /srv/var/trigger.new /srv/var/trigger`);
       await until(`marker ${i} stored`, async () => ((await read(owner, appId, '?process=marker&lines=1')).body as Line[])[0]?.message === `marker ${i}`);
     }
     const resumed = await openSse(logsUrl(owner, appId, '?process=marker&follow=true'), owner.token, { 'last-event-id': seen.at(-1)!.id! });
@@ -149,12 +150,16 @@ describe('app logs', () => {
     const issued = await fx.api.post('/stream-tickets/', { token: owner.token, body: { path: `${path}/` } });
     expect(issued.status, issued.text).toBe(200);
     const origin = new URL(fx.berth.url).origin;
-    const open = (p: string) => fetch(`${origin}${p}/?ticket=${issued.body.ticket}&process=marker&lines=2`, { headers: { accept: 'text/event-stream' } });
+    const open = (p: string) => fetch(`${origin}${p}/?ticket=${issued.body.ticket}&process=marker&lines=2`, { headers: { accept: 'text/event-stream' }, signal: AbortSignal.timeout(10_000) });
     const stream = await open(path);
     expect(stream.status).toBe(200);
     const reader = stream.body!.getReader();
     let text = '';
-    while (!text.includes('marker 7')) text += new TextDecoder().decode((await reader.read()).value);
+    while (!text.includes('marker 7')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
     expect(text).toContain('event: log');
     await reader.cancel();
     expect((await open(`/api/v1/${owner.company.id}/apps/${appId + 1}/logs`)).status).toBe(401);
@@ -185,7 +190,7 @@ describe('app logs', () => {
     }
     const theirs = await openSse(logsUrl(other, otherAppId, '?lines=5000'), other.token);
     expect(theirs.status).toBe(200);
-    await docker('exec', container(appId), 'sh', '-c', 'echo secret-of-owner > /srv/var/trigger');
+    await docker('exec', container(appId), 'sh', '-c', 'echo secret-of-owner > /srv/var/trigger.new && mv /srv/var/trigger.new /srv/var/trigger');
     await until('the owner sees its own line', async () => ((await read(owner, appId, '?process=marker&lines=1')).body as Line[])[0]?.message === 'marker secret-of-owner');
     await new Promise((r) => setTimeout(r, 500));
     theirs.close();
