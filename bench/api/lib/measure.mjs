@@ -12,13 +12,15 @@ export function stopLoad() {
   currentCannon?.stop();
 }
 
-function cannon(opts) {
+/** Runs autocannon; `latencies`, when given, gets every response's time (ms). */
+function cannon(opts, latencies) {
   return new Promise((resolve, reject) => {
     currentCannon = autocannon(opts, (err, result) => {
       currentCannon = null;
       if (err) reject(err);
       else resolve(result);
     });
+    if (latencies) currentCannon.on('response', (_client, _status, _bytes, time) => latencies.push(time));
   });
 }
 
@@ -55,7 +57,9 @@ export async function measure(fig, server, run) {
   let warm = null;
   if (settings.warmup > 0) warm = summarize(await cannon({ ...common, duration: settings.warmup }));
   const before = await cpuSnapshot(server, backendPids);
-  const s = summarize(await cannon({ ...common, duration: settings.duration }));
+  const latencies = [];
+  const s = summarize(await cannon({ ...common, duration: settings.duration }, latencies));
+  s.latencies = latencies;
   s.cpu = cpuDelta(before, await cpuSnapshot(server, backendPids), server, s.total);
   s.noisy = s.cpu ? s.cpu.other_pct > NOISY_PCT : false;
   const warmBad = warm ? warm.non2xx + warm.errors + warm.timeouts : 0;
@@ -72,4 +76,40 @@ export async function measure(fig, server, run) {
     problems.push(`${fig.key}: the server (${server.child.name}) died during the run`);
   }
   return { ...fig, url: fig.path, ...s, warmup: warm };
+}
+
+/**
+ * One figure from its rounds (which last the same): the mean of their requests per second, p50
+ * and p99 of every response of every round, counts summed, CPU shares averaged.
+ */
+export function combine(parts) {
+  const first = parts[0];
+  const sum = (f) => parts.reduce((n, p) => n + (p[f] ?? 0), 0);
+  const mean = (get) => {
+    const values = parts.map(get).filter((v) => typeof v === 'number');
+    return values.length ? Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 10) / 10 : null;
+  };
+  const all = parts.flatMap((p) => p.latencies).sort((a, b) => a - b);
+  const cpu = first.cpu ? Object.fromEntries(Object.keys(first.cpu).map((k) => [k, mean((p) => p.cpu?.[k])])) : null;
+  return {
+    ...first,
+    label: first.label.replace(/ \(1\/\d+\)$/, ''),
+    rps: sum('rps') / parts.length,
+    p50: percentile(all, 50),
+    p99: percentile(all, 99),
+    max: Math.max(...parts.map((p) => p.max)),
+    total: sum('total'),
+    ok2xx: sum('ok2xx'),
+    non2xx: sum('non2xx'),
+    errors: sum('errors'),
+    timeouts: sum('timeouts'),
+    cpu,
+    noisy: parts.some((p) => p.noisy),
+    rounds: parts.map((p) => ({ rps: p.rps, p99: p.p99 })),
+    latencies: undefined,
+  };
+}
+
+function percentile(sorted, p) {
+  return sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] * 10) / 10 : null;
 }

@@ -57,6 +57,7 @@ export function resultsJson({ valid, problems, started, pgVersion, loadAtStart, 
       pass: r.baseline ? r.pass : null,
       cpu_pct_of_one_core: r.cpu,
       noisy: r.noisy,
+      rounds: r.rounds ?? null,
     })),
   };
 }
