@@ -11,7 +11,7 @@ import { Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { Plan } from '../plans/plan.entity.js';
 import { TarOwner } from './archive/tar-owner.js';
-import { treeChange, TreeChange } from './archive/tar-manifest.js';
+import { sizeOf, treeChange, TreeChange } from './archive/tar-manifest.js';
 import { linkRunningTree, removeFromIncoming, runningManifest } from './release-tree.js';
 import { Release } from './entities/release.entity.js';
 import { answersHttp, CLEAN_INCOMING, collectTail, DEPLOY_DIR, INCOMING, MANIFEST_MARK, manifestOf, PREPARE_DEPLOY, RESTART_PROGRAMS, RESTORE, settled, STATE, switchBack, switchIn } from './release-steps.js';
@@ -20,6 +20,8 @@ import { pruneReleases } from './release-prune.js';
 import { ReleaseStore, TooLargeError } from './release-store.js';
 
 const STEP_TIMEOUT_MS = 120_000;
+/** The running tree is read to compare it, up to twice the new archive's files and at least this. */
+const READ_MIN_BYTES = 64 * 1024 * 1024;
 /** The runtime images' user `app` (docker/runtimes/runtime-base), who owns /srv. */
 const APP_UID = 1000;
 
@@ -245,7 +247,8 @@ export class ReleaseDeployer {
       // The engine reads /srv/app while the container links it: neither waits for the other.
       const started = Date.now();
       const took = (work: Promise<unknown>) => work.then(() => Date.now() - started);
-      const reading = runningManifest(this.driver, appId);
+      // A running tree much larger than the new one costs more to read than the new one to unpack.
+      const reading = runningManifest(this.driver, appId, Math.max(READ_MIN_BYTES, 2 * sizeOf(after)));
       const linking = linkRunningTree(this.driver, appId);
       const [readMs, linkMs] = await Promise.all([took(reading), took(linking)]);
       timing = `read /srv/app through the engine (${readMs} ms) while linking it (${linkMs} ms)`;

@@ -10,20 +10,30 @@ const STEP_TIMEOUT_MS = 120_000;
 /**
  * What /srv/app holds now, file by file (SHA-256 of each), read from the engine's archive of it:
  * the engine reads the files, not a process under the plan's CPU. Null when it cannot be read
- * whole (then the whole new archive is unpacked).
+ * whole, or holds more than `maxBytes` of files (unpacking the whole new archive is cheaper than
+ * reading a tree much larger than it), or takes longer than a step may.
  */
-export async function runningManifest(driver: ContainerDriver, appId: number): Promise<Manifest | null> {
+export async function runningManifest(driver: ContainerDriver, appId: number, maxBytes: number): Promise<Manifest | null> {
   const builder = new ManifestBuilder();
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), STEP_TIMEOUT_MS);
+  let bytes = 0;
   try {
     const archive = await driver.getArchive(appId, '/srv/app');
     // The engine names every member after the directory asked for: app, app/server.js, ...
     const reader = new TarReader(
       (entry) => builder.entry({ ...entry, name: entry.name.replace(/^app(\/|$)/, '') || '.' }),
-      (chunk) => builder.data(chunk),
+      (chunk) => {
+        bytes += chunk.length;
+        if (bytes > maxBytes) abort.abort();
+        builder.data(chunk);
+      },
     );
-    await within(pipeline(archive, reader), STEP_TIMEOUT_MS, 'reading /srv/app');
+    await pipeline(archive, reader, { signal: abort.signal });
   } catch {
     return null;
+  } finally {
+    clearTimeout(timer);
   }
   return builder.manifest();
 }

@@ -72,6 +72,13 @@ export async function readManifest(source: NodeJS.ReadableStream): Promise<Manif
   return builder.manifest();
 }
 
+/** Bytes of every file an archive makes. */
+export function sizeOf(manifest: Manifest): number {
+  let bytes = 0;
+  for (const entry of Object.values(manifest.entries)) bytes += entry.type === 'file' ? entry.size : 0;
+  return bytes;
+}
+
 export interface TreeChange {
   /** Paths the new archive must unpack: what changed or is new, and every directory (modes, and a place for what is new). */
   unpack: Set<string>;
