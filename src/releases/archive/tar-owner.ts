@@ -1,6 +1,6 @@
 import { Transform, TransformCallback } from 'node:stream';
 import { normalise } from './archive-check.js';
-import { numeric, paxRecords } from './tar-reader.js';
+import { numeric, paxRecords, text } from './tar-reader.js';
 
 const BLOCK = 512;
 const META_MAX = 64 * 1024;
@@ -132,12 +132,6 @@ export class TarOwner extends Transform {
     if (flag === 'g') for (const b of blocks) this.push(b);
     else this.held.push(...blocks);
   }
-}
-
-/** NUL-terminated text of a header field (as TarReader reads it). */
-function text(field: Buffer): string {
-  const end = field.indexOf(0);
-  return field.subarray(0, end === -1 ? field.length : end).toString('utf8');
 }
 
 /** `<length> <key>=<value>\n`, the length counting itself. */

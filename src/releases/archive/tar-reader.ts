@@ -174,7 +174,7 @@ export class TarReader extends Writable {
 }
 
 /** NUL-terminated text of a header field. */
-function text(field: Buffer): string {
+export function text(field: Buffer): string {
   const end = field.indexOf(0);
   return field.subarray(0, end === -1 ? field.length : end).toString('utf8');
 }
