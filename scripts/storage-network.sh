@@ -56,10 +56,11 @@ if [[ -z "$current" ]]; then
   docker network create --driver bridge --subnet "$CIDR" --gateway "$GATEWAY" \
     --label "berth.installation=$PREFIX" -o com.docker.network.bridge.enable_icc=false "$NETWORK" >/dev/null
 fi
-ip -4 addr show | grep -q "inet $GATEWAY/" || die "no interface holds $GATEWAY after creating $NETWORK"
+# (grep without -q: under pipefail, grep -q leaving at the first match kills ip with SIGPIPE, and the check fails.)
+ip -4 addr show | grep "inet $GATEWAY/" >/dev/null || die "no interface holds $GATEWAY after creating $NETWORK"
 [[ "${1:-}" != network ]] || exit 0
 
-listens() { ss -Hltn "sport = :$2" | awk '{print $4}' | grep -qx "$1:$2"; }
+listens() { ss -Hltn "sport = :$2" | awk '{print $4}' | grep -x "$1:$2" >/dev/null; }
 
 # --- 2. PostgreSQL.
 pg_version="$(ls -1 /etc/postgresql 2>/dev/null | sort -V | tail -n 1)"

@@ -32,7 +32,7 @@ say "building (npm run build)"
 npm run build --silent
 
 # Only a pid that still runs Berth is ours to stop: pids get reused.
-is_berth() { [[ "$1" =~ ^[0-9]+$ && -r "/proc/$1/cmdline" ]] && tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -q 'dist/src/main.js'; }
+is_berth() { [[ "$1" =~ ^[0-9]+$ && -r "/proc/$1/cmdline" ]] && tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep 'dist/src/main.js' >/dev/null; }
 mkdir -p "$STATE"
 if [[ -f "$PID_FILE" ]]; then
   old="$(cat "$PID_FILE")"
