@@ -111,7 +111,7 @@ apt_uri_for_suite() {
           }
         }' "$f"
     done
-  } | head -n 1
+  } | awk 'NR == 1'
 }
 
 # --- 1. Debian base image ----------------------------------------------------
@@ -275,7 +275,7 @@ fetch_npm_tarball() {  # <package>@<version> <sha512> <destination file>
   if command -v npm >/dev/null 2>&1; then
     (cd "$tmp" && npm pack --silent --pack-destination "$tmp" "$spec" >/dev/null 2>"$tmp/npm.err") ||
       { cat "$tmp/npm.err" >&2; rm -rf "$tmp"; die "npm pack $spec failed"; }
-    got="$(find "$tmp" -maxdepth 1 -name '*.tgz' | head -n 1)"
+    got="$(find "$tmp" -maxdepth 1 -name '*.tgz' | awk 'NR == 1')"
   else
     local name="${spec%@*}" version="${spec##*@}" registry="${BERTH_NPM_REGISTRY:-https://registry.npmjs.org}"
     got="$tmp/pkg.tgz"
