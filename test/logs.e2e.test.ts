@@ -108,7 +108,7 @@ describe('app logs', () => {
   }, 120_000);
 
   it('names the field of a bad query', async () => {
-    for (const [query, field] of [['?lines=0', 'lines'], ['?lines=5001', 'lines'], ['?since=yesterday', 'since'], ['?process=a%20b', 'process'], ['?follow=maybe', 'follow']]) {
+    for (const [query, field] of [['?lines=0', 'lines'], ['?lines=5001', 'lines'], ['?follow=true&lines=5001', 'lines'], ['?since=yesterday', 'since'], ['?process=a%20b', 'process'], ['?follow=maybe', 'follow']]) {
       const answer = await read(owner, appId, query);
       expect(answer.status, `${query}: ${JSON.stringify(answer.body)}`).toBe(400);
       expect(JSON.stringify(answer.body), query).toContain(field);

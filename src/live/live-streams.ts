@@ -85,25 +85,48 @@ export class LiveStreams {
     check?: () => Promise<unknown>,
   ): Promise<void> {
     await check?.();
+    await this.serve(companyId, request, reply, async () => {
+      let unsubscribe: () => void;
+      try {
+        unsubscribe = await this.events.subscribe(companyId, listener);
+      } catch {
+        throw new DomainError('unavailable', 'live events (PostgreSQL) are unavailable; try again shortly');
+      }
+      return { start, stop: unsubscribe };
+    });
+  }
+
+  /**
+   * One live stream of the company's, holding one of its slots while it is open. `prepare` runs
+   * before the answer is an event stream: its error is answered as usual (the slot given back).
+   * Then the stream opens, `start` feeds it (its failure closes the stream), and once the stream
+   * ends, either side, `stop` lets go of what feeds it.
+   */
+  async serve(
+    companyId: number,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    prepare: () => Promise<{ start: (stream: SseStream) => void | Promise<void>; stop: () => void }>,
+  ): Promise<void> {
     const slot = await this.slots.take(companyId);
-    let unsubscribe: () => void;
+    let feed: Awaited<ReturnType<typeof prepare>>;
     try {
-      unsubscribe = await this.events.subscribe(companyId, listener);
-    } catch {
+      feed = await prepare();
+    } catch (err) {
       slot.release();
-      throw new DomainError('unavailable', 'live events (PostgreSQL) are unavailable; try again shortly');
+      throw err;
     }
     const stream = new SseStream(request, reply, { heartbeatMs: this.config.live.heartbeatMs, maxBufferedBytes: this.config.live.maxBufferedBytes });
     const refresh = setInterval(() => slot.refresh(), this.config.live.heartbeatMs);
     refresh.unref();
     try {
-      await start(stream);
+      await feed.start(stream);
     } catch {
       stream.close();
     }
     await stream.closed;
     clearInterval(refresh);
-    unsubscribe();
+    feed.stop();
     slot.release();
   }
 }

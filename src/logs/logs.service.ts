@@ -6,8 +6,8 @@ import { App } from '../apps/entities/app.entity.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
-import { frame, SseStream } from '../live/sse-stream.js';
-import { StreamSlots } from '../live/stream-slots.js';
+import { frame, type SseStream } from '../live/sse-stream.js';
+import { LiveStreams } from '../live/live-streams.js';
 import type { LogLineDto, LogQueryDto } from './dto/log.dto.js';
 import { LogFollowHub } from './log-follow-hub.js';
 import { LogEntry, LogStore, StoredEntry } from './log-store.js';
@@ -25,7 +25,7 @@ export class LogsService {
     @Inject(CONFIG) private readonly config: BerthConfig,
     private readonly store: LogStore,
     private readonly hub: LogFollowHub,
-    private readonly slots: StreamSlots,
+    private readonly live: LiveStreams,
   ) {}
 
   /** The last `lines` lines that match, oldest first. */
@@ -41,48 +41,29 @@ export class LogsService {
    */
   async follow(companyId: number, appId: number, query: LogQueryDto, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     await this.assertApp(companyId, appId);
-    const resume = request.headers['last-event-id'];
-    const resumeId = typeof resume === 'string' && STREAM_ID.test(resume.trim()) ? resume.trim() : null;
-    const slot = await this.slots.take(companyId);
-    let stream: SseStream | null = null;
-    let unfollow = () => {};
-    const refresh = setInterval(() => slot.refresh(), this.config.live.heartbeatMs);
-    refresh.unref();
-    try {
-      const keep = this.filter(query);
-      let after: string;
-      let backlog: StoredEntry[];
-      if (resumeId) {
-        after = resumeId;
-        backlog = [];
-      } else {
-        ({ lines: backlog, until: after } = await this.backlog(appId, query));
-      }
-      stream = new SseStream(request, reply, { heartbeatMs: this.config.live.heartbeatMs, maxBufferedBytes: this.config.live.maxBufferedBytes });
-      const open = stream;
-      for (const entry of backlog) open.send('log', toDto(entry), entry.id);
-      unfollow = this.hub.follow(
-        appId,
-        after,
-        (entry) => {
-          // Made once per line for all of its followers in this process.
-          if (keep(entry)) open.sendFrame((entry.frame ??= frame('log', toDto(entry), entry.id)));
-        },
-        () => {
-          open.send('error', { code: 'unavailable', message: 'the log store (Redis) is unavailable; reconnect shortly' });
-          open.close();
-        },
-      );
-      await open.closed;
-    } catch (err) {
-      if (!stream) throw new DomainError('unavailable', `the log store (Redis) is unavailable; try again shortly`);
-      stream.close();
-      void err;
-    } finally {
-      unfollow();
-      clearInterval(refresh);
-      slot.release();
-    }
+    const resume = typeof request.headers['last-event-id'] === 'string' ? request.headers['last-event-id'].trim() : '';
+    const keep = this.filter(query);
+    await this.live.serve(companyId, request, reply, async () => {
+      // Read before the answer is an event stream: a bad query or an unreachable store is answered as an error.
+      const { lines: backlog, until: after } = STREAM_ID.test(resume) ? { lines: [], until: resume } : await this.backlog(appId, query);
+      let unfollow = () => {};
+      const start = (stream: SseStream) => {
+        for (const entry of backlog) stream.send('log', toDto(entry), entry.id);
+        unfollow = this.hub.follow(
+          appId,
+          after,
+          (entry) => {
+            // Made once per line for all of its followers in this process.
+            if (keep(entry)) stream.sendFrame((entry.frame ??= frame('log', toDto(entry), entry.id)));
+          },
+          () => {
+            stream.send('error', { code: 'unavailable', message: 'the log store (Redis) is unavailable; reconnect shortly' });
+            stream.close();
+          },
+        );
+      };
+      return { start, stop: () => unfollow() };
+    });
   }
 
   /** The matching lines up to the newest now, and the id a follower goes on after. */
