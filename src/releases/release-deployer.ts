@@ -11,7 +11,7 @@ import { Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { Plan } from '../plans/plan.entity.js';
 import { TarOwner } from './archive/tar-owner.js';
-import { sizeOf, treeChange, TreeChange } from './archive/tar-manifest.js';
+import { Manifest as TarManifest, sizeOf, treeChange, TreeChange } from './archive/tar-manifest.js';
 import { linkRunningTree, removeFromIncoming, runningManifest } from './release-tree.js';
 import { Release } from './entities/release.entity.js';
 import { answersHttp, CLEAN_INCOMING, collectTail, DEPLOY_DIR, INCOMING, MANIFEST_MARK, manifestOf, PREPARE_DEPLOY, RESTART_PROGRAMS, RESTORE, settled, STATE, switchBack, switchIn } from './release-steps.js';
@@ -125,9 +125,14 @@ export class ReleaseDeployer {
     const began = Date.now();
     const running = (await this.check(appId, PREPARE_DEPLOY, 'preparing the deploy directory')).trim();
     const prepared = Date.now();
-    const linked = await this.linkedTree(appId, running, release.archive!);
+    const archive = await this.store.manifest(appId, release.archive!);
+    // berth.json as the archive's manifest holds it; read in the tree only when it is a link.
+    const plain = ['file', undefined].includes(archive.entries['berth.json']?.type);
+    let manifest = manifestOf(plain ? (archive.berthJson ?? '') : '');
+    // A release command may write to files in place, and a linked file is the running tree's too.
+    const linked = plain && !('error' in manifest) && !manifest.release ? await this.linkedTree(appId, running, archive) : null;
     let problem: string | null;
-    if (linked && linked.problem === null) {
+    if (linked && 'change' in linked) {
       const { change } = linked;
       await log.step(`unpacking the ${change.unpack.size} changed entries of the archive beside /srv/app; its ${change.unchanged} unchanged files are linked from the running tree`);
       log.line(`prepared (${prepared - began} ms); ${linked.timing}; linked and removed what changed (${Date.now() - prepared} ms in all)`);
@@ -142,10 +147,7 @@ export class ReleaseDeployer {
       problem = await this.unpack(appId, release.archive!);
     }
     if (problem !== null) return this.fail(release, log, `unpacking failed (is /srv full? the old and the new tree must both fit): ${problem}`, true);
-    // berth.json as the archive's manifest holds it; read in the tree only when it is a link.
-    const stored = await this.store.manifest(appId, release.archive!);
-    const plain = ['file', undefined].includes(stored.entries['berth.json']?.type);
-    const manifest = manifestOf(plain ? (stored.berthJson ?? '') : (await this.sh(appId, `head -c 65536 ${INCOMING}/berth.json 2>/dev/null || true`)).stdout);
+    if (!plain) manifest = manifestOf((await this.sh(appId, `head -c 65536 ${INCOMING}/berth.json 2>/dev/null || true`)).stdout);
     if ('error' in manifest) return this.fail(release, log, manifest.error, true);
     if (manifest.release && release.source === 'archive') {
       await log.step(`running the release command: ${manifest.release}`);
@@ -226,38 +228,29 @@ export class ReleaseDeployer {
   }
 
   /**
-   * `incoming` made of links to /srv/app's files, less those that differ from the new archive's,
-   * compared file by file by contents: what is left to unpack. Null when the whole archive must be
-   * unpacked (a problem too, once linking has begun). When /srv/app is known to be an archive (nothing in it changed
-   * since it became active), that archive's manifest stands for it; otherwise the engine reads it.
-   * A release command means a whole unpack: it may write to files in place, and a linked file is
-   * the running tree's too.
+   * `incoming` made of links to /srv/app's files, less those that differ from the new archive's
+   * (`after`), compared file by file by contents: what is left to unpack, or the problem that came
+   * once linking had begun. When /srv/app is known to be an archive (nothing in it changed since it
+   * became active), that archive's manifest stands for it; otherwise the engine reads it.
    */
-  private async linkedTree(appId: number, running: string, archive: string): Promise<{ change: TreeChange; problem: string | null; timing: string } | null> {
-    const after = await this.store.manifest(appId, archive);
-    const manifest = manifestOf(after.berthJson ?? '');
-    if ('error' in manifest || manifest.release) return null;
-    let change: TreeChange | null;
-    let problem: string | null;
-    let timing = 'compared with the manifest of the archive /srv/app was made from';
-    if (/^[a-z0-9]+\.tar\.gz$/.test(running) && running !== archive && (await this.store.exists(appId, running))) {
-      change = treeChange(await this.store.manifest(appId, running), after);
-      problem = await linkRunningTree(this.driver, appId);
-    } else {
-      // The engine reads /srv/app while the container links it: neither waits for the other.
-      const started = Date.now();
-      const took = (work: Promise<unknown>) => work.then(() => Date.now() - started);
-      // A running tree much larger than the new one costs more to read than the new one to unpack.
-      const reading = runningManifest(this.driver, appId, Math.max(READ_MIN_BYTES, 2 * sizeOf(after)));
-      const linking = linkRunningTree(this.driver, appId);
-      const [readMs, linkMs] = await Promise.all([took(reading), took(linking)]);
-      timing = `read /srv/app through the engine (${readMs} ms) while linking it (${linkMs} ms)`;
-      const now = await reading;
-      change = now && treeChange(now, after);
-      problem = await linking;
-      if (!change) return { change: treeChange(after, after), problem: 'the running tree could not be read whole', timing };
+  private async linkedTree(appId: number, running: string, after: TarManifest): Promise<{ change: TreeChange; timing: string } | { problem: string }> {
+    if (ReleaseStore.isName(running) && (await this.store.exists(appId, running))) {
+      const change = treeChange(await this.store.manifest(appId, running), after);
+      const problem = (await linkRunningTree(this.driver, appId)) ?? (await removeFromIncoming(this.driver, appId, change.remove));
+      return problem === null ? { change, timing: 'compared with the manifest of the archive /srv/app was made from' } : { problem };
     }
-    return { change, problem: problem ?? (await removeFromIncoming(this.driver, appId, change.remove)), timing };
+    // The engine reads /srv/app while the container links it: neither waits for the other.
+    const started = Date.now();
+    const took = (work: Promise<unknown>) => work.then(() => Date.now() - started);
+    // A running tree much larger than the new one costs more to read than the new one to unpack.
+    const reading = runningManifest(this.driver, appId, Math.max(READ_MIN_BYTES, 2 * sizeOf(after)));
+    const linking = linkRunningTree(this.driver, appId);
+    const [readMs, linkMs] = await Promise.all([took(reading), took(linking)]);
+    const now = await reading;
+    if (!now) return { problem: 'the running tree could not be read whole' };
+    const change = treeChange(now, after);
+    const problem = (await linking) ?? (await removeFromIncoming(this.driver, appId, change.remove));
+    return problem === null ? { change, timing: `read /srv/app through the engine (${readMs} ms) while linking it (${linkMs} ms)` } : { problem };
   }
 
   private async releaseCommand(appId: number, version: number, command: string, log: ReleaseLog): Promise<number | null> {

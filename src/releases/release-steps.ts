@@ -92,7 +92,8 @@ export const RESTORE = `if [ -f ${STATE} ] && [ -d ${PREVIOUS} ]; then python3 -
 exchange("${PREVIOUS}", "/srv/app")'; fi; rm -rf ${PREVIOUS} ${PREVIOUS_ARCHIVE} ${STATE} ${TRASH}`;
 /**
  * A clean place to unpack into; a swap an unfinished deploy left behind is undone first. The
- * previous tree goes too: at most two trees are ever in /srv (the running one and one other).
+ * previous tree is moved aside, to go once the new release is active: at most three trees are
+ * ever in /srv (the running one, the new one, the one moved aside), sharing unchanged files.
  */
 export const PREPARE = `if [ -f ${STATE} ]; then ${RESTORE}; fi; rm -rf ${INCOMING} ${INCOMING}.old ${PREVIOUS_ARCHIVE} ${TRASH}; if [ -d ${PREVIOUS} ]; then mv ${PREVIOUS} ${TRASH}; fi; mkdir -p ${INCOMING}`;
 
@@ -102,14 +103,12 @@ export const CLEAN_INCOMING = `rm -rf ${INCOMING} ${APP_WAS} ${TRASH}`;
 /** PREPARE, after recording which archive /srv/app is (when known, and no swap is left to undo); prints it. */
 export const PREPARE_DEPLOY = `known=; if [ ! -f ${STATE} ]; then ${KNOWN}; fi; ${PREPARE}; printf '%s' "$known" > ${APP_WAS}; printf '%s' "$known"`;
 
-/**
- * `incoming` made of hard links to /srv/app's files (after PREPARE_DEPLOY found /srv/app to be the
- * archive the new one is compared with); then the paths read from stdin (NUL-separated, relative:
- * gone or changed in the new archive) are removed from it, so that what is unpacked next never
- * shares an inode with the running tree. Links cost no room in /srv.
- */
+/** `incoming` made of hard links to /srv/app's files: links cost no room in /srv. */
 export const LINK_RUNNING_TREE = `cp -al /srv/app/. ${INCOMING}/`;
-/** Removes from `incoming` the paths read from stdin (NUL-separated, relative). */
+/**
+ * Removes from `incoming` the paths read from stdin (NUL-separated, relative: gone or changed in
+ * the new archive), so that what is unpacked next never shares an inode with the running tree.
+ */
 export const REMOVE_FROM_INCOMING = `cd ${INCOMING} && xargs -0 -r rm -rf --`;
 
 /**
@@ -117,7 +116,7 @@ export const REMOVE_FROM_INCOMING = `cd ${INCOMING} && xargs -0 -r rm -rf --`;
  * as PREPARE_DEPLOY found it); then the restart.
  */
 export const switchIn = (version: number) =>
-  `if [ -f ${APP_WAS} ]; then known=$(cat ${APP_WAS}); rm -f ${APP_WAS}; else ${KNOWN}; fi; python3 -c '${SWITCH}' ${INCOMING} ${PREVIOUS} "$known" 'swapped ${version}'`;
+  `known=$(cat ${APP_WAS} 2>/dev/null || true); rm -f ${APP_WAS}; python3 -c '${SWITCH}' ${INCOMING} ${PREVIOUS} "$known" 'swapped ${version}'`;
 
 /**
  * A rollback to the tree kept in `previous`: the two swap places, no unpacking; then the restart.

@@ -30,8 +30,13 @@ export class ReleaseStore {
     this.root = join(config.releases.dir, config.docker.namePrefix);
   }
 
+  /** Whether `name` is one the store gives its archives. */
+  static isName(name: string): boolean {
+    return /^[a-z0-9]+\.tar\.gz$/.test(name);
+  }
+
   path(appId: number, name: string): string {
-    if (!/^[a-z0-9]+\.tar\.gz$/.test(name)) throw new Error(`not an archive name: ${name}`);
+    if (!ReleaseStore.isName(name)) throw new Error(`not an archive name: ${name}`);
     return join(this.root, String(appId), name);
   }
 
