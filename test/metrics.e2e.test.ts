@@ -8,6 +8,8 @@ import { docker, eventually } from './support/docker.js';
 import { useBerth } from './support/fixture.js';
 import { register, waitForOperation } from './support/http.js';
 import { startBerth } from './support/server.js';
+import { loadConfig } from '../dist/src/config/config.js';
+import { MetricsWriter } from '../dist/src/metrics/metrics-writer.js';
 
 const INTERVAL_MS = 500;
 // Debug: each tick logs what it did and how long it took. The queue prefix is given so a second
@@ -129,6 +131,25 @@ describe('app metrics', () => {
       expect(answer.body.code).toBe('validation_error');
       expect(Object.keys(answer.body.errors), query).toEqual([field]);
     }
+  });
+
+  it('keeps readings for METRICS_FULL_RETENTION_SECONDS and buckets for METRICS_BUCKET_RETENTION_SECONDS', async () => {
+    const ago = (days: number) => new Date(Date.now() - days * 86_400_000);
+    const sample = `INSERT INTO app_metric_samples (app_id, at, memory_used_bytes, memory_limit_bytes) VALUES ($1, $2, 1, 1)`;
+    const bucket = `INSERT INTO app_metric_buckets (app_id, bucket_start, samples) VALUES ($1, $2, 1)`;
+    for (const days of [1.1, 0.9]) await fx.db.query(sample, [appId, ago(days)]);
+    for (const days of [31, 29]) await fx.db.query(bucket, [appId, ago(days)]);
+    // The worker's own writer, on this database: what its sampler runs every few minutes.
+    const config = loadConfig({ DATABASE_URL: fx.db.url });
+    await new MetricsWriter({ query: (sql: string, params: unknown[]) => fx.db.query(sql, params) } as never, config).prune(Date.now());
+    const kept = await fx.db.query(
+      `SELECT (SELECT count(*) FROM app_metric_samples WHERE app_id = $1 AND at < now() - interval '1 day')::int AS old_samples,
+              (SELECT count(*) FROM app_metric_buckets WHERE app_id = $1 AND bucket_start < now() - interval '30 days')::int AS old_buckets,
+              (SELECT count(*) FROM app_metric_samples WHERE app_id = $1 AND at BETWEEN now() - interval '22 hours' AND now() - interval '21 hours')::int AS day_sample,
+              (SELECT count(*) FROM app_metric_buckets WHERE app_id = $1 AND bucket_start BETWEEN now() - interval '29.5 days' AND now() - interval '28.5 days')::int AS month_bucket`,
+      [appId],
+    );
+    expect(kept.rows[0]).toEqual({ old_samples: 0, old_buckets: 0, day_sample: 1, month_bucket: 1 });
   });
 
   it("is another company's 404, for its members and for this company's path alike", async () => {
