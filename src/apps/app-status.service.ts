@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error.js';
-import { hostPort, reachable } from '../common/net.js';
+import { hostPort } from '../common/net.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { CONTAINER_DRIVER, ContainerDriver, ContainerEngineUnavailableError, ObservedContainer } from '../containers/container-driver.js';
@@ -19,6 +19,7 @@ import { actionHint } from './app-view.js';
 import { checkDomains } from './dns-check.js';
 import { AppStatusDto, CertificateStatusDto, TechDto } from './dto/app-status.dto.js';
 import { App } from './entities/app.entity.js';
+import { NodeDirectory } from '../containers/node-directory.js';
 
 const PROBE_TIMEOUT_MS = 3000;
 const EXEC_TIMEOUT_MS = 5000;
@@ -47,6 +48,7 @@ export class AppStatusService {
     private readonly resolver: DnsResolver,
     private readonly domainsService: DomainsService,
     private readonly metrics: MetricsService,
+    private readonly nodes: NodeDirectory,
   ) {}
 
   async status(companyId: number, id: number): Promise<AppStatusDto> {
@@ -168,7 +170,9 @@ export class AppStatusService {
 
   /** GET / on the published port: any answer means the app's server runs; null when nothing answers. */
   private async probe(app: App): Promise<{ status: number | null }> {
-    const url = `http://${hostPort(reachable(this.config.docker.publishAddress), app.hostPort)}/`;
+    const host = await this.nodes.hostOf(app.node);
+    if (!host) return { status: null };
+    const url = `http://${hostPort(host, app.hostPort)}/`;
     try {
       const answer = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
       await answer.body?.cancel();

@@ -16,7 +16,8 @@ export function toAppDto(app: App, domains: string[], config: BerthConfig): AppD
     mode: app.mode,
     plan: app.planId,
     app_port: app.appPort,
-    ssh_access: [{ hostname: config.ssh.hostname, port: app.sshPort, username: 'app' }],
+    // Each node serves the SSH endpoints of its own apps.
+    ssh_access: [{ hostname: (app.node && config.cluster.sshHostnames[app.node]) || config.ssh.hostname, port: app.sshPort, username: 'app' }],
     ssh_keys: app.sshKeys,
     ssh_password_set: app.sshPasswordHash !== null,
     status: app.status,

@@ -1,5 +1,6 @@
 // The only place that reads process.env. Everything else receives a BerthConfig.
 import { inconsistencies, packageVersion } from './consistency.js';
+import { ClusterConfig, readClusterConfig } from './cluster-config.js';
 import { LogsConfig, MetricsConfig, readLogsConfig, readMetricsConfig } from './observability-config.js';
 import { Env, Reader } from './reader.js';
 import { Secret } from './secret.js';
@@ -63,6 +64,7 @@ export interface BerthConfig {
     versionsKept: number;
   };
   releases: ReleasesConfig;
+  cluster: ClusterConfig;
   logs: LogsConfig;
   metrics: MetricsConfig;
   live: {
@@ -285,6 +287,7 @@ export function loadConfig(env: Env = process.env): BerthConfig {
       healthTimeoutMs: read.int('RELEASE_HEALTH_TIMEOUT_MS', 60_000, 500, 3_600_000),
       commandTimeoutMs: read.int('RELEASE_COMMAND_TIMEOUT_MS', 600_000, 1000, 24 * 3_600_000),
     },
+    cluster: readClusterConfig(read),
     logs: readLogsConfig(read),
     metrics: readMetricsConfig(read),
     live: {

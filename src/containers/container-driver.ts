@@ -21,7 +21,25 @@ export interface AppContainerSpec {
   env: Record<string, string>;
   /** Extra /etc/hosts entries: name → address (the storages' app-facing names). */
   hosts: Record<string, string>;
+  /** The node the app is placed on (ContainerNode.name); a single-engine driver has one. */
+  node: string;
   specHash: string;
+}
+
+/** A machine apps run on, as the driver sees it. */
+export interface ContainerNode {
+  /** Stable name placements are recorded by. */
+  name: string;
+  /** `ready` answers; `down` stopped answering (its apps are kept, not moved); `unknown` cannot be told yet. */
+  state: 'ready' | 'down' | 'unknown';
+  /** New apps may be placed on it: it is labelled to take apps, ready, and not drained. */
+  acceptsApps: boolean;
+  /** `active`, or `drain` once an operator drains it. */
+  availability: string;
+  memoryBytes: number;
+  cpus: number;
+  /** Where its published ports are reached (the edge's upstream host). */
+  address: string;
 }
 
 /** An app's container as a listing reports it. */
@@ -33,6 +51,8 @@ export interface ContainerSummary {
   specHash: string;
   /** False when the app's /srv volume is not there as it should be (not mounted after a reboot, say): the container needs making again. */
   volumeReady: boolean;
+  /** The node it is placed on. */
+  node: string;
 }
 
 /** An app's container inspected in full: also why it stopped. */
@@ -108,6 +128,8 @@ export interface ExecSession {
 export interface ContainerDriver {
   /** Resolves when the engine answers, rejects with the reason otherwise. */
   ping(): Promise<void>;
+  /** The machines apps can be placed on. */
+  nodes(): Promise<ContainerNode[]>;
   /** The app's container, or null when it has none. */
   inspect(appId: number): Promise<ObservedContainer | null>;
   /** Every app container of this installation. */

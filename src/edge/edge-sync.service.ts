@@ -6,6 +6,7 @@ import { reachable } from '../common/net.js';
 import { routable } from '../domains/domains.service.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
+import { NodeDirectory } from '../containers/node-directory.js';
 import { EDGE_ROUTER, EdgeRoute, EdgeRouter } from './edge-router.js';
 
 // Any constant works; it only has to be the same in every Berth process.
@@ -24,6 +25,7 @@ export class EdgeSync {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(CONFIG) private readonly config: BerthConfig,
+    private readonly nodes: NodeDirectory,
     @Optional() @Inject(EDGE_ROUTER) private readonly router: EdgeRouter | null,
   ) {}
 
@@ -41,8 +43,8 @@ export class EdgeSync {
 
   /** Every app that is not being deleted, by its domains (its default one always among them), and Berth's own API. */
   async routes(tx: EntityManager = this.db.manager): Promise<EdgeRoute[]> {
-    const rows: Array<{ id: number; company_id: number; name: string; enabled: boolean; mode: EdgeRoute['mode']; host_port: number; domains: string[] }> = await tx.query(
-      `SELECT a.id, a.company_id, a.name, a.enabled, a.mode, a.host_port, array_agg(d.domain ORDER BY d.position) AS domains
+    const rows: Array<{ id: number; company_id: number; name: string; enabled: boolean; mode: EdgeRoute['mode']; host_port: number; node: string | null; domains: string[] }> = await tx.query(
+      `SELECT a.id, a.company_id, a.name, a.enabled, a.mode, a.host_port, a.node, array_agg(d.domain ORDER BY d.position) AS domains
          FROM apps a JOIN app_domains d ON d.app_id = a.id
         WHERE NOT a.deleting GROUP BY a.id ORDER BY a.id`,
     );
@@ -51,13 +53,15 @@ export class EdgeSync {
     for (const p of proofs) byCompany.set(p.company_id, [...(byCompany.get(p.company_id) ?? []), p.domain]);
     const held: Array<{ domain: string }> = await tx.query(`SELECT domain FROM certificates WHERE status = 'issued' AND expires_at > now()`);
     const secured = new Set(held.map((c) => c.domain));
-    const host = reachable(this.config.docker.publishAddress);
+    // Each app on the node it runs on; one that has none yet (not placed) gets the stopped page.
+    const hostOf = await this.nodes.hosts();
     const routes: EdgeRoute[] = rows.map((r) => {
       // A custom domain is routed once its company proved control of it; the default domain stays
       // routed whatever the app's domains: it always has a working address.
       const own = byCompany.get(r.company_id) ?? [];
       const domains = [...new Set([...r.domains.filter((d) => routable(d, own, this.config.apps.domain)), defaultDomain(r, this.config.apps.domain)])];
-      return { appId: r.id, domains, mode: r.mode, secured: domains.filter((d) => secured.has(d)), upstream: r.enabled ? { host, port: r.host_port } : null };
+      const host = hostOf(r.node);
+      return { appId: r.id, domains, mode: r.mode, secured: domains.filter((d) => secured.has(d)), upstream: r.enabled && host ? { host, port: r.host_port } : null };
     });
     // Berth's own API, when the edge fronts it: an https+le route of id 0 (no app has it).
     const api = this.config.edge.apiHost;

@@ -11,6 +11,7 @@ import { AppContainerSpec, CONTAINER_DRIVER, ContainerDriver, HostPortTakenError
 import { copyLogs } from '../logs/log-lines.js';
 import { LogStore } from '../logs/log-store.js';
 import { Plan } from '../plans/plan.entity.js';
+import { Placement } from './placement.js';
 
 const PORT_TRIES = 3;
 const SETTLE_MS = 500;
@@ -49,7 +50,8 @@ export function containerSpec(app: App, plan: Plan, config: BerthConfig, env: Re
     .digest('hex')
     .slice(0, 16);
   // Berth's own variables last: the config API refuses their names, and they win regardless.
-  return { appId: app.id, companyId: app.companyId, ...fields, env: { ...env, PORT: String(app.appPort) }, specHash };
+  // Where it runs is not in the hash either: a single-engine installation's containers stay as they are when apps get placed.
+  return { appId: app.id, companyId: app.companyId, ...fields, env: { ...env, PORT: String(app.appPort) }, node: app.node ?? '', specHash };
 }
 
 /** The storages' app-facing names, for every container's /etc/hosts (where DNS does not resolve them). */
@@ -75,6 +77,7 @@ export class AppConverger {
     @Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver,
     private readonly environment: AppEnvironment,
     private readonly logs: LogStore,
+    private readonly placement: Placement,
   ) {}
 
   async converge(app: App): Promise<Converged> {
@@ -90,10 +93,11 @@ export class AppConverger {
       return { status: 'stopped', message: STOPPED_MESSAGE };
     }
     const plan = await this.db.getRepository(Plan).findOneByOrFail({ id: app.planId });
+    await this.placement.nodeFor(app);
     let spec = containerSpec(app, plan, this.config);
     const current = await this.driver.inspect(app.id);
     // A volume that is not in place (a host that rebooted) needs the container made again over it.
-    const outdated = current !== null && (current.specHash !== spec.specHash || !current.volumeReady);
+    const outdated = current !== null && (current.specHash !== spec.specHash || !current.volumeReady || current.node !== spec.node);
     const restartDue = app.restartGeneration > app.restartedGeneration;
     let done: string;
     if (!current || outdated) {
@@ -124,7 +128,8 @@ export class AppConverger {
     }
     // Only what was just (re)started can die at once: a container found running and left alone is not waited on.
     if (done !== 'running') await this.assertRunning(app.id);
-    return { status: 'running', message: `${done}; port ${app.appPort} published on ${this.config.docker.publishAddress}:${spec.hostPort}` };
+    const where = this.config.cluster.driver === 'docker' ? this.config.docker.publishAddress : `node ${spec.node}`;
+    return { status: 'running', message: `${done}; port ${app.appPort} published on ${where}:${spec.hostPort}` };
   }
 
   /**

@@ -81,6 +81,7 @@ export class AppSweeper implements OnModuleInit, OnApplicationShutdown {
     if (!app.enabled) return container !== undefined;
     if (!container || !container.running || !container.volumeReady) return true;
     if (app.restartGeneration > app.restartedGeneration) return true;
+    if (app.node !== container.node) return true;
     return container.specHash !== containerSpec(app, plan, this.config).specHash;
   }
 

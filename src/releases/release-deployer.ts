@@ -18,6 +18,7 @@ import { answersHttp, CLEAN_INCOMING, collectTail, DEPLOY_DIR, INCOMING, MANIFES
 import { ReleaseLog } from './release-log.js';
 import { pruneReleases } from './release-prune.js';
 import { ReleaseStore, TooLargeError } from './release-store.js';
+import { NodeDirectory } from '../containers/node-directory.js';
 
 const STEP_TIMEOUT_MS = 120_000;
 /** The running tree is read to compare it, up to twice the new archive's files and at least this. */
@@ -53,6 +54,7 @@ export class ReleaseDeployer {
     @Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver,
     private readonly store: ReleaseStore,
     private readonly operations: OperationsService,
+    private readonly nodes: NodeDirectory,
   ) {}
 
   /** The release the operation being run deploys, if any; null when it has none. */
@@ -96,7 +98,7 @@ export class ReleaseDeployer {
     const seconds = Math.round(this.config.releases.healthTimeoutMs / 100) / 10;
     const current = await this.db.getRepository(App).findOneByOrFail({ id: app.id });
     // Asked at once: the step's log line is written while the app starts.
-    const answering = answersHttp(this.config.docker.publishAddress, current.hostPort, healthPath, this.config.releases.healthTimeoutMs);
+    const answering = answersHttp((await this.nodes.hostOf(current.node)) ?? '', current.hostPort, healthPath, this.config.releases.healthTimeoutMs);
     await log.step(`waiting up to ${seconds} s for HTTP on port ${app.appPort} (${healthPath})`);
     const answer = await answering;
     if (answer === null) {

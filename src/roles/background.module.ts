@@ -27,7 +27,7 @@ export class BackgroundModule {
     const modules = new Set<Function>();
     if (roles.includes('worker')) [OperationsModule, QueuesModule, StorageEnginesModule, StorageWorkerModule, ContainersModule, EdgeModule, AppWorkerModule, MetricsWorkerModule].forEach((m) => modules.add(m));
     if (roles.includes('ssh')) [ContainersModule, SshModule].forEach((m) => modules.add(m));
-    if (roles.includes('edge')) [EdgeModule, EdgeRoleModule].forEach((m) => modules.add(m));
+    if (roles.includes('edge')) [ContainersModule, EdgeModule, EdgeRoleModule].forEach((m) => modules.add(m));
     return { module: BackgroundModule, imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule, ...(modules as Set<never>)] };
   }
 }

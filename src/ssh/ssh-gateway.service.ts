@@ -87,10 +87,12 @@ export class SshGateway implements OnModuleInit, OnApplicationShutdown {
    * being deleted, and closes connections whose access was taken away.
    */
   async sync(): Promise<void> {
-    const apps = await this.db.getRepository(App).find({ select: { id: true, sshPort: true }, where: { deleting: false } });
+    // On a node, only the apps placed there: an app that moved away has its endpoint closed here and opened on its new node.
+    const node = this.config.cluster.nodeName;
+    const apps = await this.db.getRepository(App).find({ select: { id: true, sshPort: true }, where: { deleting: false, ...(node ? { node } : {}) } });
     const wanted = new Map(apps.map((a) => [a.id, a.sshPort]));
     for (const [appId, endpoint] of this.endpoints) {
-      if (wanted.get(appId) !== endpoint.port) await this.close(appId, wanted.has(appId) ? 'the app\'s SSH port changed' : 'the app was deleted');
+      if (wanted.get(appId) !== endpoint.port) await this.close(appId, wanted.has(appId) ? 'the app\'s SSH port changed' : node ? 'the app was deleted or moved to another node' : 'the app was deleted');
     }
     for (const [appId, port] of wanted) {
       if (!this.endpoints.has(appId)) await this.open(appId, port).catch((err: Error) => this.logger.warn({ appId, port }, `cannot listen: ${err.message}`));

@@ -54,14 +54,14 @@ export async function removeInstallation(prefix: string): Promise<void> {
   await removeVolumeImages(prefix);
 }
 
-/** Unmounts and deletes the /srv images (DISK_QUOTA=loop) of a test installation. */
-export async function removeVolumeImages(prefix: string): Promise<void> {
+/** Unmounts and deletes the /srv images (DISK_QUOTA=loop) of a test installation (in a Swarm node's own directory with `dir`). */
+export async function removeVolumeImages(prefix: string, dir = VOLUMES_DIR): Promise<void> {
   const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4]);
-  for (const point of mounts.filter((p) => p?.startsWith(`${VOLUMES_DIR}/${prefix}-`))) {
+  for (const point of mounts.filter((p) => p?.startsWith(`${dir}/${prefix}-`))) {
     await run('umount', ['-l', point]).catch(() => undefined);
   }
-  const entries = await readdir(VOLUMES_DIR).catch(() => [] as string[]);
-  for (const entry of entries.filter((e) => e.startsWith(`${prefix}-`))) await rm(join(VOLUMES_DIR, entry), { recursive: true, force: true });
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  for (const entry of entries.filter((e) => e.startsWith(`${prefix}-`))) await rm(join(dir, entry), { recursive: true, force: true });
 }
 
 export async function inspect(name: string): Promise<any | null> {

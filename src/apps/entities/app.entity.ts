@@ -75,6 +75,11 @@ export class App {
   @Column({ name: 'host_port', type: 'int' })
   hostPort: number;
 
+  /** The node the worker placed the app on (null until it has); its container and /srv live there. */
+  @Index('apps_node_idx')
+  @Column({ type: 'text', nullable: true })
+  node: string | null;
+
   /** Port of the app's SSH endpoint on the gateway; never shared. */
   @Index('apps_ssh_port_key', { unique: true })
   @Column({ name: 'ssh_port', type: 'int' })

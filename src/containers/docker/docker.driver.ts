@@ -6,6 +6,7 @@ import {
   ContainerDriver,
   ContainerEngineUnavailableError,
   ContainerLogLine,
+  ContainerNode,
   ContainerSample,
   ContainerSpecError,
   ContainerSummary,
@@ -21,22 +22,18 @@ import { containerLogs } from './docker-logs.js';
 import { describeDockerError, isNotFound, isUnavailable } from './docker-errors.js';
 import { memoryUsedBytes, readSample, readStats } from './docker-stats.js';
 import { ensureNetwork } from './docker-network.js';
+import { DockerEngine } from './docker-engine.js';
 import { DockerVolumes } from './docker-volumes.js';
 import { LABEL } from './labels.js';
 
-const CONTROL_TIMEOUT_MS = 60_000;
 const PING_TIMEOUT_MS = 2000;
+/** The one engine's node: every app is placed on it. */
+export const LOCAL_NODE = 'local';
 const STOP_GRACE_S = 10;
 // The root filesystem is read-only: these are the only other places a tenant can write,
 // in memory the container's limit already counts.
 const SCRATCH = 'rw,nosuid,nodev,mode=1777';
 const TMPFS = { '/tmp': `${SCRATCH},size=64m`, '/var/tmp': `${SCRATCH},size=16m`, '/run': `${SCRATCH},size=16m` };
-
-function engineOptions(host: string, timeout?: number): Docker.DockerOptions {
-  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length), timeout };
-  const url = new URL(host.replace(/^tcp:/, 'http:'));
-  return { host: url.hostname, port: Number(url.port), protocol: 'http', timeout };
-}
 
 /** One container per app, named and labelled after the installation and the app, with a named volume at /srv. */
 export class DockerDriver implements ContainerDriver {
@@ -50,8 +47,9 @@ export class DockerDriver implements ContainerDriver {
     private readonly subnet: Subnet,
     store: VolumeStore | null,
   ) {
-    this.docker = new Docker(engineOptions(config.host, CONTROL_TIMEOUT_MS));
-    this.streams = new Docker(engineOptions(config.host));
+    const engine = new DockerEngine(config.host);
+    this.docker = engine.control;
+    this.streams = engine.streams;
     this.volumes = new DockerVolumes(this.docker, store);
   }
 
@@ -69,6 +67,15 @@ export class DockerDriver implements ContainerDriver {
 
   async ping(): Promise<void> {
     await this.call(() => within(this.docker.ping(), PING_TIMEOUT_MS, 'the Docker engine'));
+  }
+
+  async nodes(): Promise<ContainerNode[]> {
+    try {
+      const info = (await within(this.docker.info(), PING_TIMEOUT_MS, 'the Docker engine')) as { MemTotal: number; NCPU: number };
+      return [{ name: LOCAL_NODE, state: 'ready', acceptsApps: true, availability: 'active', memoryBytes: info.MemTotal, cpus: info.NCPU, address: this.config.publishAddress }];
+    } catch {
+      return [{ name: LOCAL_NODE, state: 'down', acceptsApps: false, availability: 'active', memoryBytes: 0, cpus: 0, address: this.config.publishAddress }];
+    }
   }
 
   async inspect(appId: number): Promise<ObservedContainer | null> {
@@ -91,7 +98,7 @@ export class DockerDriver implements ContainerDriver {
       ]);
       return found.map((c) => {
         const appId = Number(c.Labels[LABEL.app]);
-        return { appId, running: c.State === 'running', state: c.State, specHash: c.Labels[LABEL.spec] ?? '', volumeReady: ready(this.volumeName(appId)) };
+        return { appId, running: c.State === 'running', state: c.State, specHash: c.Labels[LABEL.spec] ?? '', volumeReady: ready(this.volumeName(appId)), node: LOCAL_NODE };
       });
     });
   }
@@ -246,6 +253,7 @@ function observe(info: Docker.ContainerInspectInfo, volumeReady: boolean): Obser
     state: state.Status,
     specHash: info.Config.Labels?.[LABEL.spec] ?? '',
     volumeReady,
+    node: LOCAL_NODE,
     exitCode: state.ExitCode,
     oomKilled: state.OOMKilled,
     error: state.Error ?? '',

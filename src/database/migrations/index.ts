@@ -13,6 +13,7 @@ import { AppBindings1795540000006 } from './1795540000006-app-bindings.js';
 import { Releases1795540000007 } from './1795540000007-releases.js';
 import { LiveEvents1795540000008 } from './1795540000008-live-events.js';
 import { AppMetrics1795540000009 } from './1795540000009-app-metrics.js';
+import { AppNodes1795540000010 } from './1795540000010-app-nodes.js';
 
 // Every migration, in order. Listed explicitly so the build and the tests load the same set.
 export const MIGRATIONS: Function[] = [
@@ -31,4 +32,5 @@ export const MIGRATIONS: Function[] = [
   Releases1795540000007,
   LiveEvents1795540000008,
   AppMetrics1795540000009,
+  AppNodes1795540000010,
 ];

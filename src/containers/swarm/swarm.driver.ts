@@ -1,0 +1,331 @@
+import type Docker from 'dockerode';
+import { within } from '../../common/within.js';
+import type { DockerConfig, Subnet } from '../../config/config.js';
+import {
+  AppContainerSpec,
+  ContainerDriver,
+  ContainerEngineUnavailableError,
+  ContainerLogLine,
+  ContainerNode,
+  ContainerSample,
+  ContainerSpecError,
+  ContainerSummary,
+  ExecOptions,
+  ExecSession,
+  HostPortTakenError,
+  ObservedContainer,
+  UnpackError,
+} from '../container-driver.js';
+import type { VolumeStore } from '../volumes/volume-store.js';
+import { DockerEngine } from '../docker/docker-engine.js';
+import { describeDockerError, isNotFound, isUnavailable } from '../docker/docker-errors.js';
+import { runToEnd, startExec } from '../docker/docker-exec.js';
+import { containerLogs } from '../docker/docker-logs.js';
+import { memoryUsedBytes, readSample, readStats } from '../docker/docker-stats.js';
+import { DockerVolumes } from '../docker/docker-volumes.js';
+import { LABEL } from '../docker/labels.js';
+import { ensureSwarmNetwork } from './swarm-network.js';
+import { NODE_OF_SERVICE, TaskInfo, currentTask, observeTask, portTaken, serviceSpec, settled } from './swarm-service.js';
+import { SwarmNode, SwarmNodes } from './swarm-nodes.js';
+
+const PING_TIMEOUT_MS = 2000;
+const SETTLE_TIMEOUT_MS = 90_000;
+const GONE_TIMEOUT_MS = 30_000;
+const POLL_MS = 200;
+export const NODE_UNREACHABLE = 'the node running this app is unreachable';
+// Swarm names the task's container after its service and labels it so.
+const SERVICE_NAME_LABEL = 'com.docker.swarm.service.name';
+
+interface ServiceInfo {
+  ID: string;
+  Version: { Index: number };
+  Spec: { Name: string; Labels?: Record<string, string>; TaskTemplate?: { ForceUpdate?: number } & Record<string, unknown> } & Record<string, unknown>;
+}
+
+/**
+ * Apps as Swarm services of one replica, each pinned to the node Berth placed it on, its /srv a
+ * volume on that node. Scheduling, restarts and node health come from the Swarm manager;
+ * everything inside a container (exec, archives, logs, counters) goes to the node's own engine.
+ */
+export class SwarmDriver implements ContainerDriver {
+  private readonly manager: DockerEngine;
+  readonly nodeList: SwarmNodes;
+
+  constructor(
+    managerHost: string,
+    private readonly config: DockerConfig,
+    private readonly subnet: Subnet,
+    /** Each node's /srv store: volumes live on the node their app runs on. */
+    private readonly storeOf: (node: string) => VolumeStore | null,
+  ) {
+    this.manager = new DockerEngine(managerHost);
+    this.nodeList = new SwarmNodes(this.manager.control);
+  }
+
+  serviceName(appId: number): string {
+    return `${this.config.namePrefix}-app-${appId}`;
+  }
+
+  volumeName(appId: number): string {
+    return `${this.config.namePrefix}-app-${appId}-srv`;
+  }
+
+  async ping(): Promise<void> {
+    await this.call(async () => {
+      await within(this.manager.control.ping(), PING_TIMEOUT_MS, 'the Swarm manager');
+      // Only a manager answers for the Swarm: a worker's engine or a lone engine says so here.
+      await within(this.manager.control.swarmInspect(), PING_TIMEOUT_MS, 'the Swarm manager');
+    });
+  }
+
+  async nodes(): Promise<ContainerNode[]> {
+    return this.call(async () => (await this.nodeList.all()).map(({ id: _id, engine: _engine, ...node }) => node));
+  }
+
+  async inspect(appId: number): Promise<ObservedContainer | null> {
+    return this.call(async () => {
+      const service = await this.service(appId);
+      if (!service) return null;
+      const nodeName = service.Spec.Labels?.[NODE_OF_SERVICE] ?? '';
+      const specHash = service.Spec.Labels?.[LABEL.spec] ?? '';
+      const node = await this.nodeList.byName(nodeName);
+      if (!node || node.state !== 'ready' || !node.engine) {
+        // Nothing is decided about an app whose node is away: it is reported, not replaced.
+        return { ...observeTask(appId, specHash, nodeName, null, true), state: 'unknown', error: NODE_UNREACHABLE };
+      }
+      const task = currentTask(await this.tasks(service.Spec.Name));
+      const observed = observeTask(appId, specHash, nodeName, task, await this.volumeReady(node, appId));
+      const containerId = task?.Status?.ContainerStatus?.ContainerID;
+      if (!observed.running && containerId) {
+        const info = await node.engine.control.getContainer(containerId).inspect().catch(() => null);
+        observed.oomKilled = info?.State.OOMKilled ?? false;
+      }
+      return observed;
+    });
+  }
+
+  async list(): Promise<ContainerSummary[]> {
+    return this.call(async () => {
+      const docker = this.manager.control;
+      const [services, tasks, nodes] = await Promise.all([
+        docker.listServices({ filters: { label: [`${LABEL.installation}=${this.config.namePrefix}`] } }) as unknown as Promise<ServiceInfo[]>,
+        docker.listTasks({ filters: { 'desired-state': ['running'] } }) as Promise<Array<TaskInfo & { ServiceID: string }>>,
+        this.nodeList.all(),
+      ]);
+      const mounted = new Map<string, Set<string> | null>();
+      for (const node of nodes) mounted.set(node.name, node.state === 'ready' ? ((await this.storeOf(node.name)?.mounted()) ?? null) : null);
+      return services.map((service) => {
+        const appId = Number(service.Spec.Labels?.[LABEL.app]);
+        const task = currentTask(tasks.filter((t) => t.ServiceID === service.ID));
+        const node = service.Spec.Labels?.[NODE_OF_SERVICE] ?? '';
+        const { running, state, specHash } = observeTask(appId, service.Spec.Labels?.[LABEL.spec] ?? '', node, task, true);
+        const onNode = mounted.get(node);
+        return { appId, running, state, specHash, node, volumeReady: onNode ? onNode.has(this.volumeName(appId)) : true };
+      });
+    });
+  }
+
+  async create(spec: AppContainerSpec): Promise<{ note?: string }> {
+    return this.call(async () => {
+      const node = await this.readyNode(spec.node);
+      const engine = node.engine.control;
+      // There may be no registry to pull it from: each node must hold the image itself.
+      const hasImage = await engine.getImage(spec.image).inspect().then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err)));
+      if (!hasImage) throw new ContainerSpecError(`image ${spec.image} is not on node ${node.name} (load it there: docs/multi-node.md)`);
+      const labels = { [LABEL.installation]: this.config.namePrefix, [LABEL.app]: String(spec.appId), [LABEL.company]: String(spec.companyId) };
+      const network = await ensureSwarmNetwork(this.manager.control, engine, `${this.config.namePrefix}-apps`, this.config.namePrefix, this.subnet);
+      const volume = await this.volumes(node).ensure(this.volumeName(spec.appId), labels, spec.diskMb);
+      const name = this.serviceName(spec.appId);
+      const body = serviceSpec(spec, { name, nodeId: node.id, nodeName: node.name, volume: this.volumeName(spec.appId), network, labels });
+      try {
+        await this.manager.control.createService(body);
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+        // A service of that name survived a crash between create and the record: replace it.
+        await this.remove(spec.appId);
+        await this.manager.control.createService(body);
+      }
+      const task = await this.settle(name);
+      if (portTaken(task)) {
+        await this.remove(spec.appId);
+        throw new HostPortTakenError(spec.hostPort, `host port ${spec.hostPort} is taken on node ${node.name}`);
+      }
+      return volume;
+    });
+  }
+
+  async start(appId: number): Promise<void> {
+    await this.call(() => this.replaceTask(appId));
+  }
+
+  /** Swarm has no restart in place: the task is replaced (same node, same /srv), as `docker service update --force` does. */
+  async restart(appId: number): Promise<void> {
+    await this.call(() => this.replaceTask(appId));
+  }
+
+  async remove(appId: number): Promise<void> {
+    await this.call(async () => {
+      const service = await this.service(appId);
+      if (!service) return;
+      const node = await this.nodeList.byName(service.Spec.Labels?.[NODE_OF_SERVICE] ?? '');
+      await this.manager.control
+        .getService(service.ID)
+        .remove()
+        .catch((err) => {
+          if (!isNotFound(err)) throw err;
+        });
+      // The node would stop the container gracefully, then remove it; until then it holds the volume and
+      // the port. Its output is already kept (the converger stores it first): end it now, as one engine does.
+      if (node?.engine && node.state === 'ready') await this.gone(node, service.Spec.Name);
+      // The scheduler holds the host port until the manager has let go of the service's tasks too.
+      await this.until(`the Swarm to forget the tasks of ${service.Spec.Name}`, async () => !((await this.manager.control.listTasks()) as Array<{ ServiceID: string }>).some((t) => t.ServiceID === service.ID));
+    });
+  }
+
+  async removeVolume(appId: number): Promise<void> {
+    await this.call(async () => {
+      for (const node of await this.nodeList.all()) {
+        if (node.engine && node.state === 'ready') await this.volumes(node).remove(this.volumeName(appId));
+      }
+    });
+  }
+
+  async memoryUsageMb(appId: number): Promise<number> {
+    return this.call(async () => memoryUsedBytes(await readStats((await this.container(appId, true)).control)) / (1024 * 1024));
+  }
+
+  async sample(appId: number): Promise<ContainerSample | null> {
+    return this.call(async () => {
+      const found = await this.container(appId, true).catch((err) => (err instanceof NoContainerError ? null : Promise.reject(err)));
+      return found ? readSample(found.control, () => this.volumes(found.node).usedBytes(this.volumeName(appId))) : null;
+    });
+  }
+
+  async exec(appId: number, argv: string[], options: ExecOptions = {}): Promise<ExecSession> {
+    return this.call(async () => startExec((await this.container(appId, true)).stream, argv, options));
+  }
+
+  async putArchive(appId: number, dir: string, archive: NodeJS.ReadableStream): Promise<void> {
+    const { stream } = await this.call(() => this.container(appId, true));
+    try {
+      await stream.putArchive(archive as never, { path: dir, noOverwriteDirNonDir: '1' });
+    } catch (err) {
+      if (isUnavailable(err)) throw new ContainerEngineUnavailableError(`${NODE_UNREACHABLE}: ${describeDockerError(err)}`);
+      if (isNotFound(err)) throw new Error(describeDockerError(err));
+      throw new UnpackError(describeDockerError(err));
+    }
+  }
+
+  async getArchive(appId: number, path: string): Promise<NodeJS.ReadableStream> {
+    return this.call(async () => (await this.container(appId, true)).stream.getArchive({ path }) as Promise<NodeJS.ReadableStream>);
+  }
+
+  logs(appId: number, options: { since?: string; follow: boolean; signal: AbortSignal }): AsyncIterable<ContainerLogLine> {
+    const container = () => this.call(() => this.container(appId, false));
+    return (async function* () {
+      yield* containerLogs((await container()).stream, options);
+    })();
+  }
+
+  async run(appId: number, argv: string[], timeoutMs: number): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+    return runToEnd(await this.exec(appId, argv), argv[0], timeoutMs);
+  }
+
+  private async service(appId: number): Promise<ServiceInfo | null> {
+    try {
+      return (await this.manager.control.getService(this.serviceName(appId)).inspect()) as ServiceInfo;
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  private async tasks(service: string): Promise<TaskInfo[]> {
+    return (await this.manager.control.listTasks({ filters: { service: [service] } })) as TaskInfo[];
+  }
+
+  private async readyNode(name: string): Promise<SwarmNode & { engine: DockerEngine }> {
+    const node = await this.nodeList.byName(name);
+    if (!node) throw new ContainerSpecError(`node ${name} is not in the Swarm`);
+    if (node.state !== 'ready' || !node.engine) throw new ContainerEngineUnavailableError(`node ${name} is ${node.engine ? node.state : 'missing its berth.engine label'}`);
+    return node as SwarmNode & { engine: DockerEngine };
+  }
+
+  private volumes(node: SwarmNode): DockerVolumes {
+    return new DockerVolumes(node.engine!.control, this.storeOf(node.name));
+  }
+
+  private async volumeReady(node: SwarmNode, appId: number): Promise<boolean> {
+    const store = this.storeOf(node.name);
+    if (store) return (await store.mounted()).has(this.volumeName(appId));
+    return node.engine!.control.getVolume(this.volumeName(appId)).inspect().then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err)));
+  }
+
+  /** The app's newest container (its running one with `running`) on its node's engine, with a control and a streaming client. */
+  private async container(appId: number, running: boolean): Promise<{ node: SwarmNode; control: Docker.Container; stream: Docker.Container }> {
+    const service = await this.service(appId);
+    if (!service) throw new NoContainerError(`app ${appId} has no container`);
+    const node = await this.nodeList.byName(service.Spec.Labels?.[NODE_OF_SERVICE] ?? '');
+    if (!node?.engine || node.state !== 'ready') throw new ContainerEngineUnavailableError(NODE_UNREACHABLE);
+    const found = await node.engine.control.listContainers({ all: !running, filters: { label: [`${SERVICE_NAME_LABEL}=${service.Spec.Name}`] } });
+    const newest = found.sort((a, b) => b.Created - a.Created)[0];
+    if (!newest) throw new NoContainerError(`app ${appId} has no ${running ? 'running ' : ''}container`);
+    return { node, control: node.engine.control.getContainer(newest.Id), stream: node.engine.streams.getContainer(newest.Id) };
+  }
+
+  /** A new task for the service, as `docker service update --force`: waits until it runs or fails. */
+  private async replaceTask(appId: number): Promise<void> {
+    const service = await this.service(appId);
+    if (!service) throw new Error(`app ${appId} has no container`);
+    const spec = { ...service.Spec, TaskTemplate: { ...service.Spec.TaskTemplate, ForceUpdate: (service.Spec.TaskTemplate?.ForceUpdate ?? 0) + 1 } };
+    await this.manager.control.getService(service.ID).update({ version: service.Version.Index, ...spec });
+    await this.settle(service.Spec.Name, service.Version.Index);
+  }
+
+  /** Waits until the service's newest task runs or has ended (or the scheduler says the port is taken). */
+  private async settle(name: string, afterIndex = 0): Promise<TaskInfo | null> {
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    for (;;) {
+      const task = currentTask(await this.tasks(name));
+      const fresh = task !== null && (task.Version?.Index ?? 0) > afterIndex;
+      if (fresh && (settled(task) || portTaken(task))) return task;
+      if (Date.now() > deadline) throw new Error(`the Swarm did not start ${name} within ${SETTLE_TIMEOUT_MS / 1000} s (${task?.Status?.State ?? 'no task'}${task?.Status?.Err ? `: ${task.Status.Err}` : ''})`);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+
+  private async gone(node: SwarmNode, service: string): Promise<void> {
+    const engine = node.engine!.control;
+    const deadline = Date.now() + GONE_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const left = await engine.listContainers({ all: true, filters: { label: [`${SERVICE_NAME_LABEL}=${service}`] } });
+      if (left.length === 0) return;
+      // 404: gone meanwhile; 409: the node is removing it already.
+      await Promise.all(left.map((c) => engine.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+    throw new Error(`the containers of ${service} were still on node ${node.name} after ${GONE_TIMEOUT_MS / 1000} s`);
+  }
+
+  private async until(what: string, done: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + GONE_TIMEOUT_MS;
+    while (!(await done())) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${GONE_TIMEOUT_MS / 1000} s waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+
+  /** Engine connection failures become ContainerEngineUnavailableError; the rest pass through. */
+  private async call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof ContainerSpecError || err instanceof HostPortTakenError || err instanceof ContainerEngineUnavailableError || err instanceof NoContainerError) throw err;
+      if (isUnavailable(err)) throw new ContainerEngineUnavailableError(`the Swarm is unavailable: ${describeDockerError(err)}`);
+      throw new Error(describeDockerError(err));
+    }
+  }
+}
+
+/** The app has no container (of the kind asked for) on its node. */
+class NoContainerError extends Error {}
