@@ -148,6 +148,12 @@ export interface ContainerDriver {
   remove(appId: number): Promise<void>;
   /** Removes the app's /srv volume and its data; succeeds when there is none. */
   removeVolume(appId: number): Promise<void>;
+  /**
+   * Copies the app's /srv from node `from` to node `to` (made there at `diskMb`), streamed through
+   * the two engines, then removes it from `from`; done already when only `to` has it. The app must
+   * have no container meanwhile. `image` is one both nodes hold (the app's own).
+   */
+  moveVolume(appId: number, from: string, to: string, diskMb: number, image: string): Promise<void>;
   /** Memory in use now, in MB. */
   memoryUsageMb(appId: number): Promise<number>;
   /** The running container's counters now, without running anything in it; null when it is not running. */

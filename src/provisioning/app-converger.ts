@@ -87,13 +87,15 @@ export class AppConverger {
       await this.logs.drop(app.id);
       return { status: 'deleting', message: 'container and data removed' };
     }
+    const plan = await this.db.getRepository(Plan).findOneByOrFail({ id: app.planId });
+    await this.placement.nodeFor(app);
+    // Moved to another node (a drain): a stopped app's data moves too.
+    const moved = app.dataNode && app.dataNode !== app.node ? await this.move(app, plan) : '';
     if (!app.enabled) {
       await this.keepLogs(app.id);
       await this.driver.remove(app.id);
-      return { status: 'stopped', message: STOPPED_MESSAGE };
+      return { status: 'stopped', message: moved ? `${moved}; ${STOPPED_MESSAGE}` : STOPPED_MESSAGE };
     }
-    const plan = await this.db.getRepository(Plan).findOneByOrFail({ id: app.planId });
-    await this.placement.nodeFor(app);
     let spec = containerSpec(app, plan, this.config);
     const current = await this.driver.inspect(app.id);
     // A volume that is not in place (a host that rebooted) needs the container made again over it.
@@ -112,6 +114,7 @@ export class AppConverger {
       ({ spec, note } = await this.createOnFreePort(app, plan, containerSpec(app, plan, this.config, environment.env), environment.env));
       await this.db.getRepository(App).update({ id: app.id }, { configRunningVersion: environment.version });
       done = outdated ? 'container replaced and running' : 'container created and running';
+      if (moved) done = `${moved}; ${done}`;
       if (note) done += `; ${note}`;
     } else if (!current.running) {
       await this.driver.start(app.id);
@@ -130,6 +133,21 @@ export class AppConverger {
     if (done !== 'running') await this.assertRunning(app.id);
     const where = this.config.cluster.driver === 'docker' ? this.config.docker.publishAddress : `node ${spec.node}`;
     return { status: 'running', message: `${done}; port ${app.appPort} published on ${where}:${spec.hostPort}` };
+  }
+
+  /**
+   * Takes the app from the node holding its /srv to the one it is placed on: its container goes,
+   * /srv is copied across, and only then is the new node recorded as holding it. Each step can be
+   * run again after a crash.
+   */
+  private async move(app: App, plan: Plan): Promise<string> {
+    const from = app.dataNode!;
+    await this.keepLogs(app.id);
+    await this.driver.remove(app.id);
+    await this.driver.moveVolume(app.id, from, app.node!, plan.disk * 1024, app.image);
+    await this.db.getRepository(App).update({ id: app.id }, { dataNode: app.node });
+    app.dataNode = app.node;
+    return `moved from node ${from} to node ${app.node} with /srv`;
   }
 
   /**

@@ -43,10 +43,11 @@ export class Placement {
       if (row?.node) return row.node;
       const loads = await this.loads(tx, candidates);
       const chosen = choose(loads)!.node.name;
-      await tx.query('UPDATE apps SET node = $2 WHERE id = $1', [app.id, chosen]);
+      await tx.query('UPDATE apps SET node = $2, data_node = $2 WHERE id = $1', [app.id, chosen]);
       return chosen;
     });
     app.node = node;
+    app.dataNode = node;
     return node;
   }
 

@@ -80,6 +80,10 @@ export class App {
   @Column({ type: 'text', nullable: true })
   node: string | null;
 
+  /** The node holding its /srv: unlike `node` while a move copies it there (null: where `node` says). */
+  @Column({ name: 'data_node', type: 'text', nullable: true })
+  dataNode: string | null;
+
   /** Port of the app's SSH endpoint on the gateway; never shared. */
   @Index('apps_ssh_port_key', { unique: true })
   @Column({ name: 'ssh_port', type: 'int' })

@@ -185,6 +185,11 @@ export class DockerDriver implements ContainerDriver {
     await this.call(() => this.volumes.remove(this.volumeName(appId)));
   }
 
+  async moveVolume(_appId: number, from: string, to: string): Promise<void> {
+    // One engine is one node: there is nowhere to move to.
+    if (from !== LOCAL_NODE || to !== LOCAL_NODE) throw new ContainerSpecError(`there is no node ${from === LOCAL_NODE ? to : from}: this installation runs apps on one Docker engine (node ${LOCAL_NODE})`);
+  }
+
   async memoryUsageMb(appId: number): Promise<number> {
     return this.call(async () => memoryUsedBytes(await readStats(this.docker.getContainer(this.containerName(appId)))) / (1024 * 1024));
   }

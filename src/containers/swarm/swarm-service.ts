@@ -58,7 +58,8 @@ export function serviceSpec(spec: AppContainerSpec, target: ServiceTarget): Reco
     Mode: { Replicated: { Replicas: 1 } },
     // The old task goes before the new one starts: both would hold the volume and the host port.
     UpdateConfig: { Order: 'stop-first', Parallelism: 1, FailureAction: 'continue' },
-    EndpointSpec: { Ports: [{ Protocol: 'tcp', TargetPort: spec.appPort, PublishedPort: spec.hostPort, PublishMode: 'host' }] },
+    // dnsrr: this kernel (and many) has no IPVS for Swarm's virtual IPs; host-mode ports need none.
+    EndpointSpec: { Mode: 'dnsrr', Ports: [{ Protocol: 'tcp', TargetPort: spec.appPort, PublishedPort: spec.hostPort, PublishMode: 'host' }] },
   };
 }
 

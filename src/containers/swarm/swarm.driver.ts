@@ -25,6 +25,7 @@ import { memoryUsedBytes, readSample, readStats } from '../docker/docker-stats.j
 import { DockerVolumes } from '../docker/docker-volumes.js';
 import { LABEL } from '../docker/labels.js';
 import { ensureSwarmNetwork } from './swarm-network.js';
+import { copyVolume } from './volume-copy.js';
 import { NODE_OF_SERVICE, TaskInfo, currentTask, observeTask, portTaken, serviceSpec, settled } from './swarm-service.js';
 import { SwarmNode, SwarmNodes } from './swarm-nodes.js';
 
@@ -187,6 +188,25 @@ export class SwarmDriver implements ContainerDriver {
       for (const node of await this.nodeList.all()) {
         if (node.engine && node.state === 'ready') await this.volumes(node).remove(this.volumeName(appId));
       }
+    });
+  }
+
+  async moveVolume(appId: number, from: string, to: string, diskMb: number, image: string): Promise<void> {
+    await this.call(async () => {
+      const volume = this.volumeName(appId);
+      const [source, target] = [await this.readyNode(from), await this.readyNode(to)];
+      const has = (node: SwarmNode) => node.engine!.control.getVolume(volume).inspect().then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err)));
+      if (!(await has(source))) {
+        if (await has(target)) return; // moved already: only the record was left to make
+        throw new Error(`the /srv of app ${appId} is on neither node ${from} nor node ${to}`);
+      }
+      const labels = { [LABEL.installation]: this.config.namePrefix, [LABEL.app]: String(appId) };
+      // What a copy cut short left on the target goes: the copy starts from an empty volume.
+      await this.volumes(target).remove(volume);
+      await this.volumes(target).ensure(volume, labels, diskMb);
+      const helper = `${this.config.namePrefix}-app-${appId}-move`;
+      await copyVolume({ engine: source.engine!, container: helper }, { engine: target.engine!, container: helper }, volume, image, labels);
+      await this.volumes(source).remove(volume);
     });
   }
 
