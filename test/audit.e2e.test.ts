@@ -292,7 +292,9 @@ describe('reading', () => {
 describe('the events table', () => {
   it('holds every action Berth records', async () => {
     const actions = (await fx.db.query('SELECT DISTINCT action FROM events')).rows.map((r) => r.action);
-    expect(EVENT_ACTIONS.filter((a: string) => !actions.includes(a))).toEqual([]);
+    // A move needs two nodes: test/swarm.e2e.test.ts checks its event.
+    const elsewhere = ['app.move'];
+    expect(EVENT_ACTIONS.filter((a: string) => !actions.includes(a) && !elsewhere.includes(a))).toEqual([]);
   });
 
   it('holds no secret: no password, token, invitation, key, verifier or hash, and no email', async () => {

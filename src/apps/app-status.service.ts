@@ -5,7 +5,7 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { hostPort } from '../common/net.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
-import { CONTAINER_DRIVER, ContainerDriver, ContainerEngineUnavailableError, ObservedContainer } from '../containers/container-driver.js';
+import { CONTAINER_DRIVER, ContainerDriver, ContainerEngineUnavailableError, NODE_UNREACHABLE, ObservedContainer } from '../containers/container-driver.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { Plan } from '../plans/plan.entity.js';
@@ -163,6 +163,7 @@ export class AppStatusService {
   }
 
   private notRunning(container: ObservedContainer, ramMb: number): string {
+    if (container.nodeDown) return `${NODE_UNREACHABLE} (node ${container.node}); nothing is lost: it runs again when the node is back`;
     if (container.oomKilled) return `the app ran out of memory (the plan allows ${ramMb} MB) and was stopped; it is started again automatically, or move it to a bigger plan`;
     const detail = container.error ? `: ${container.error}` : container.state === 'exited' ? ` (exit code ${container.exitCode})` : '';
     return `the app's container is ${container.state}${detail}; the platform starts it again within a minute`;

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MetricsModule } from '../metrics/metrics.module.js';
+import { NodesModule } from '../nodes/nodes.module.js';
 import { AppActionsController } from './app-actions.controller.js';
 import { AppStatusController } from './app-status.controller.js';
 import { AppChanges } from './app-changes.js';
@@ -9,7 +10,7 @@ import { AppsService } from './apps.service.js';
 
 /** The apps API; the queue, the operations and the container driver come from their global modules. */
 @Module({
-  imports: [MetricsModule],
+  imports: [MetricsModule, NodesModule],
   controllers: [AppsController, AppActionsController, AppStatusController],
   providers: [AppsService, AppChanges, AppStatusService],
   exports: [AppChanges],

@@ -10,6 +10,7 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { Plan } from '../plans/plan.entity.js';
+import { Placement } from '../nodes/placement.js';
 import { AppOperation } from '../provisioning/jobs.js';
 import { Runtime } from '../runtimes/runtime.entity.js';
 import { AppChanges, PreparedChange } from './app-changes.js';
@@ -48,6 +49,7 @@ export class AppsService {
     private readonly changes: AppChanges,
     private readonly domains: DomainsService,
     private readonly events: EventsService,
+    private readonly placement: Placement,
   ) {}
 
   private get domainRules() {
@@ -76,6 +78,9 @@ export class AppsService {
   async create(companyId: number, input: CreateAppDto, actor: AuditActor): Promise<AppDto> {
     // Hash outside the transaction: argon2 takes a while and needs no lock.
     const sshPasswordHash = input.ssh_password ? await hashPassword(input.ssh_password) : null;
+    const nodes = await this.placement.candidates().catch((err: Error) => {
+      throw new DomainError('unavailable', `${err.message}; nothing was created, try again shortly`);
+    });
     const app = await this.changes.record(companyId, null, actor, async (tx) => {
       // Serialise creates per company so two at once cannot both slip under the cap.
       await tx.query('SELECT id FROM companies WHERE id = $1 FOR UPDATE', [companyId]);
@@ -85,7 +90,11 @@ export class AppsService {
       }
       await assertAccountQuota(tx, companyId, 'apps', this.config.apps.perAccount);
       await this.checkCatalog(tx, input.image, input.plan, true);
+      // Placed now, so the answer already names the SSH endpoint of its node.
+      const node = await this.placement.pick(tx, nodes);
       const app = tx.getRepository(App).create({
+        node,
+        dataNode: node,
         companyId,
         name: input.name,
         image: input.image,

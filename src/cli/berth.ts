@@ -5,6 +5,9 @@
 //                                   create an account with its default company; prints a token
 //   secrets:rotate                  re-seal every app secret with SECRETS_KEY (the old key in
 //                                   SECRETS_KEY_PREVIOUS); see README, "Secrets"
+//   node:list [--json]              the nodes apps run on: state, apps, memory (docs/multi-node.md)
+//   node:drain NAME [--timeout S]   move every app off node NAME, /srv and all, one at a time
+//   node:remove NAME                take a drained node out of the cluster
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { plainToInstance } from 'class-transformer';
@@ -20,8 +23,14 @@ import { fieldErrors } from '../common/validation/validation.pipe.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { createDataSource } from '../database/data-source.js';
 import { pendingSchemaChanges, runMigrations } from '../database/migrate.js';
+import { AppChanges } from '../apps/app-changes.js';
+import { CONTAINER_DRIVER, ContainerDriver } from '../containers/container-driver.js';
+import { NodeAdmin } from '../nodes/node-admin.js';
+import { Placement } from '../nodes/placement.js';
+import { DataSource } from 'typeorm';
 
-const USAGE = 'usage: berth migrate | migrate:check | account:create --email E [--name N] --password-stdin | secrets:rotate';
+const USAGE =
+  'usage: berth migrate | migrate:check | account:create --email E [--name N] --password-stdin | secrets:rotate | node:list [--json] | node:drain NAME [--timeout S] | node:remove NAME';
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`berth: ${message}\n`);
@@ -62,6 +71,38 @@ async function accountCreate(args: string[]): Promise<void> {
   }
 }
 
+async function nodes(command: string, args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, timeout: { type: 'string', default: '900' } } });
+  const name = positionals[0];
+  if (command !== 'node:list' && !name) fail(USAGE, 2);
+  const timeoutS = Number(values.timeout);
+  if (!Number.isInteger(timeoutS) || timeoutS < 1) fail('--timeout must be a whole number of seconds', 2);
+  const app = await NestFactory.createApplicationContext(ApiModule.forRoot(loadConfig()), { logger: false });
+  try {
+    const db = app.get(DataSource);
+    const driver = app.get<ContainerDriver>(CONTAINER_DRIVER);
+    const admin = new NodeAdmin(db, driver, app.get(AppChanges), new Placement(db, driver));
+    if (command === 'node:list') {
+      const rows = await admin.list();
+      if (values.json) return void process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      const table = [['NODE', 'STATE', 'AVAILABILITY', 'TAKES APPS', 'ADDRESS', 'APPS', 'MEMORY MB', 'PLANS MB', 'FREE MB']];
+      for (const r of rows) table.push([r.name, r.state, r.availability, r.acceptsApps ? 'yes' : 'no', r.address, String(r.apps), String(r.memoryMb), String(r.reservedMb), String(r.freeMb)]);
+      const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+      process.stdout.write(table.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n');
+    } else if (command === 'node:drain') {
+      const outcome = await admin.drain(name, timeoutS * 1000, (line) => process.stdout.write(`${line}\n`));
+      if (outcome.failed.length > 0) fail(`${outcome.failed.length} app(s) not moved; node ${name} keeps them and takes no new ones. Run node:drain again once fixed.`);
+    } else {
+      await admin.remove(name);
+      process.stdout.write(`node ${name} removed\n`);
+    }
+  } catch (err) {
+    fail((err as Error).message);
+  } finally {
+    await app.close();
+  }
+}
+
 async function main(): Promise<void> {
   const [command, ...args] = process.argv.slice(2);
   switch (command) {
@@ -89,6 +130,10 @@ async function main(): Promise<void> {
       );
       return;
     }
+    case 'node:list':
+    case 'node:drain':
+    case 'node:remove':
+      return nodes(command, args);
     default:
       fail(USAGE, 2);
   }

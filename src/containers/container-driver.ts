@@ -53,7 +53,12 @@ export interface ContainerSummary {
   volumeReady: boolean;
   /** The node it is placed on. */
   node: string;
+  /** Its node stopped answering: nothing about the container is known, and nothing is done to it until the node is back. */
+  nodeDown: boolean;
 }
+
+/** What apps-status says of an app whose node stopped answering. */
+export const NODE_UNREACHABLE = 'the node running this app is unreachable';
 
 /** An app's container inspected in full: also why it stopped. */
 export interface ObservedContainer extends ContainerSummary {
@@ -130,6 +135,10 @@ export interface ContainerDriver {
   ping(): Promise<void>;
   /** The machines apps can be placed on. */
   nodes(): Promise<ContainerNode[]>;
+  /** `pause`: the node takes no new apps, its own keep running; `drain`: it runs none; `active`: back in service. */
+  setNodeAvailability(node: string, availability: 'active' | 'pause' | 'drain'): Promise<void>;
+  /** Takes the node out of the cluster for good (the caller has checked it holds no app). */
+  removeNode(node: string): Promise<void>;
   /** The app's container, or null when it has none. */
   inspect(appId: number): Promise<ObservedContainer | null>;
   /** Every app container of this installation. */

@@ -10,6 +10,7 @@ export const EVENT_ACTIONS = [
   'app.restart',
   'app.rebuild',
   'app.delete',
+  'app.move',
   'app.config',
   'app.bind',
   'app.unbind',

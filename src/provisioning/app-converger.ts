@@ -7,11 +7,11 @@ import { allocatePort } from '../apps/port-allocator.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { AppEnvironment } from '../app-config/app-environment.js';
-import { AppContainerSpec, CONTAINER_DRIVER, ContainerDriver, HostPortTakenError } from '../containers/container-driver.js';
+import { AppContainerSpec, CONTAINER_DRIVER, ContainerDriver, HostPortTakenError, NODE_UNREACHABLE } from '../containers/container-driver.js';
 import { copyLogs } from '../logs/log-lines.js';
 import { LogStore } from '../logs/log-store.js';
 import { Plan } from '../plans/plan.entity.js';
-import { Placement } from './placement.js';
+import { Placement } from '../nodes/placement.js';
 
 const PORT_TRIES = 3;
 const SETTLE_MS = 500;
@@ -98,6 +98,8 @@ export class AppConverger {
     }
     let spec = containerSpec(app, plan, this.config);
     const current = await this.driver.inspect(app.id);
+    // Its node is away: there is nothing to act on, and acting elsewhere would lose /srv. A drain moves it.
+    if (current?.nodeDown) throw new Error(`${NODE_UNREACHABLE} (node ${current.node}); the change applies once the node is back`);
     // A volume that is not in place (a host that rebooted) needs the container made again over it.
     const outdated = current !== null && (current.specHash !== spec.specHash || !current.volumeReady || current.node !== spec.node);
     const restartDue = app.restartGeneration > app.restartedGeneration;

@@ -60,6 +60,7 @@ export class AppSweeper implements OnModuleInit, OnApplicationShutdown {
     const busy = new Set(active.map((o) => o.targetId));
     const byApp = new Map<number, ContainerSummary>(containers.map((c) => [c.appId, c]));
     for (const app of apps) {
+      if (byApp.get(app.id)?.nodeDown) continue;
       if (busy.has(app.id) || this.differs(app, planById.get(app.planId)!, byApp.get(app.id))) {
         // Deduplicated by the app's job id: an app already queued or being worked on is left alone.
         await this.queue.add(AppJob.Converge, { appId: app.id }, appJobOptions(this.config, app.id));
@@ -77,6 +78,8 @@ export class AppSweeper implements OnModuleInit, OnApplicationShutdown {
   }
 
   private differs(app: App, plan: Plan, container: ContainerSummary | undefined): boolean {
+    // An app whose node is away waits for it: nothing can be done there, and nothing is undone elsewhere.
+    if (container?.nodeDown) return false;
     if (app.deleting) return true;
     if (!app.enabled) return container !== undefined;
     if (!container || !container.running || !container.volumeReady) return true;

@@ -56,6 +56,8 @@ export enum AppOperation {
   Deploy = 'app.deploy',
   /** An earlier release's files and config deployed again. */
   Rollback = 'app.rollback',
+  /** Moved to another node with its /srv (a node being drained). */
+  Move = 'app.move',
 }
 
 export interface AppJobData {

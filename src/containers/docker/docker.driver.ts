@@ -98,7 +98,7 @@ export class DockerDriver implements ContainerDriver {
       ]);
       return found.map((c) => {
         const appId = Number(c.Labels[LABEL.app]);
-        return { appId, running: c.State === 'running', state: c.State, specHash: c.Labels[LABEL.spec] ?? '', volumeReady: ready(this.volumeName(appId)), node: LOCAL_NODE };
+        return { appId, running: c.State === 'running', state: c.State, specHash: c.Labels[LABEL.spec] ?? '', volumeReady: ready(this.volumeName(appId)), node: LOCAL_NODE, nodeDown: false };
       });
     });
   }
@@ -185,6 +185,14 @@ export class DockerDriver implements ContainerDriver {
     await this.call(() => this.volumes.remove(this.volumeName(appId)));
   }
 
+  async setNodeAvailability(node: string): Promise<void> {
+    throw new ContainerSpecError(`node ${node}: this installation runs apps on one Docker engine; nodes come with CONTAINER_DRIVER=swarm`);
+  }
+
+  async removeNode(node: string): Promise<void> {
+    await this.setNodeAvailability(node);
+  }
+
   async moveVolume(_appId: number, from: string, to: string): Promise<void> {
     // One engine is one node: there is nowhere to move to.
     if (from !== LOCAL_NODE || to !== LOCAL_NODE) throw new ContainerSpecError(`there is no node ${from === LOCAL_NODE ? to : from}: this installation runs apps on one Docker engine (node ${LOCAL_NODE})`);
@@ -259,6 +267,7 @@ function observe(info: Docker.ContainerInspectInfo, volumeReady: boolean): Obser
     specHash: info.Config.Labels?.[LABEL.spec] ?? '',
     volumeReady,
     node: LOCAL_NODE,
+    nodeDown: false,
     exitCode: state.ExitCode,
     oomKilled: state.OOMKilled,
     error: state.Error ?? '',

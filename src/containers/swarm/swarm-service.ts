@@ -87,6 +87,11 @@ export function settled(task: TaskInfo | null): boolean {
   return task !== null && !STARTING.has(task.Status?.State ?? 'new');
 }
 
+/** True once a task has stopped for good: Swarm makes a new one rather than start it again. */
+export function ended(task: TaskInfo): boolean {
+  return ['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'remove'].includes(task.Status?.State ?? '');
+}
+
 /** A host port the scheduler could not give (another service has it) or the node could not bind (another program has it). */
 export function portTaken(task: TaskInfo | null): boolean {
   return /host-mode port already in use|address already in use|port is already allocated/i.test(`${task?.Status?.Err ?? ''} ${task?.Status?.Message ?? ''}`);
@@ -101,6 +106,7 @@ export function observeTask(appId: number, specHash: string, node: string, task:
     specHash,
     volumeReady,
     node,
+    nodeDown: false,
     exitCode: task?.Status?.ContainerStatus?.ExitCode ?? 0,
     oomKilled: false,
     error: task?.Status?.Err ?? '',

@@ -13,6 +13,7 @@ import {
   ExecOptions,
   ExecSession,
   HostPortTakenError,
+  NODE_UNREACHABLE,
   ObservedContainer,
   UnpackError,
 } from '../container-driver.js';
@@ -26,14 +27,13 @@ import { DockerVolumes } from '../docker/docker-volumes.js';
 import { LABEL } from '../docker/labels.js';
 import { ensureSwarmNetwork } from './swarm-network.js';
 import { copyVolume } from './volume-copy.js';
-import { NODE_OF_SERVICE, TaskInfo, currentTask, observeTask, portTaken, serviceSpec, settled } from './swarm-service.js';
+import { NODE_OF_SERVICE, TaskInfo, currentTask, ended, observeTask, portTaken, serviceSpec, settled } from './swarm-service.js';
 import { SwarmNode, SwarmNodes } from './swarm-nodes.js';
 
 const PING_TIMEOUT_MS = 2000;
 const SETTLE_TIMEOUT_MS = 90_000;
 const GONE_TIMEOUT_MS = 30_000;
 const POLL_MS = 200;
-export const NODE_UNREACHABLE = 'the node running this app is unreachable';
 // Swarm names the task's container after its service and labels it so.
 const SERVICE_NAME_LABEL = 'com.docker.swarm.service.name';
 
@@ -83,6 +83,24 @@ export class SwarmDriver implements ContainerDriver {
     return this.call(async () => (await this.nodeList.all()).map(({ id: _id, engine: _engine, ...node }) => node));
   }
 
+  async setNodeAvailability(name: string, availability: 'active' | 'pause' | 'drain'): Promise<void> {
+    await this.call(async () => {
+      const node = await this.nodeNamed(name);
+      const info = (await this.manager.control.getNode(node.id).inspect()) as { Version: { Index: number }; Spec: Record<string, unknown> };
+      await this.manager.control.getNode(node.id).update({ version: info.Version.Index, ...info.Spec, Availability: availability });
+      this.nodeList.refresh();
+    });
+  }
+
+  async removeNode(name: string): Promise<void> {
+    await this.call(async () => {
+      const node = await this.nodeNamed(name);
+      // Forced: a node that still answers would otherwise have to leave the Swarm by itself first.
+      await this.manager.control.getNode(node.id).remove({ force: true });
+      this.nodeList.refresh();
+    });
+  }
+
   async inspect(appId: number): Promise<ObservedContainer | null> {
     return this.call(async () => {
       const service = await this.service(appId);
@@ -92,7 +110,7 @@ export class SwarmDriver implements ContainerDriver {
       const node = await this.nodeList.byName(nodeName);
       if (!node || node.state !== 'ready' || !node.engine) {
         // Nothing is decided about an app whose node is away: it is reported, not replaced.
-        return { ...observeTask(appId, specHash, nodeName, null, true), state: 'unknown', error: NODE_UNREACHABLE };
+        return { ...observeTask(appId, specHash, nodeName, null, true), state: 'unknown', nodeDown: true, error: NODE_UNREACHABLE };
       }
       const task = currentTask(await this.tasks(service.Spec.Name));
       const observed = observeTask(appId, specHash, nodeName, task, await this.volumeReady(node, appId));
@@ -121,7 +139,9 @@ export class SwarmDriver implements ContainerDriver {
         const node = service.Spec.Labels?.[NODE_OF_SERVICE] ?? '';
         const { running, state, specHash } = observeTask(appId, service.Spec.Labels?.[LABEL.spec] ?? '', node, task, true);
         const onNode = mounted.get(node);
-        return { appId, running, state, specHash, node, volumeReady: onNode ? onNode.has(this.volumeName(appId)) : true };
+        const down = nodes.find((n) => n.name === node)?.state !== 'ready';
+        if (down) return { appId, running: false, state: 'unknown', specHash, node, volumeReady: true, nodeDown: true };
+        return { appId, running, state, specHash, node, volumeReady: onNode ? onNode.has(this.volumeName(appId)) : true, nodeDown: false };
       });
     });
   }
@@ -155,8 +175,14 @@ export class SwarmDriver implements ContainerDriver {
     });
   }
 
+  /** Waits for a task Swarm is starting already (a node that came back, say); only an ended one is replaced. */
   async start(appId: number): Promise<void> {
-    await this.call(() => this.replaceTask(appId));
+    await this.call(async () => {
+      const name = this.serviceName(appId);
+      const task = currentTask(await this.tasks(name));
+      if (task?.DesiredState === 'running' && !ended(task)) await this.settle(name);
+      else await this.replaceTask(appId);
+    });
   }
 
   /** Swarm has no restart in place: the task is replaced (same node, same /srv), as `docker service update --force` does. */
@@ -262,6 +288,12 @@ export class SwarmDriver implements ContainerDriver {
 
   private async tasks(service: string): Promise<TaskInfo[]> {
     return (await this.manager.control.listTasks({ filters: { service: [service] } })) as TaskInfo[];
+  }
+
+  private async nodeNamed(name: string): Promise<SwarmNode> {
+    const node = await this.nodeList.byName(name);
+    if (!node) throw new ContainerSpecError(`node ${name} is not in the Swarm`);
+    return node;
   }
 
   private async readyNode(name: string): Promise<SwarmNode & { engine: DockerEngine }> {

@@ -33,16 +33,33 @@ export class Placement {
     @Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver,
   ) {}
 
-  async nodeFor(app: App): Promise<string> {
-    if (app.node) return app.node;
+  /** Where to move an app off node `leaving`: the node with the most room among the others that take apps; null when none does. */
+  async elsewhere(leaving: string): Promise<string | null> {
+    const candidates = (await this.driver.nodes()).filter((n) => n.acceptsApps && n.name !== leaving);
+    return candidates.length ? choose(await this.loads(this.db, candidates))!.node.name : null;
+  }
+
+  /** The nodes a new app may go to now; ContainerEngineUnavailableError when none. Asked before a transaction: it calls the engine. */
+  async candidates(): Promise<ContainerNode[]> {
     const candidates = (await this.driver.nodes()).filter((n) => n.acceptsApps);
     if (candidates.length === 0) throw new ContainerEngineUnavailableError('no node takes apps now (none is ready, labelled to take apps and not drained)');
+    return candidates;
+  }
+
+  /** Picks one of `candidates` in the caller's transaction, which then holds the placement lock until it ends: record the choice in it. */
+  async pick(tx: Pick<DataSource, 'query'>, candidates: ContainerNode[]): Promise<string> {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [PLACEMENT_LOCK]);
+    return choose(await this.loads(tx, candidates))!.node.name;
+  }
+
+  /** The app's node; one placed before nodes were recorded (an upgrade) is placed now. */
+  async nodeFor(app: App): Promise<string> {
+    if (app.node) return app.node;
+    const candidates = await this.candidates();
     const node = await this.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [PLACEMENT_LOCK]);
+      const chosen = await this.pick(tx, candidates);
       const [row]: Array<{ node: string | null }> = await tx.query('SELECT node FROM apps WHERE id = $1', [app.id]);
       if (row?.node) return row.node;
-      const loads = await this.loads(tx, candidates);
-      const chosen = choose(loads)!.node.name;
       await tx.query('UPDATE apps SET node = $2, data_node = $2 WHERE id = $1', [app.id, chosen]);
       return chosen;
     });

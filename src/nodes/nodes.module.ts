@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { Placement } from './placement.js';
+
+/** Where apps run: placement on the nodes the container driver offers (the driver comes from its global module). */
+@Module({ providers: [Placement], exports: [Placement] })
+export class NodesModule {}
