@@ -43,6 +43,9 @@ const { fx, edge } = useEdgeBerth('swarm', 31200, () => ({
   SSH_NODE_HOSTNAMES: Object.entries(SSH_HOST).map(([node, host]) => `${node}=${host}`).join(','),
   SWEEP_INTERVAL_MS: '1000',
   JOB_BACKOFF_MS: '500',
+  SWARM_HEARTBEAT_SECONDS: '3',
+  // Shared with the nodes' processes: the worker asks their agents over these queues.
+  QUEUE_PREFIX: `berth-test-swarm-${randomBytes(4).toString('hex')}`,
 }));
 afterAll(() => dropStoragesOnServers((sql) => fx.db.query(sql)));
 
@@ -71,10 +74,15 @@ const visit = async (app: TestApp) => {
   return Number(run.stdout.toString());
 };
 const sshAs = (node: string, app: TestApp, command: string) => users[node].ssh(app.sshPort, key.path, [command]);
+/** Whether node `node`'s agent has the app's /srv image mounted on the node's disk. */
+const mountedOn = async (node: string, app: TestApp) =>
+  (await exec('findmnt', ['-n', '-o', 'SOURCE', `${VOLUMES_DIR}/${node}/${fx.env.DOCKER_NAME_PREFIX}-app-${app.id}-srv`]).then(() => true, () => false));
 
 beforeAll(async () => {
   for (const [node, host] of Object.entries(SSH_HOST)) {
-    gateways.push(await startBerth({ ...fx.env, BERTH_ROLES: 'ssh', NODE_NAME: node, SSH_LISTEN_ADDRESS: host, SSH_SYNC_INTERVAL_MS: '200' }));
+    // What runs on each node: its SSH gateway, and its agent making the apps' /srv images on the node's own disk.
+    const own = { NODE_NAME: node, SSH_LISTEN_ADDRESS: host, VOLUMES_DIR: `${VOLUMES_DIR}/${node}` };
+    gateways.push(await startBerth({ ...fx.env, ...own, BERTH_ROLES: 'ssh,node', SSH_SYNC_INTERVAL_MS: '200' }));
   }
   alpha = await register(fx.api, 'Alpha Swarm');
   beta = await register(fx.api, 'Beta Swarm');
@@ -90,6 +98,13 @@ describe('apps on a Swarm', () => {
     expect(await swarm.docker(2, 'ps', '--format', '{{.Names}}')).toContain(`${fx.env.DOCKER_NAME_PREFIX}-app-${one.id}.`);
     expect(await swarm.docker(3, 'ps', '--format', '{{.Names}}')).toContain(`${fx.env.DOCKER_NAME_PREFIX}-app-${two.id}.`);
     expect(await swarm.docker(1, 'ps', '-q')).toBe('');
+    // Each /srv is a quota'd image of the plan's size that the agent of its node made and mounted there.
+    expect([await mountedOn(`${SET}-n2`, one), await mountedOn(`${SET}-n3`, one), await mountedOn(`${SET}-n3`, two)]).toEqual([true, false, true]);
+    const df = (await sshAs(`${SET}-n2`, one, 'df -P -B1M /srv | tail -1')).stdout.toString().split(/\s+/);
+    expect(Number(df[1])).toBeGreaterThan(1000);
+    expect(Number(df[1])).toBeLessThanOrEqual(1024);
+    // The worker set the Swarm's heartbeat (the harness started it at 2 s).
+    expect(await swarm.docker(1, 'info', '--format', '{{.Swarm.Cluster.Spec.Dispatcher.HeartbeatPeriod}}')).toBe('3s');
     const listed = JSON.parse((await berth('node:list', '--json')).out);
     expect(listed.find((n: any) => n.name === `${SET}-n2`)).toMatchObject({ state: 'ready', acceptsApps: true, apps: 1, reservedMb: 128 });
     expect(listed.find((n: any) => n.name === `${SET}-n1`)).toMatchObject({ state: 'ready', acceptsApps: false, apps: 0 });
@@ -163,6 +178,7 @@ describe('draining a node', () => {
     await eventually('the moved app answers through the edge', async () => (await visit(one)) === 200, 30_000);
     expect(await swarm.docker(2, 'ps', '-aq', '--filter', `label=berth.installation=${fx.env.DOCKER_NAME_PREFIX}`)).toBe('');
     expect(await swarm.docker(2, 'volume', 'ls', '-q', '--filter', `label=berth.installation=${fx.env.DOCKER_NAME_PREFIX}`)).toBe('');
+    expect([await mountedOn(`${SET}-n2`, one), await mountedOn(`${SET}-n3`, one)]).toEqual([false, true]);
 
     const listed = JSON.parse((await berth('node:list', '--json')).out);
     expect(listed.find((n: any) => n.name === `${SET}-n2`)).toMatchObject({ availability: 'drain', acceptsApps: false, apps: 0 });

@@ -78,6 +78,8 @@ export class AppsService {
   async create(companyId: number, input: CreateAppDto, actor: AuditActor): Promise<AppDto> {
     // Hash outside the transaction: argon2 takes a while and needs no lock.
     const sshPasswordHash = input.ssh_password ? await hashPassword(input.ssh_password) : null;
+    // The engine's own 503 first: a node list that cannot be read is most often an engine that is away.
+    await this.changes.assertReady();
     const nodes = await this.placement.candidates().catch((err: Error) => {
       throw new DomainError('unavailable', `${err.message}; nothing was created, try again shortly`);
     });

@@ -9,7 +9,8 @@ export { Secret };
 
 const secret = <T>(value: T | null): Secret<T> | null => (value === null ? null : new Secret(value));
 
-export const ROLES = ['api', 'worker', 'ssh', 'edge'] as const;
+/** `node` runs on each Swarm node (docs/multi-node.md); `all` is the other four, for one machine. */
+export const ROLES = ['api', 'worker', 'ssh', 'edge', 'node'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface BerthConfig {

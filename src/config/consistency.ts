@@ -8,6 +8,8 @@ export function inconsistencies(config: BerthConfig): string[] {
   if (config.pagination.defaultLimit > config.pagination.maxLimit) {
     problems.push(`PAGE_LIMIT_DEFAULT (${config.pagination.defaultLimit}) is above PAGE_LIMIT_MAX (${config.pagination.maxLimit}): a list without ?limit= would ask for more than is allowed`);
   }
+  if (config.roles.includes('node') && !config.cluster.nodeName) problems.push('BERTH_ROLES has node, which needs NODE_NAME: the name of the Swarm node it runs on (its berth.node label)');
+  if (config.roles.includes('node') && config.volumes.quota === 'off') problems.push("BERTH_ROLES has node, which makes apps' quota'd /srv images: it needs DISK_QUOTA=loop");
   const { appConfig } = config;
   if (appConfig.secretsPreviousKey && !appConfig.secretsKey) {
     problems.push('SECRETS_KEY_PREVIOUS is set without SECRETS_KEY: a rotation needs the new key in SECRETS_KEY');

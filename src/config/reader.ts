@@ -130,7 +130,7 @@ export class Reader {
 
   roles(name: string, fallback: string): Role[] {
     const value = (this.raw(name) ?? fallback).toLowerCase();
-    if (value === 'all') return [...ROLES];
+    if (value === 'all') return ROLES.filter((r) => r !== 'node');
     const roles = value.split(',').map((r) => r.trim()).filter(Boolean);
     const unknown = roles.filter((r) => !ROLES.includes(r as Role));
     if (unknown.length > 0 || roles.length === 0) {

@@ -6,8 +6,23 @@ import { CONTAINER_DRIVER, ContainerDriver } from './container-driver.js';
 import { NodeDirectory } from './node-directory.js';
 import { DockerDriver } from './docker/docker.driver.js';
 import { SwarmDriver } from './swarm/swarm.driver.js';
+import { AgentVolumeStore } from './volumes/agent-volume-store.js';
 import { LoopVolumeStore } from './volumes/loop-volume-store.js';
 import { VOLUME_STORE, VolumeStore } from './volumes/volume-store.js';
+
+/** Each Swarm node's /srv store: made by the node's agent, or by this process where nodes share its filesystem (one machine). */
+function nodeStores(config: BerthConfig): (node: string) => VolumeStore | null {
+  if (config.volumes.quota === 'off') return () => null;
+  const stores = new Map<string, VolumeStore>();
+  return (node) => {
+    let store = stores.get(node);
+    if (!store) {
+      store = config.cluster.swarmVolumes === 'local' ? new LoopVolumeStore(join(config.volumes.dir, node)) : new AgentVolumeStore(node, config.redisUrl.reveal(), config.jobs.queuePrefix);
+      stores.set(node, store);
+    }
+    return store;
+  };
+}
 
 /** The ContainerDriver adapter and how apps' /srv gets its size limit, chosen in one place (one Docker engine or a Swarm; loop-mounted images). */
 @Global()
@@ -17,14 +32,15 @@ import { VOLUME_STORE, VolumeStore } from './volumes/volume-store.js';
     {
       provide: VOLUME_STORE,
       inject: [CONFIG],
-      useFactory: (config: BerthConfig): VolumeStore | null => (config.volumes.quota === 'loop' ? new LoopVolumeStore(config.volumes.dir) : null),
+      // On a Swarm, volumes are each node's: this process's own store makes none (nodeStores does).
+      useFactory: (config: BerthConfig): VolumeStore | null => (config.volumes.quota === 'loop' && config.cluster.driver === 'docker' ? new LoopVolumeStore(config.volumes.dir) : null),
     },
     {
       provide: CONTAINER_DRIVER,
       inject: [CONFIG, VOLUME_STORE],
       useFactory: (config: BerthConfig, store: VolumeStore | null): ContainerDriver =>
         config.cluster.driver === 'swarm'
-          ? new SwarmDriver(config.cluster.swarmManager, config.docker, config.apps.subnet, (node) => (store ? new LoopVolumeStore(join(config.volumes.dir, node)) : null))
+          ? new SwarmDriver(config.cluster.swarmManager, config.docker, config.apps.subnet, nodeStores(config))
           : new DockerDriver(config.docker, config.apps.subnet, store),
     },
   ],

@@ -4,6 +4,7 @@ import { BerthConfig, Role } from '../config/config.js';
 import { ConfigModule } from '../config/config.module.js';
 import { DatabaseModule } from '../database/database.module.js';
 import { ContainersModule } from '../containers/containers.module.js';
+import { NodeAgentModule } from '../nodes/node-agent.module.js';
 import { EdgeRoleModule } from '../edge/edge-role.module.js';
 import { EdgeModule } from '../edge/edge.module.js';
 import { MetricsWorkerModule } from '../metrics/metrics.module.js';
@@ -27,6 +28,7 @@ export class BackgroundModule {
     const modules = new Set<Function>();
     if (roles.includes('worker')) [OperationsModule, QueuesModule, StorageEnginesModule, StorageWorkerModule, ContainersModule, EdgeModule, AppWorkerModule, MetricsWorkerModule].forEach((m) => modules.add(m));
     if (roles.includes('ssh')) [ContainersModule, SshModule].forEach((m) => modules.add(m));
+    if (roles.includes('node')) modules.add(NodeAgentModule);
     if (roles.includes('edge')) [ContainersModule, EdgeModule, EdgeRoleModule].forEach((m) => modules.add(m));
     return { module: BackgroundModule, imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule, ...(modules as Set<never>)] };
   }

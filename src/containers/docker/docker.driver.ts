@@ -41,6 +41,7 @@ export class DockerDriver implements ContainerDriver {
   private readonly docker: Docker;
   private readonly streams: Docker;
   private readonly volumes: DockerVolumes;
+  private size?: Promise<{ memoryBytes: number; cpus: number }>;
 
   constructor(
     private readonly config: DockerConfig,
@@ -70,12 +71,12 @@ export class DockerDriver implements ContainerDriver {
   }
 
   async nodes(): Promise<ContainerNode[]> {
-    try {
-      const info = (await within(this.docker.info(), PING_TIMEOUT_MS, 'the Docker engine')) as { MemTotal: number; NCPU: number };
-      return [{ name: LOCAL_NODE, state: 'ready', acceptsApps: true, availability: 'active', memoryBytes: info.MemTotal, cpus: info.NCPU, address: this.config.publishAddress }];
-    } catch {
-      return [{ name: LOCAL_NODE, state: 'down', acceptsApps: false, availability: 'active', memoryBytes: 0, cpus: 0, address: this.config.publishAddress }];
-    }
+    const up = await this.ping().then(() => true, () => false);
+    // The machine's size does not change while Berth runs; `docker info` is slow (it counts everything): asked once.
+    this.size ??= this.docker.info().then((info: { MemTotal: number; NCPU: number }) => ({ memoryBytes: info.MemTotal, cpus: info.NCPU }));
+    this.size.catch(() => (this.size = undefined));
+    const size = up ? await this.size.catch(() => ({ memoryBytes: 0, cpus: 0 })) : { memoryBytes: 0, cpus: 0 };
+    return [{ name: LOCAL_NODE, state: up ? 'ready' : 'down', acceptsApps: up, availability: 'active', ...size, address: this.config.publishAddress }];
   }
 
   async inspect(appId: number): Promise<ObservedContainer | null> {

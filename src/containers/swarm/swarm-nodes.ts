@@ -85,6 +85,17 @@ export class SwarmNodes {
   }
 }
 
+/**
+ * Sets how often nodes report to the manager. The manager marks a node down once it has missed a
+ * few (about three periods), so this is what bounds how soon an app's node is reported unreachable.
+ */
+export async function setHeartbeat(manager: Docker, seconds: number): Promise<void> {
+  const swarm = (await manager.swarmInspect()) as { Version: { Index: number }; Spec: { Dispatcher?: { HeartbeatPeriod?: number } } & Record<string, unknown> };
+  const period = seconds * 1e9;
+  if (swarm.Spec.Dispatcher?.HeartbeatPeriod === period) return;
+  await manager.swarmUpdate({ _query: { version: swarm.Version.Index }, _body: { ...swarm.Spec, Dispatcher: { ...swarm.Spec.Dispatcher, HeartbeatPeriod: period } } } as never);
+}
+
 interface NodeInfo {
   ID: string;
   Spec?: { Labels?: Record<string, string>; Availability?: string };

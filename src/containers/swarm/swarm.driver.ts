@@ -26,22 +26,12 @@ import { memoryUsedBytes, readSample, readStats } from '../docker/docker-stats.j
 import { DockerVolumes } from '../docker/docker-volumes.js';
 import { LABEL } from '../docker/labels.js';
 import { ensureSwarmNetwork } from './swarm-network.js';
+import { SERVICE_NAME_LABEL, ServiceInfo, SwarmServices, versioned } from './swarm-services.js';
 import { copyVolume } from './volume-copy.js';
-import { NODE_OF_SERVICE, TaskInfo, currentTask, ended, observeTask, portTaken, serviceSpec, settled } from './swarm-service.js';
-import { SwarmNode, SwarmNodes } from './swarm-nodes.js';
+import { NODE_OF_SERVICE, TaskInfo, currentTask, ended, observeTask, portTaken, serviceSpec } from './swarm-service.js';
+import { setHeartbeat, SwarmNode, SwarmNodes } from './swarm-nodes.js';
 
 const PING_TIMEOUT_MS = 2000;
-const SETTLE_TIMEOUT_MS = 90_000;
-const GONE_TIMEOUT_MS = 30_000;
-const POLL_MS = 200;
-// Swarm names the task's container after its service and labels it so.
-const SERVICE_NAME_LABEL = 'com.docker.swarm.service.name';
-
-interface ServiceInfo {
-  ID: string;
-  Version: { Index: number };
-  Spec: { Name: string; Labels?: Record<string, string>; TaskTemplate?: { ForceUpdate?: number } & Record<string, unknown> } & Record<string, unknown>;
-}
 
 /**
  * Apps as Swarm services of one replica, each pinned to the node Berth placed it on, its /srv a
@@ -50,6 +40,7 @@ interface ServiceInfo {
  */
 export class SwarmDriver implements ContainerDriver {
   private readonly manager: DockerEngine;
+  private readonly services: SwarmServices;
   readonly nodeList: SwarmNodes;
 
   constructor(
@@ -61,6 +52,7 @@ export class SwarmDriver implements ContainerDriver {
   ) {
     this.manager = new DockerEngine(managerHost);
     this.nodeList = new SwarmNodes(this.manager.control);
+    this.services = new SwarmServices(this.manager.control);
   }
 
   serviceName(appId: number): string {
@@ -79,6 +71,11 @@ export class SwarmDriver implements ContainerDriver {
     });
   }
 
+  /** See setHeartbeat. */
+  async heartbeat(seconds: number): Promise<void> {
+    await this.call(() => setHeartbeat(this.manager.control, seconds));
+  }
+
   async nodes(): Promise<ContainerNode[]> {
     return this.call(async () => (await this.nodeList.all()).map(({ id: _id, engine: _engine, ...node }) => node));
   }
@@ -87,7 +84,7 @@ export class SwarmDriver implements ContainerDriver {
     await this.call(async () => {
       const node = await this.nodeNamed(name);
       const info = (await this.manager.control.getNode(node.id).inspect()) as { Version: { Index: number }; Spec: Record<string, unknown> };
-      await this.manager.control.getNode(node.id).update({ version: info.Version.Index, ...info.Spec, Availability: availability });
+      await this.manager.control.getNode(node.id).update(versioned(info.Version.Index, { ...info.Spec, Availability: availability }));
       this.nodeList.refresh();
     });
   }
@@ -112,7 +109,7 @@ export class SwarmDriver implements ContainerDriver {
         // Nothing is decided about an app whose node is away: it is reported, not replaced.
         return { ...observeTask(appId, specHash, nodeName, null, true), state: 'unknown', nodeDown: true, error: NODE_UNREACHABLE };
       }
-      const task = currentTask(await this.tasks(service.Spec.Name));
+      const task = currentTask(await this.services.tasks(service.Spec.Name));
       const observed = observeTask(appId, specHash, nodeName, task, await this.volumeReady(node, appId));
       const containerId = task?.Status?.ContainerStatus?.ContainerID;
       if (!observed.running && containerId) {
@@ -166,7 +163,7 @@ export class SwarmDriver implements ContainerDriver {
         await this.remove(spec.appId);
         await this.manager.control.createService(body);
       }
-      const task = await this.settle(name);
+      const task = await this.services.settle(name);
       if (portTaken(task)) {
         await this.remove(spec.appId);
         throw new HostPortTakenError(spec.hostPort, `host port ${spec.hostPort} is taken on node ${node.name}`);
@@ -179,8 +176,8 @@ export class SwarmDriver implements ContainerDriver {
   async start(appId: number): Promise<void> {
     await this.call(async () => {
       const name = this.serviceName(appId);
-      const task = currentTask(await this.tasks(name));
-      if (task?.DesiredState === 'running' && !ended(task)) await this.settle(name);
+      const task = currentTask(await this.services.tasks(name));
+      if (task?.DesiredState === 'running' && !ended(task)) await this.services.settle(name);
       else await this.replaceTask(appId);
     });
   }
@@ -190,22 +187,16 @@ export class SwarmDriver implements ContainerDriver {
     await this.call(() => this.replaceTask(appId));
   }
 
+  private async replaceTask(appId: number): Promise<void> {
+    const service = await this.service(appId);
+    if (!service) throw new Error(`app ${appId} has no container`);
+    await this.services.replaceTask(service);
+  }
+
   async remove(appId: number): Promise<void> {
     await this.call(async () => {
       const service = await this.service(appId);
-      if (!service) return;
-      const node = await this.nodeList.byName(service.Spec.Labels?.[NODE_OF_SERVICE] ?? '');
-      await this.manager.control
-        .getService(service.ID)
-        .remove()
-        .catch((err) => {
-          if (!isNotFound(err)) throw err;
-        });
-      // The node would stop the container gracefully, then remove it; until then it holds the volume and
-      // the port. Its output is already kept (the converger stores it first): end it now, as one engine does.
-      if (node?.engine && node.state === 'ready') await this.gone(node, service.Spec.Name);
-      // The scheduler holds the host port until the manager has let go of the service's tasks too.
-      await this.until(`the Swarm to forget the tasks of ${service.Spec.Name}`, async () => !((await this.manager.control.listTasks()) as Array<{ ServiceID: string }>).some((t) => t.ServiceID === service.ID));
+      if (service) await this.services.remove(service, await this.nodeList.byName(service.Spec.Labels?.[NODE_OF_SERVICE] ?? ''));
     });
   }
 
@@ -277,17 +268,8 @@ export class SwarmDriver implements ContainerDriver {
     return runToEnd(await this.exec(appId, argv), argv[0], timeoutMs);
   }
 
-  private async service(appId: number): Promise<ServiceInfo | null> {
-    try {
-      return (await this.manager.control.getService(this.serviceName(appId)).inspect()) as ServiceInfo;
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
-  }
-
-  private async tasks(service: string): Promise<TaskInfo[]> {
-    return (await this.manager.control.listTasks({ filters: { service: [service] } })) as TaskInfo[];
+  private service(appId: number): Promise<ServiceInfo | null> {
+    return this.services.find(this.serviceName(appId));
   }
 
   private async nodeNamed(name: string): Promise<SwarmNode> {
@@ -323,48 +305,6 @@ export class SwarmDriver implements ContainerDriver {
     const newest = found.sort((a, b) => b.Created - a.Created)[0];
     if (!newest) throw new NoContainerError(`app ${appId} has no ${running ? 'running ' : ''}container`);
     return { node, control: node.engine.control.getContainer(newest.Id), stream: node.engine.streams.getContainer(newest.Id) };
-  }
-
-  /** A new task for the service, as `docker service update --force`: waits until it runs or fails. */
-  private async replaceTask(appId: number): Promise<void> {
-    const service = await this.service(appId);
-    if (!service) throw new Error(`app ${appId} has no container`);
-    const spec = { ...service.Spec, TaskTemplate: { ...service.Spec.TaskTemplate, ForceUpdate: (service.Spec.TaskTemplate?.ForceUpdate ?? 0) + 1 } };
-    await this.manager.control.getService(service.ID).update({ version: service.Version.Index, ...spec });
-    await this.settle(service.Spec.Name, service.Version.Index);
-  }
-
-  /** Waits until the service's newest task runs or has ended (or the scheduler says the port is taken). */
-  private async settle(name: string, afterIndex = 0): Promise<TaskInfo | null> {
-    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-    for (;;) {
-      const task = currentTask(await this.tasks(name));
-      const fresh = task !== null && (task.Version?.Index ?? 0) > afterIndex;
-      if (fresh && (settled(task) || portTaken(task))) return task;
-      if (Date.now() > deadline) throw new Error(`the Swarm did not start ${name} within ${SETTLE_TIMEOUT_MS / 1000} s (${task?.Status?.State ?? 'no task'}${task?.Status?.Err ? `: ${task.Status.Err}` : ''})`);
-      await new Promise((r) => setTimeout(r, POLL_MS));
-    }
-  }
-
-  private async gone(node: SwarmNode, service: string): Promise<void> {
-    const engine = node.engine!.control;
-    const deadline = Date.now() + GONE_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      const left = await engine.listContainers({ all: true, filters: { label: [`${SERVICE_NAME_LABEL}=${service}`] } });
-      if (left.length === 0) return;
-      // 404: gone meanwhile; 409: the node is removing it already.
-      await Promise.all(left.map((c) => engine.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-      await new Promise((r) => setTimeout(r, POLL_MS));
-    }
-    throw new Error(`the containers of ${service} were still on node ${node.name} after ${GONE_TIMEOUT_MS / 1000} s`);
-  }
-
-  private async until(what: string, done: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + GONE_TIMEOUT_MS;
-    while (!(await done())) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${GONE_TIMEOUT_MS / 1000} s waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, POLL_MS));
-    }
   }
 
   /** Engine connection failures become ContainerEngineUnavailableError; the rest pass through. */
