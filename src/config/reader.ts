@@ -130,12 +130,13 @@ export class Reader {
 
   roles(name: string, fallback: string): Role[] {
     const value = (this.raw(name) ?? fallback).toLowerCase();
-    if (value === 'all') return ROLES.filter((r) => r !== 'node');
+    const all = ROLES.filter((r) => r !== 'node');
+    if (value === 'all') return all;
     const roles = value.split(',').map((r) => r.trim()).filter(Boolean);
     const unknown = roles.filter((r) => !ROLES.includes(r as Role));
     if (unknown.length > 0 || roles.length === 0) {
       this.problems.push(`${name} must be "all" or a comma-separated list of ${ROLES.join(', ')} (got "${value}")`);
-      return [...ROLES];
+      return all;
     }
     return [...new Set(roles)] as Role[];
   }
