@@ -1,10 +1,12 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Tests run against the build in dist/ (`npm test` builds first): the code under
 // test is exactly what ships, Swagger plugin metadata included.
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The Swarm suite runs as a step of its own: vitest.swarm.config.ts.
+    exclude: [...configDefaults.exclude, 'test/swarm*.e2e.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

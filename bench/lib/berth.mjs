@@ -167,6 +167,9 @@ export function edgeGet(port, host, { path: urlPath = '/', agent, timeoutMs = 10
   });
 }
 
+// How long a Berth process gets to stop on SIGTERM at cleanup before it is killed.
+const STOP_GRACE_MS = 20_000;
+
 /** Starts `dist/src/main.js` with `roles`; resolves once it logs that it started. */
 export async function startBerth(env, roles, logName) {
   const main = path.join(ROOT, 'dist/src/main.js');
@@ -179,8 +182,16 @@ export async function startBerth(env, roles, logName) {
   });
   onCleanup(async () => {
     if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGTERM');
-    await new Promise((r) => proc.once('exit', r));
+    // A process that does not stop (a job it waits for that will not end) must not hold up the cleanup for ever.
+    let timer;
+    const stopped = await Promise.race([exited.then(() => true), new Promise((r) => (timer = setTimeout(() => r(false), STOP_GRACE_MS)))]);
+    clearTimeout(timer);
+    if (stopped) return;
+    console.error(`bench: berth (${roles}, pid ${proc.pid}) still running ${STOP_GRACE_MS / 1000} s after SIGTERM: SIGKILL`);
+    proc.kill('SIGKILL');
+    await exited;
   });
   let output = '';
   return new Promise((resolve, reject) => {

@@ -128,8 +128,13 @@ export class SwarmDriver implements ContainerDriver {
         docker.listTasks({ filters: { 'desired-state': ['running'] } }) as Promise<Array<TaskInfo & { ServiceID: string }>>,
         this.nodeList.all(),
       ]);
+      // Only the nodes that run apps are asked (a manager that takes none has no agent), and one that
+      // cannot say is taken as ready: a volume is remade only when it is known to be missing.
       const mounted = new Map<string, Set<string> | null>();
-      for (const node of nodes) mounted.set(node.name, node.state === 'ready' ? ((await this.storeOf(node.name)?.mounted()) ?? null) : null);
+      for (const name of new Set(services.map((s) => s.Spec.Labels?.[NODE_OF_SERVICE] ?? ''))) {
+        const node = nodes.find((n) => n.name === name);
+        mounted.set(name, node?.state === 'ready' ? ((await this.storeOf(name)?.mounted().catch(() => null)) ?? null) : null);
+      }
       return services.map((service) => {
         const appId = Number(service.Spec.Labels?.[LABEL.app]);
         const task = currentTask(tasks.filter((t) => t.ServiceID === service.ID));
@@ -200,10 +205,14 @@ export class SwarmDriver implements ContainerDriver {
     });
   }
 
+  /** On every node that has the volume, or takes apps (a store's image may be there without it): not on a manager that takes none. */
   async removeVolume(appId: number): Promise<void> {
     await this.call(async () => {
+      const volume = this.volumeName(appId);
       for (const node of await this.nodeList.all()) {
-        if (node.engine && node.state === 'ready') await this.volumes(node).remove(this.volumeName(appId));
+        if (!node.engine || node.state !== 'ready') continue;
+        const has = await node.engine.control.getVolume(volume).inspect().then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err)));
+        if (has || node.acceptsApps) await this.volumes(node).remove(volume);
       }
     });
   }
