@@ -78,9 +78,9 @@ export class AppsService {
   async create(companyId: number, input: CreateAppDto, actor: AuditActor): Promise<AppDto> {
     // Hash outside the transaction: argon2 takes a while and needs no lock.
     const sshPasswordHash = input.ssh_password ? await hashPassword(input.ssh_password) : null;
-    // The engine's own 503 first: a node list that cannot be read is most often an engine that is away.
-    await this.changes.assertReady();
-    const nodes = await this.placement.candidates().catch((err: Error) => {
+    const nodes = await this.placement.candidates().catch(async (err: Error) => {
+      // No node most often means the engine is away: its own 503 says so (asked only then, not on every create).
+      await this.changes.assertReady();
       throw new DomainError('unavailable', `${err.message}; nothing was created, try again shortly`);
     });
     const app = await this.changes.record(companyId, null, actor, async (tx) => {

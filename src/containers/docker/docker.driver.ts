@@ -4,7 +4,6 @@ import type { DockerConfig, Subnet } from '../../config/config.js';
 import {
   AppContainerSpec,
   ContainerDriver,
-  ContainerEngineUnavailableError,
   ContainerLogLine,
   ContainerNode,
   ContainerSample,
@@ -14,12 +13,11 @@ import {
   ExecSession,
   HostPortTakenError,
   ObservedContainer,
-  UnpackError,
 } from '../container-driver.js';
 import type { VolumeStore } from '../volumes/volume-store.js';
 import { runToEnd, startExec } from './docker-exec.js';
 import { containerLogs } from './docker-logs.js';
-import { describeDockerError, isNotFound, isUnavailable } from './docker-errors.js';
+import { describeDockerError, engineFailure, found, isNotFound, unpackFailure } from './docker-errors.js';
 import { memoryUsedBytes, readSample, readStats } from './docker-stats.js';
 import { ensureNetwork } from './docker-network.js';
 import { DockerEngine } from './docker-engine.js';
@@ -27,6 +25,7 @@ import { DockerVolumes } from './docker-volumes.js';
 import { LABEL } from './labels.js';
 
 const PING_TIMEOUT_MS = 2000;
+const ENGINE_DOWN = 'the Docker engine is unavailable';
 /** The one engine's node: every app is placed on it. */
 export const LOCAL_NODE = 'local';
 const STOP_GRACE_S = 10;
@@ -107,7 +106,7 @@ export class DockerDriver implements ContainerDriver {
   async create(spec: AppContainerSpec): Promise<{ note?: string }> {
     return this.call(async () => {
       // There may be no registry to pull it from: say so instead of failing on a pull.
-      const hasImage = await this.docker.getImage(spec.image).inspect().then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err)));
+      const hasImage = await found(this.docker.getImage(spec.image).inspect());
       if (!hasImage) {
         throw new ContainerSpecError(`image ${spec.image} is not on the Docker host (build it with scripts/build-runtimes.sh)`);
       }
@@ -217,9 +216,7 @@ export class DockerDriver implements ContainerDriver {
       // container's user up in the host's passwd, not the container's: owners come from the headers.)
       await this.streams.getContainer(this.containerName(appId)).putArchive(archive as never, { path: dir, noOverwriteDirNonDir: '1' });
     } catch (err) {
-      if (isUnavailable(err)) throw new ContainerEngineUnavailableError(`the Docker engine is unavailable: ${describeDockerError(err)}`);
-      if (isNotFound(err)) throw new Error(describeDockerError(err));
-      throw new UnpackError(describeDockerError(err));
+      throw unpackFailure(err, ENGINE_DOWN);
     }
   }
 
@@ -245,9 +242,7 @@ export class DockerDriver implements ContainerDriver {
     try {
       return await work();
     } catch (err) {
-      if (err instanceof ContainerSpecError || err instanceof HostPortTakenError || err instanceof ContainerEngineUnavailableError) throw err;
-      if (isUnavailable(err)) throw new ContainerEngineUnavailableError(`the Docker engine is unavailable: ${describeDockerError(err)}`);
-      throw new Error(describeDockerError(err));
+      throw engineFailure(err, ENGINE_DOWN);
     }
   }
 }

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { Subnet } from '../../config/config.js';
-import { describeDockerError, isNotFound } from '../docker/docker-errors.js';
+import { describeDockerError, found } from '../docker/docker-errors.js';
 import { LABEL } from '../docker/labels.js';
 
 /**
@@ -30,14 +30,8 @@ export async function ensureSwarmNetwork(manager: Docker, node: Docker, name: st
   return name;
 }
 
-async function exists(engine: Docker, name: string): Promise<boolean> {
-  try {
-    await engine.getNetwork(name).inspect();
-    return true;
-  } catch (err) {
-    if (isNotFound(err)) return false;
-    throw err;
-  }
+function exists(engine: Docker, name: string): Promise<boolean> {
+  return found(engine.getNetwork(name).inspect());
 }
 
 async function create(engine: Docker, options: Record<string, unknown>): Promise<void> {

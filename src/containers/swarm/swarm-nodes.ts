@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { ContainerNode } from '../container-driver.js';
 import { DockerEngine } from '../docker/docker-engine.js';
+import { versioned } from './swarm-services.js';
 
 /** Node labels an operator sets (`docker node update --label-add`); docs/multi-node.md. */
 export const NODE_LABEL = {
@@ -49,10 +50,6 @@ export class SwarmNodes {
     return (await this.all()).find((n) => n.name === name) ?? null;
   }
 
-  async byId(id: string): Promise<SwarmNode | null> {
-    return (await this.all()).find((n) => n.id === id) ?? null;
-  }
-
   private async read(): Promise<SwarmNode[]> {
     const listed = (await this.manager.listNodes()) as NodeInfo[];
     return listed.map((node) => {
@@ -93,7 +90,7 @@ export async function setHeartbeat(manager: Docker, seconds: number): Promise<vo
   const swarm = (await manager.swarmInspect()) as { Version: { Index: number }; Spec: { Dispatcher?: { HeartbeatPeriod?: number } } & Record<string, unknown> };
   const period = seconds * 1e9;
   if (swarm.Spec.Dispatcher?.HeartbeatPeriod === period) return;
-  await manager.swarmUpdate({ _query: { version: swarm.Version.Index }, _body: { ...swarm.Spec, Dispatcher: { ...swarm.Spec.Dispatcher, HeartbeatPeriod: period } } } as never);
+  await manager.swarmUpdate(versioned(swarm.Version.Index, { ...swarm.Spec, Dispatcher: { ...swarm.Spec.Dispatcher, HeartbeatPeriod: period } }));
 }
 
 interface NodeInfo {

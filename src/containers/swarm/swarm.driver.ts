@@ -15,11 +15,10 @@ import {
   HostPortTakenError,
   NODE_UNREACHABLE,
   ObservedContainer,
-  UnpackError,
 } from '../container-driver.js';
 import type { VolumeStore } from '../volumes/volume-store.js';
 import { DockerEngine } from '../docker/docker-engine.js';
-import { describeDockerError, isNotFound, isUnavailable } from '../docker/docker-errors.js';
+import { engineFailure, found, unpackFailure } from '../docker/docker-errors.js';
 import { runToEnd, startExec } from '../docker/docker-exec.js';
 import { containerLogs } from '../docker/docker-logs.js';
 import { memoryUsedBytes, readSample, readStats } from '../docker/docker-stats.js';
@@ -41,7 +40,7 @@ const PING_TIMEOUT_MS = 2000;
 export class SwarmDriver implements ContainerDriver {
   private readonly manager: DockerEngine;
   private readonly services: SwarmServices;
-  readonly nodeList: SwarmNodes;
+  private readonly nodeList: SwarmNodes;
 
   constructor(
     managerHost: string,
@@ -153,7 +152,7 @@ export class SwarmDriver implements ContainerDriver {
       const node = await this.readyNode(spec.node);
       const engine = node.engine.control;
       // There may be no registry to pull it from: each node must hold the image itself.
-      const hasImage = await engine.getImage(spec.image).inspect().then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err)));
+      const hasImage = await found(engine.getImage(spec.image).inspect());
       if (!hasImage) throw new ContainerSpecError(`image ${spec.image} is not on node ${node.name} (load it there: docs/multi-node.md)`);
       const labels = { [LABEL.installation]: this.config.namePrefix, [LABEL.app]: String(spec.appId), [LABEL.company]: String(spec.companyId) };
       const network = await ensureSwarmNetwork(this.manager.control, engine, `${this.config.namePrefix}-apps`, this.config.namePrefix, this.subnet);
@@ -211,8 +210,7 @@ export class SwarmDriver implements ContainerDriver {
       const volume = this.volumeName(appId);
       for (const node of await this.nodeList.all()) {
         if (!node.engine || node.state !== 'ready') continue;
-        const has = await node.engine.control.getVolume(volume).inspect().then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err)));
-        if (has || node.acceptsApps) await this.volumes(node).remove(volume);
+        if (node.acceptsApps || (await found(node.engine.control.getVolume(volume).inspect()))) await this.volumes(node).remove(volume);
       }
     });
   }
@@ -221,7 +219,7 @@ export class SwarmDriver implements ContainerDriver {
     await this.call(async () => {
       const volume = this.volumeName(appId);
       const [source, target] = [await this.readyNode(from), await this.readyNode(to)];
-      const has = (node: SwarmNode) => node.engine!.control.getVolume(volume).inspect().then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err)));
+      const has = (node: SwarmNode) => found(node.engine!.control.getVolume(volume).inspect());
       if (!(await has(source))) {
         if (await has(target)) return; // moved already: only the record was left to make
         throw new Error(`the /srv of app ${appId} is on neither node ${from} nor node ${to}`);
@@ -256,9 +254,7 @@ export class SwarmDriver implements ContainerDriver {
     try {
       await stream.putArchive(archive as never, { path: dir, noOverwriteDirNonDir: '1' });
     } catch (err) {
-      if (isUnavailable(err)) throw new ContainerEngineUnavailableError(`${NODE_UNREACHABLE}: ${describeDockerError(err)}`);
-      if (isNotFound(err)) throw new Error(describeDockerError(err));
-      throw new UnpackError(describeDockerError(err));
+      throw unpackFailure(err, NODE_UNREACHABLE);
     }
   }
 
@@ -301,7 +297,7 @@ export class SwarmDriver implements ContainerDriver {
   private async volumeReady(node: SwarmNode, appId: number): Promise<boolean> {
     const store = this.storeOf(node.name);
     if (store) return (await store.mounted()).has(this.volumeName(appId));
-    return node.engine!.control.getVolume(this.volumeName(appId)).inspect().then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err)));
+    return found(node.engine!.control.getVolume(this.volumeName(appId)).inspect());
   }
 
   /** The app's newest container (its running one with `running`) on its node's engine, with a control and a streaming client. */
@@ -321,9 +317,7 @@ export class SwarmDriver implements ContainerDriver {
     try {
       return await work();
     } catch (err) {
-      if (err instanceof ContainerSpecError || err instanceof HostPortTakenError || err instanceof ContainerEngineUnavailableError || err instanceof NoContainerError) throw err;
-      if (isUnavailable(err)) throw new ContainerEngineUnavailableError(`the Swarm is unavailable: ${describeDockerError(err)}`);
-      throw new Error(describeDockerError(err));
+      throw err instanceof NoContainerError ? err : engineFailure(err, 'the Swarm is unavailable');
     }
   }
 }
