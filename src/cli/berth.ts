@@ -18,6 +18,7 @@ import { ApiModule } from '../api.module.js';
 import { rotateSecrets } from '../app-config/rotate-secrets.js';
 import { SecretBox } from '../app-config/secret-box.js';
 import { AuthService } from '../auth/auth.service.js';
+import { OPERATOR } from '../common/access/principal.js';
 import { RegisterDto } from '../auth/dto/auth.dto.js';
 import { fieldErrors } from '../common/validation/validation.pipe.js';
 import { ConfigError, loadConfig } from '../config/config.js';
@@ -59,8 +60,7 @@ async function accountCreate(args: string[]): Promise<void> {
   await withDataSource(runMigrations);
   const app = await NestFactory.createApplicationContext(ApiModule.forRoot(loadConfig()), { logger: false });
   try {
-    // An operator at the server's console: no token, no client address.
-    const created = await app.get(AuthService).createAccount(dto, 'operator', { accountId: null, tokenId: null, ip: null });
+    const created = await app.get(AuthService).createAccount(dto, 'operator', OPERATOR);
     process.stdout.write(
       `account ${created.account.id} <${created.account.email}>, company ${created.company.id} "${created.company.name}"\ntoken: ${created.token}\n`,
     );

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AppChanges } from '../apps/app-changes.js';
-import type { AuditActor } from '../common/access/principal.js';
+import { OPERATOR } from '../common/access/principal.js';
 import type { ContainerDriver } from '../containers/container-driver.js';
 import { Operation } from '../operations/operation.entity.js';
 import { AppOperation } from '../provisioning/jobs.js';
@@ -26,8 +26,6 @@ export interface DrainOutcome {
   failed: string[];
 }
 
-// An operator at the server's console: no token, no client address.
-const OPERATOR: AuditActor = { accountId: null, tokenId: null, ip: null };
 const POLL_MS = 500;
 
 /** The operator's node commands: list the nodes, drain one onto the others, remove a drained one. */

@@ -75,7 +75,7 @@ export class App {
   @Column({ name: 'host_port', type: 'int' })
   hostPort: number;
 
-  /** The node the worker placed the app on (null until it has); its container and /srv live there. */
+  /** The node the app is placed on when created (null for apps from before nodes were recorded, until the worker places them); its container and /srv live there. */
   @Index('apps_node_idx')
   @Column({ type: 'text', nullable: true })
   node: string | null;

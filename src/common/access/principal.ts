@@ -34,3 +34,6 @@ export interface AuditActor {
   tokenId: number | null;
   ip: string | null;
 }
+
+/** An operator at the server's console (a `berth` command): no account, no token, no client address. */
+export const OPERATOR: AuditActor = { accountId: null, tokenId: null, ip: null };
