@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import { eventually } from './docker.js';
 import { Client, register, waitForOperation } from './http.js';
 import { ROOT } from './server.js';
-import { runTool, SshUser } from './ssh.js';
+import { Run, runTool, SshUser } from './ssh.js';
 
 export type Owner = Awaited<ReturnType<typeof register>>;
 
@@ -26,7 +26,10 @@ export async function createApp(api: Client, who: Owner, user: SshUser, key: { p
   expect(op.status, op.message).toBe('success');
   const sshPort = created.body.ssh_access[0].port;
   user.trust([sshPort], (await api.get('/ssh-host-keys/', { token: who.token })).body[0].public_key);
-  await eventually('the app takes SSH logins', async () => (await user.ssh(sshPort, key.path, ['true'])).code === 0, 60_000);
+  let last: Run | undefined;
+  await eventually('the app takes SSH logins', async () => (last = await user.ssh(sshPort, key.path, ['true'])).code === 0, 60_000).catch((err: Error) => {
+    throw new Error(`${err.message} (port ${sshPort}; the last try exited ${last?.code}: ${last?.stderr.trim()})`);
+  });
   return { id: created.body.id, name: created.body.name, sshPort, body: created.body };
 }
 

@@ -16,14 +16,26 @@ export const HOST_GATEWAY = '10.210.0.1';
 /** Where Berth keeps apps' /srv images (VOLUMES_DIR's default); test installations' names start with their prefix. */
 export const VOLUMES_DIR = '/var/lib/berth/volumes';
 
+// Test files run in parallel, one per vitest worker (VITEST_POOL_ID, 1..maxWorkers). Each worker
+// draws port blocks from a share of its own, so that two files running at once never get the same
+// ports: a gateway that finds its app's SSH port held by another file's gateway sends the client to
+// an endpoint that does not know its key. A file's own installations take its share's blocks in turn.
+const WORKER_SHARES = 4;
+const BLOCKS = 50;
+const PER_SHARE = Math.floor(BLOCKS / WORKER_SHARES);
+const share = (Number(process.env.VITEST_POOL_ID) || randomInt(1, WORKER_SHARES + 1)) - 1;
+if (share >= WORKER_SHARES) throw new Error(`VITEST_POOL_ID ${share + 1}: port blocks are shared by at most ${WORKER_SHARES} workers`);
+let drawn = randomInt(0, PER_SHARE);
+
 /**
  * What a test Berth needs to share this machine's Docker with other test files
  * running at once: its own name prefix (its sweep must not take their
  * containers for orphans) and its own blocks of host ports.
  */
 export function dockerEnv(): Record<string, string> {
+  const index = share * PER_SHARE + (drawn++ % PER_SHARE);
   const block = (base: number) => {
-    const from = base + randomInt(0, 50) * 200;
+    const from = base + index * 200;
     return `${from}-${from + 199}`;
   };
   // Below 32768, where Linux hands out ephemeral ports: a test's listener must not find its
@@ -33,8 +45,8 @@ export function dockerEnv(): Record<string, string> {
     APP_PORTS: block(20000),
     SSH_PORTS: block(10000),
     // Each installation's apps network needs a subnet of its own (the engine refuses overlaps): one of
-    // 1024 /26s beside the machine's own 10.210.0.0/16. Apps reach the database servers on that one's gateway.
-    APPS_SUBNET: `10.211.${randomInt(0, 256)}.${randomInt(0, 4) * 64}/26`,
+    // the worker's 256 /26s beside the machine's own 10.210.0.0/16. Apps reach the database servers on that one's gateway.
+    APPS_SUBNET: `10.211.${share * 64 + randomInt(0, 64)}.${randomInt(0, 4) * 64}/26`,
     STORAGE_PGSQL_ADDRESS: HOST_GATEWAY,
     STORAGE_MARIADB_ADDRESS: HOST_GATEWAY,
     // The edge has tests of its own (edge.e2e); elsewhere apps are reached on their published ports.
