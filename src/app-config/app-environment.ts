@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, IsNull, Not } from 'typeorm';
 import { App } from '../apps/entities/app.entity.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
@@ -9,6 +9,12 @@ import { boundStorages } from './bound-storages.js';
 import { AppConfigVar } from './entities/app-config-var.entity.js';
 import { SECRET_BOX } from './secret-box.provider.js';
 import { SecretBox, secretContext } from './secret-box.js';
+
+/** An app's secrets: the names whose values are secret, and the values as they are now. */
+export interface AppSecrets {
+  names: string[];
+  values: string[];
+}
 
 export interface AppEnvironmentVersion {
   version: number;
@@ -49,5 +55,24 @@ export class AppEnvironment implements OnModuleInit {
       }
       return { version: app.configVersion, env };
     });
+  }
+
+  /**
+   * The app's secret values: sealed variables and bound storages' passwords (the URLs made of
+   * them hold them percent-encoded). What the names hold in a container made before the last
+   * change may differ, which is why they are named too.
+   */
+  async secrets(appId: number): Promise<AppSecrets> {
+    const names: string[] = [];
+    const values: string[] = [];
+    for (const row of await this.db.getRepository(AppConfigVar).find({ where: { appId, sealed: Not(IsNull()) } })) {
+      names.push(row.name);
+      values.push(this.box.open(row.sealed!, secretContext(appId, row.name)));
+    }
+    for (const bound of await boundStorages(this.db.manager, appId)) {
+      names.push(`${bound.prefix}_PASSWORD`);
+      if (bound.sealedPassword !== null) values.push(this.box.open(bound.sealedPassword, storagePasswordContext(bound.storageId)));
+    }
+    return { names, values };
   }
 }

@@ -1,4 +1,7 @@
 import { DataSource } from 'typeorm';
+import { AppEnvironment } from '../app-config/app-environment.js';
+import { SecretMask } from '../common/redact/secret-mask.js';
+import { ContainerDriver } from '../containers/container-driver.js';
 import { LIVE_CHANNEL } from '../live/live-events.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { Release } from './entities/release.entity.js';
@@ -6,10 +9,31 @@ import { Release } from './entities/release.entity.js';
 /** A release's log keeps its last 64 KiB: a chatty release command cannot grow a row without end. */
 const MAX_BYTES = 64 * 1024;
 const FLUSH_MS = 500;
+const READ_ENV_MS = 10_000;
+
+/**
+ * The app's secrets as they are now and as its container holds them: a secret changed
+ * without a restart is still the old value in the environment the release command runs in.
+ */
+export async function secretMask(environment: AppEnvironment, driver: ContainerDriver, appId: number): Promise<SecretMask> {
+  const secrets = await environment.secrets(appId);
+  if (secrets.names.length === 0) return new SecretMask([]);
+  // The container's first process was started with the container's environment, as the app's user.
+  const held = await driver.run(appId, ['cat', '/proc/1/environ'], READ_ENV_MS).catch(() => null);
+  const names = new Set(secrets.names);
+  const running = (held?.exitCode === 0 ? held.stdout : '')
+    .split('\0')
+    .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)])
+    .filter(([name]) => names.has(name))
+    .map(([, value]) => value);
+  return new SecretMask([...secrets.values, ...running]);
+}
 
 /**
  * A release's deploy log: its steps (each also the operation's message, for clients following
- * it) and the release command's output, saved to the release as it goes.
+ * it) and the release command's output, saved to the release as it goes. Every member of the
+ * company reads it, viewers too, while the app's secrets are sealed from them: whatever the
+ * release command prints of them is masked before it is kept or sent anywhere.
  */
 export class ReleaseLog {
   private buffer: string;
@@ -22,18 +46,18 @@ export class ReleaseLog {
     private readonly operations: OperationsService,
     private readonly release: Release,
     private readonly companyId: number,
+    private readonly mask: SecretMask,
   ) {
     this.buffer = release.log;
   }
 
   line(text: string): void {
-    this.buffer += `${text}\n`;
-    if (Buffer.byteLength(this.buffer) > MAX_BYTES) this.buffer = `[earlier lines dropped]\n${this.buffer.slice(-MAX_BYTES / 2)}`;
+    this.append(this.mask.apply(text));
   }
 
   async step(text: string): Promise<void> {
     this.line(`${new Date().toISOString()} ${text}`);
-    if (this.release.operationId !== null) await this.operations.progress(this.release.operationId, `release ${this.release.version}: ${text}`);
+    if (this.release.operationId !== null) await this.operations.progress(this.release.operationId, `release ${this.release.version}: ${this.mask.apply(text)}`);
     await this.flush();
   }
 
@@ -52,11 +76,17 @@ export class ReleaseLog {
   }
 
   /** A line the operation printed: into the log, and to the operation's live stream as it comes. */
-  private output(line: string): void {
-    this.line(line);
+  private output(raw: string): void {
+    const line = this.mask.apply(raw);
+    this.append(line);
     if (this.release.operationId === null) return;
     const payload = JSON.stringify({ kind: 'output', company_id: this.companyId, operation_id: this.release.operationId, line: line.slice(0, 1000) });
     this.announced = this.announced.then(() => this.db.query('SELECT pg_notify($1, $2)', [LIVE_CHANNEL, payload])).catch(() => undefined);
+  }
+
+  private append(masked: string): void {
+    this.buffer += `${masked}\n`;
+    if (Buffer.byteLength(this.buffer) > MAX_BYTES) this.buffer = `[earlier lines dropped]\n${this.buffer.slice(-MAX_BYTES / 2)}`;
   }
 
   text(): string {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AppEnvironmentModule } from '../app-config/app-environment.module.js';
 import { AppsModule } from '../apps/apps.module.js';
 import { ReleaseDeployer } from './release-deployer.js';
 import { ReleaseStore } from './release-store.js';
@@ -10,5 +11,5 @@ import { ReleasesService } from './releases.service.js';
 export class ReleasesModule {}
 
 /** The worker side: deploys releases as a step of the app's job. */
-@Module({ providers: [ReleaseDeployer, ReleaseStore], exports: [ReleaseDeployer] })
+@Module({ imports: [AppEnvironmentModule], providers: [ReleaseDeployer, ReleaseStore], exports: [ReleaseDeployer] })
 export class ReleaseWorkerModule {}
