@@ -38,6 +38,7 @@ const PING_TIMEOUT_MS = 2000;
  * everything inside a container (exec, archives, logs, counters) goes to the node's own engine.
  */
 export class SwarmDriver implements ContainerDriver {
+  private readonly opened = new Set<VolumeStore>();
   private readonly manager: DockerEngine;
   private readonly services: SwarmServices;
   private readonly nodeList: SwarmNodes;
@@ -52,6 +53,17 @@ export class SwarmDriver implements ContainerDriver {
     this.manager = new DockerEngine(managerHost);
     this.nodeList = new SwarmNodes(this.manager.control);
     this.services = new SwarmServices(this.manager.control);
+  }
+
+  /** Nest calls it when the process stops: the nodes' stores hold connections (AgentVolumeStore's Redis). */
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([...this.opened].map((store) => store.close?.().catch(() => undefined)));
+  }
+
+  private store(node: string): VolumeStore | null {
+    const store = this.storeOf(node);
+    if (store) this.opened.add(store);
+    return store;
   }
 
   serviceName(appId: number): string {
@@ -132,7 +144,7 @@ export class SwarmDriver implements ContainerDriver {
       const mounted = new Map<string, Set<string> | null>();
       for (const name of new Set(services.map((s) => s.Spec.Labels?.[NODE_OF_SERVICE] ?? ''))) {
         const node = nodes.find((n) => n.name === name);
-        mounted.set(name, node?.state === 'ready' ? ((await this.storeOf(name)?.mounted().catch(() => null)) ?? null) : null);
+        mounted.set(name, node?.state === 'ready' ? ((await this.store(name)?.mounted().catch(() => null)) ?? null) : null);
       }
       return services.map((service) => {
         const appId = Number(service.Spec.Labels?.[LABEL.app]);
@@ -291,11 +303,11 @@ export class SwarmDriver implements ContainerDriver {
   }
 
   private volumes(node: SwarmNode): DockerVolumes {
-    return new DockerVolumes(node.engine!.control, this.storeOf(node.name));
+    return new DockerVolumes(node.engine!.control, this.store(node.name));
   }
 
   private async volumeReady(node: SwarmNode, appId: number): Promise<boolean> {
-    const store = this.storeOf(node.name);
+    const store = this.store(node.name);
     if (store) return (await store.mounted()).has(this.volumeName(appId));
     return found(node.engine!.control.getVolume(this.volumeName(appId)).inspect());
   }

@@ -28,4 +28,6 @@ export interface VolumeStore {
   usedBytes(name: string): Promise<number | null>;
   /** Unmounts the volume and deletes it with its data; succeeds when there is none. */
   remove(name: string): Promise<void>;
+  /** Lets go of what the store holds open (connections), when the process stops. */
+  close?(): Promise<void>;
 }
