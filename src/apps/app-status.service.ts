@@ -20,6 +20,7 @@ import { checkDomains } from './dns-check.js';
 import { AppStatusDto, CertificateStatusDto, TechDto } from './dto/app-status.dto.js';
 import { App } from './entities/app.entity.js';
 import { NodeDirectory } from '../containers/node-directory.js';
+import { SshEndpointProblems } from '../ssh/ssh-endpoint-problems.js';
 
 const PROBE_TIMEOUT_MS = 3000;
 const EXEC_TIMEOUT_MS = 5000;
@@ -49,16 +50,18 @@ export class AppStatusService {
     private readonly domainsService: DomainsService,
     private readonly metrics: MetricsService,
     private readonly nodes: NodeDirectory,
+    private readonly sshProblems: SshEndpointProblems,
   ) {}
 
   async status(companyId: number, id: number): Promise<AppStatusDto> {
     const app = await this.db.getRepository(App).findOne({ where: { id, companyId } });
     if (!app) throw DomainError.notFound('app');
-    const [plan, runtime, domains, operation] = await Promise.all([
+    const [plan, runtime, domains, operation, sshProblem] = await Promise.all([
       this.db.getRepository(Plan).findOneByOrFail({ id: app.planId }),
       this.db.getRepository(Runtime).findOneBy({ image: app.image }),
       domainsOf(this.db.manager, [id]).then((d) => d.get(id)!),
       this.operations.active('app', id),
+      this.sshProblems.of(id),
     ]);
     let container: ObservedContainer | null;
     try {
@@ -92,6 +95,7 @@ export class AppStatusService {
         errors.push(`the app answers HTTP ${http.status} on port ${app.appPort}: an error in the app's code or configuration; see its logs in /srv/log/`);
       } else info.push(`the app answers HTTP ${http.status} on port ${app.appPort}`);
     }
+    if (sshProblem) errors.push(sshProblem);
     for (const finding of dns) if (!finding.ok) errors.push(finding.problem!);
     const verified = await this.domainsService.verified(this.db.manager, app.companyId);
     await this.verificationSentences(app, domains, verified, errors);

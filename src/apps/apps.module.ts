@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { NodesModule } from '../nodes/nodes.module.js';
+import { SshEndpointProblems } from '../ssh/ssh-endpoint-problems.js';
 import { AppActionsController } from './app-actions.controller.js';
 import { AppStatusController } from './app-status.controller.js';
 import { AppChanges } from './app-changes.js';
@@ -12,7 +13,7 @@ import { AppsService } from './apps.service.js';
 @Module({
   imports: [MetricsModule, NodesModule],
   controllers: [AppsController, AppActionsController, AppStatusController],
-  providers: [AppsService, AppChanges, AppStatusService],
+  providers: [AppsService, AppChanges, AppStatusService, SshEndpointProblems],
   exports: [AppChanges],
 })
 export class AppsModule {}

@@ -12,6 +12,7 @@ import { CONTAINER_DRIVER, ContainerDriver } from '../containers/container-drive
 import { Admission, Admitted } from './ssh-admission.js';
 import { loadAccesses, revocation, SIGNATURE_ALGORITHMS } from './ssh-access.js';
 import { LiveConnection, serveConnection } from './ssh-connection.js';
+import { listenProblem, SshEndpointProblems } from './ssh-endpoint-problems.js';
 import { SshHostKeys } from './ssh-host-keys.service.js';
 import { announceSignatureAlgorithms, verifySsh2Workarounds } from './ssh2-workarounds.js';
 
@@ -52,6 +53,8 @@ const peer = (ip: string | undefined, port: number | undefined) => `${ip}|${port
 export class SshGateway implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('ssh-gateway');
   private readonly endpoints = new Map<number, Endpoint>();
+  /** Apps whose port could not be listened on, with what was reported. */
+  private readonly unlistenable = new Map<number, string>();
   private readonly admission: Admission;
   private hostKey = '';
   private loop?: Periodic;
@@ -63,6 +66,7 @@ export class SshGateway implements OnModuleInit, OnApplicationShutdown {
     @Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver,
     private readonly hostKeys: SshHostKeys,
     private readonly limiter: RateLimiter,
+    private readonly problems: SshEndpointProblems,
   ) {
     // One for every endpoint of this process: the caps are per address and in all, not per app.
     this.admission = new Admission(config, this.logger);
@@ -94,8 +98,14 @@ export class SshGateway implements OnModuleInit, OnApplicationShutdown {
     for (const [appId, endpoint] of this.endpoints) {
       if (wanted.get(appId) !== endpoint.port) await this.close(appId, wanted.has(appId) ? 'the app\'s SSH port changed' : node ? 'the app was deleted or moved to another node' : 'the app was deleted');
     }
+    for (const appId of this.unlistenable.keys()) {
+      if (!wanted.has(appId)) {
+        this.unlistenable.delete(appId);
+        await this.problems.clear(appId).catch(() => undefined);
+      }
+    }
     for (const [appId, port] of wanted) {
-      if (!this.endpoints.has(appId)) await this.open(appId, port).catch((err: Error) => this.logger.warn({ appId, port }, `cannot listen: ${err.message}`));
+      if (!this.endpoints.has(appId)) await this.openOrReport(appId, port);
     }
     await this.revoke();
   }
@@ -111,6 +121,23 @@ export class SshGateway implements OnModuleInit, OnApplicationShutdown {
         const why = connection.login && revocation(now.get(id) ?? null, connection.login);
         if (why) connection.close(why);
       }
+    }
+  }
+
+  /** A port that cannot be listened on is told to the app's owner (apps-status) and, once per cause, to the operator. */
+  private async openOrReport(appId: number, port: number): Promise<void> {
+    try {
+      await this.open(appId, port);
+    } catch (err) {
+      const problem = listenProblem(port, err as Error);
+      if (this.unlistenable.get(appId) !== problem) this.logger.warn({ appId, port }, `cannot listen: ${(err as Error).message}`);
+      this.unlistenable.set(appId, problem);
+      await this.problems.report(appId, problem).catch(() => undefined);
+      return;
+    }
+    if (this.unlistenable.delete(appId)) {
+      this.logger.log({ appId, port }, 'ssh endpoint listening now');
+      await this.problems.clear(appId).catch(() => undefined);
     }
   }
 
