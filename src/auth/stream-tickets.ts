@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import type { Principal } from '../common/access/principal.js';
+import { principalOfRow, type Principal, type TokenRow } from '../common/access/principal.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { randomBase62 } from '../common/random-text.js';
 import { REDIS } from '../common/redis/redis.module.js';
@@ -65,13 +65,13 @@ export class StreamTickets {
     const stored = await this.redis.get(this.key(ticket)).catch(() => null);
     const found = stored ? (JSON.parse(stored) as Ticket) : null;
     if (!found || found.path !== streamPath(request.url.split('?')[0])) throw refused;
-    const rows: Array<{ id: number; account_id: number; expires_at: Date | null; companies: number[] | null }> = await this.db.query(
-      `SELECT id, account_id, expires_at, companies FROM api_tokens WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+    const rows: TokenRow[] = await this.db.query(
+      `SELECT id, account_id, expires_at, companies, access FROM api_tokens WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
       [found.tokenId],
     );
-    const row = rows[0];
-    if (!row) throw DomainError.unauthorized('the token that made this stream ticket is revoked or expired');
-    return { tokenId: row.id, accountId: row.account_id, expiresAt: row.expires_at ? row.expires_at.getTime() : null, companies: row.companies, access: 'read' };
+    if (!rows[0]) throw DomainError.unauthorized('the token that made this stream ticket is revoked or expired');
+    // A ticket opens a stream to read, whatever the token may do.
+    return { ...principalOfRow(rows[0]), access: 'read' };
   }
 
   private key(ticket: string): string {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Principal } from '../common/access/principal.js';
+import { Principal, principalOfRow, TokenRow } from '../common/access/principal.js';
 import { TtlCache } from '../common/ttl-cache.js';
 import { PreparedStatement, queryPrepared } from '../database/pg-pool.js';
 import { BerthConfig } from '../config/config.js';
@@ -59,13 +59,7 @@ export class TokenVerifier {
 
   // One round trip both checks the token and records its use.
   private async load(hash: string): Promise<Principal | null> {
-    const result = await queryPrepared<{ id: number; account_id: number; expires_at: Date | null; companies: number[] | null; access: 'read' | 'write' }>(
-      this.db,
-      USE_TOKEN,
-      [hash],
-    );
-    const row = result.rows[0];
-    if (!row) return null;
-    return { tokenId: row.id, accountId: row.account_id, expiresAt: row.expires_at ? row.expires_at.getTime() : null, companies: row.companies, access: row.access };
+    const row = (await queryPrepared<TokenRow>(this.db, USE_TOKEN, [hash])).rows[0];
+    return row ? principalOfRow(row) : null;
   }
 }

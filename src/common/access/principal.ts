@@ -11,6 +11,19 @@ export interface Principal {
   access: 'read' | 'write';
 }
 
+/** A row of api_tokens as the token checks read it. */
+export interface TokenRow {
+  id: number;
+  account_id: number;
+  expires_at: Date | null;
+  companies: number[] | null;
+  access: 'read' | 'write';
+}
+
+export function principalOfRow(row: TokenRow): Principal {
+  return { tokenId: row.id, accountId: row.account_id, expiresAt: row.expires_at ? row.expires_at.getTime() : null, companies: row.companies, access: row.access };
+}
+
 /** The company a company-scoped request acts in, resolved by the membership guard. */
 export interface CompanyContext {
   id: number;
