@@ -82,10 +82,16 @@ describe('app metrics', () => {
   });
 
   it('gives apps-status the current CPU figure beside the fields Rosti clients read', async () => {
-    const status = await fx.api.get(`/${owner.company.id}/apps-status/${appId}/`, { token: owner.token });
-    expect(status.status, status.text).toBe(200);
+    // The figure of one moment: on a busy machine the burning app can dip below its share for a while.
+    const status = await eventually(
+      'apps-status shows the burning app',
+      async () => {
+        const got = await fx.api.get(`/${owner.company.id}/apps-status/${appId}/`, { token: owner.token });
+        return got.status === 200 && got.body.cpu?.usage > 70 ? got : null;
+      },
+      30_000,
+    );
     expect(status.body.cpu.limit).toBe(100);
-    expect(status.body.cpu.usage).toBeGreaterThan(70);
     expect(status.body.info.join('\n')).toMatch(new RegExp(`cpu: \\d+(\\.\\d)?% of the plan's ${plan.cpu_quota / 100} cores`));
     expect(status.body.memory.usage).toBeGreaterThan(0.7 * plan.ram);
     expect(Object.keys(status.body)).toEqual(expect.arrayContaining(['running', 'http_status', 'dns_status', 'errors', 'info', 'memory', 'storage', 'primary_tech', 'techs']));
