@@ -37,6 +37,13 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'berth stopping');
+    // Jobs converge when run again, so cutting one short loses nothing; a process that never
+    // stops (BullMQ waits for ever for a Redis that is gone) leaves the operator nothing but kill -9.
+    setTimeout(() => {
+      logger.warn({ signal, timeoutMs: config.shutdownTimeoutMs }, 'berth did not stop within SHUTDOWN_TIMEOUT_MS: exiting anyway');
+      flushLogs(logger);
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
     await Promise.allSettled(running.map((r) => r.close()));
     flushLogs(logger);
     process.exit(0);

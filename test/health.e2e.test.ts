@@ -1,30 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, Client, register } from './support/http.js';
+import { freePort, startRedis } from './support/private-redis.js';
 import { BerthProcess, startBerth } from './support/server.js';
 import { adminQuery, createTestDatabase, TestDatabase } from './support/services.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
-
-/** A Redis of the test's own, so it can be stopped without disturbing anything else. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const redis = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (let i = 0; i < 50; i++) {
-    const probe = await fetch(`http://127.0.0.1:${port}`).catch((e) => e);
-    // Redis answers HTTP with a protocol error; a refused connection means not yet.
-    if (!String(probe?.cause?.code ?? '').includes('ECONNREFUSED')) return redis;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('redis did not start');
-}
 
 async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
   const until = Date.now() + ms;
@@ -111,6 +91,21 @@ describe('health', () => {
     } finally {
       await degraded.stop();
     }
+  });
+
+  it('stops on SIGTERM within SHUTDOWN_TIMEOUT_MS when Redis is gone, which its queues would wait for for ever', async () => {
+    const port = await freePort();
+    const own = await startRedis(port);
+    const worker = await startBerth({ DATABASE_URL: db.url, MIGRATIONS_RUN: 'false', REDIS_URL: `redis://127.0.0.1:${port}`, BERTH_ROLES: 'api,worker', SHUTDOWN_TIMEOUT_MS: '3000' });
+    own.kill('SIGKILL');
+    await once(own, 'exit');
+    await new Promise((r) => setTimeout(r, 500));
+    const began = Date.now();
+    worker.process.kill('SIGTERM');
+    const [code] = await once(worker.process, 'exit');
+    expect(Date.now() - began).toBeLessThan(10_000);
+    expect(code).toBe(1);
+    expect(worker.logs()).toMatch(/berth did not stop within SHUTDOWN_TIMEOUT_MS: exiting anyway/);
   });
 
   it('exposes a trivial public version route', async () => {

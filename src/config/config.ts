@@ -25,6 +25,8 @@ export interface BerthConfig {
   registrationEnabled: boolean;
   bodyLimitBytes: number;
   logLevel: string;
+  /** How long stopping may take before the process exits anyway (a close waiting on a Redis that is gone never ends). */
+  shutdownTimeoutMs: number;
   /** How long a verified token or membership may be trusted without asking PostgreSQL. */
   authCacheTtlMs: number;
   trustProxy: boolean;
@@ -255,6 +257,7 @@ export function loadConfig(env: Env = process.env): BerthConfig {
     registrationEnabled: read.bool('REGISTRATION_ENABLED', true),
     bodyLimitBytes: read.size('BODY_LIMIT', '1mb'),
     logLevel: read.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 30_000, 1000, 3_600_000),
     authCacheTtlMs: read.int('AUTH_CACHE_TTL_MS', 1000, 0, 1000),
     trustProxy: read.bool('TRUST_PROXY', false),
     corsOrigins: read.origins('CORS_ORIGINS'),

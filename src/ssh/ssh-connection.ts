@@ -79,28 +79,35 @@ export function serveConnection(appId: number, client: Connection, info: ClientI
       throw err;
     }));
 
-  /** Takes one of the address's SSH_FAILURES_PER_IP before an attempt is evaluated, atomically over all connections and processes. */
-  const consume = () =>
+  /**
+   * Takes one of the address's SSH_FAILURES_PER_IP before an attempt is evaluated, atomically over
+   * all connections and processes. 'dropped': the address used them up (the connection is closed);
+   * 'refused': they cannot be counted, and the attempt is one that counting protects.
+   */
+  const consume = (method: 'publickey' | 'password') =>
     limiter.consume(limit, address).then(
-      () => true,
+      () => 'counted' as const,
       (err: Error & { code?: string; headers?: Record<string, string> }) => {
         if (err.code === 'rate_limited') {
           // The address's next connections are closed at accept, before their key exchange.
           admitted.lockedOut(Number(err.headers?.['retry-after'] ?? 1));
           drop('too many failed logins from this address');
-          return false;
+          return 'dropped' as const;
         }
-        // Redis being unreachable lets the attempt through (keys still decide); it does not lock everyone out.
-        logger.warn({ ...log, err: err.message }, 'ssh failure limit unavailable');
-        return true;
+        logger.warn({ ...log, err: err.message }, `ssh failure limit unavailable: ${method === 'password' ? 'password refused' : 'the key decides'}`);
+        // Redis being unreachable must neither lock everyone out nor open the door to guessing: a
+        // key cannot be guessed and still decides, a password can and is refused (as API logins are).
+        return method === 'password' ? ('refused' as const) : ('uncounted' as const);
       },
     );
 
   // The last try closes the connection unless it logged in, instead of inviting another.
   const refuse = (ctx: AuthContext) => (tries >= maxTries ? drop(`${tries} authentication requests without a login`) : ctx.reject(METHODS));
 
-  const attempt = async (ctx: AuthContext) => {
-    if (!(await consume())) return;
+  const attempt = async (ctx: AuthContext & { method: 'publickey' | 'password' }) => {
+    const counted = await consume(ctx.method);
+    if (counted === 'dropped') return;
+    if (counted === 'refused') return refuse(ctx);
     const app = await accessOnce();
     const outcome = await decide(ctx, app);
     if (closed) return;
