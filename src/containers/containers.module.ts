@@ -10,18 +10,11 @@ import { AgentVolumeStore } from './volumes/agent-volume-store.js';
 import { LoopVolumeStore } from './volumes/loop-volume-store.js';
 import { VOLUME_STORE, VolumeStore } from './volumes/volume-store.js';
 
-/** Each Swarm node's /srv store: made by the node's agent, or by this process where nodes share its filesystem (one machine). */
-function nodeStores(config: BerthConfig): (node: string) => VolumeStore | null {
-  if (config.volumes.quota === 'off') return () => null;
-  const stores = new Map<string, VolumeStore>();
-  return (node) => {
-    let store = stores.get(node);
-    if (!store) {
-      store = config.cluster.swarmVolumes === 'local' ? new LoopVolumeStore(join(config.volumes.dir, node)) : new AgentVolumeStore(node, config.redisUrl.reveal(), config.jobs.queuePrefix);
-      stores.set(node, store);
-    }
-    return store;
-  };
+/** A Swarm node's /srv store (the driver keeps one per node): made by the node's agent, or by this process where nodes share its filesystem (one machine). */
+function nodeStore(config: BerthConfig, node: string): VolumeStore | null {
+  if (config.volumes.quota === 'off') return null;
+  if (config.cluster.swarmVolumes === 'local') return new LoopVolumeStore(join(config.volumes.dir, node));
+  return new AgentVolumeStore(node, config.redisUrl.reveal(), config.jobs.queuePrefix);
 }
 
 /** The ContainerDriver adapter and how apps' /srv gets its size limit, chosen in one place (one Docker engine or a Swarm; loop-mounted images). */
@@ -40,7 +33,7 @@ function nodeStores(config: BerthConfig): (node: string) => VolumeStore | null {
       inject: [CONFIG, VOLUME_STORE],
       useFactory: (config: BerthConfig, store: VolumeStore | null): ContainerDriver =>
         config.cluster.driver === 'swarm'
-          ? new SwarmDriver(config.cluster.swarmManager, config.docker, config.apps.subnet, nodeStores(config))
+          ? new SwarmDriver(config.cluster.swarmManager, config.docker, config.apps.subnet, (node) => nodeStore(config, node))
           : new DockerDriver(config.docker, config.apps.subnet, store),
     },
   ],

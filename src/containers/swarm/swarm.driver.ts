@@ -38,7 +38,8 @@ const PING_TIMEOUT_MS = 2000;
  * everything inside a container (exec, archives, logs, counters) goes to the node's own engine.
  */
 export class SwarmDriver implements ContainerDriver {
-  private readonly opened = new Set<VolumeStore>();
+  /** Each node's /srv store, made on first use and kept: it may hold connections (AgentVolumeStore's Redis). */
+  private readonly stores = new Map<string, VolumeStore | null>();
   private readonly manager: DockerEngine;
   private readonly services: SwarmServices;
   private readonly nodeList: SwarmNodes;
@@ -47,23 +48,22 @@ export class SwarmDriver implements ContainerDriver {
     managerHost: string,
     private readonly config: DockerConfig,
     private readonly subnet: Subnet,
-    /** Each node's /srv store: volumes live on the node their app runs on. */
-    private readonly storeOf: (node: string) => VolumeStore | null,
+    /** Makes a node's /srv store: volumes live on the node their app runs on. */
+    private readonly makeStore: (node: string) => VolumeStore | null,
   ) {
     this.manager = new DockerEngine(managerHost);
     this.nodeList = new SwarmNodes(this.manager.control);
     this.services = new SwarmServices(this.manager.control);
   }
 
-  /** Nest calls it when the process stops: the nodes' stores hold connections (AgentVolumeStore's Redis). */
+  /** Nest calls it when the process stops. */
   async onModuleDestroy(): Promise<void> {
-    await Promise.all([...this.opened].map((store) => store.close?.().catch(() => undefined)));
+    await Promise.all([...this.stores.values()].map((store) => store?.close?.().catch(() => undefined)));
   }
 
   private store(node: string): VolumeStore | null {
-    const store = this.storeOf(node);
-    if (store) this.opened.add(store);
-    return store;
+    if (!this.stores.has(node)) this.stores.set(node, this.makeStore(node));
+    return this.stores.get(node)!;
   }
 
   serviceName(appId: number): string {
