@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, Client, register } from './support/http.js';
-import { freePort, startRedis } from './support/private-redis.js';
+import { freePort, startRedis, stopRedis } from './support/private-redis.js';
 import { BerthProcess, startBerth } from './support/server.js';
 import { adminQuery, createTestDatabase, TestDatabase } from './support/services.js';
 
@@ -29,7 +29,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await berth?.stop();
-  redis?.kill('SIGKILL');
+  if (redis) await stopRedis(redis);
   await adminQuery(`ALTER DATABASE ${db.name} WITH ALLOW_CONNECTIONS true`).catch(() => undefined);
   await db?.drop();
 });
@@ -43,8 +43,7 @@ describe('health', () => {
   });
 
   it('answers 503 naming redis when Redis is down, and recovers when it is back', async () => {
-    redis.kill('SIGKILL');
-    await once(redis, 'exit');
+    await stopRedis(redis);
     const down = await api.get('/health');
     expect(down.status).toBe(503);
     expect(down.body).toMatchObject({ status: 'unavailable', checks: { database: { status: 'up' }, redis: { status: 'down' } } });
@@ -97,8 +96,7 @@ describe('health', () => {
     const port = await freePort();
     const own = await startRedis(port);
     const worker = await startBerth({ DATABASE_URL: db.url, MIGRATIONS_RUN: 'false', REDIS_URL: `redis://127.0.0.1:${port}`, BERTH_ROLES: 'api,worker', SHUTDOWN_TIMEOUT_MS: '3000' });
-    own.kill('SIGKILL');
-    await once(own, 'exit');
+    await stopRedis(own);
     await new Promise((r) => setTimeout(r, 500));
     const began = Date.now();
     worker.process.kill('SIGTERM');
