@@ -247,8 +247,9 @@ set_teardown() {
     found=1
     iptables -w -D "${words[@]:1}" 2>/dev/null || true
   done < <(iptables -w -S 2>/dev/null || true)
-  # Each `up` makes a new Swarm; the images stay.
-  rm -rf "$RUN/$S"-n[0-9] "$RUN/$S"-n[0-9].sock "$LIB/$S"-n[0-9]/data/swarm
+  # Each `up` makes a new Swarm; the images stay. The engines' network store goes with the Swarm: it
+  # would bring back the bridges of the old Swarm's networks, whose subnets a new one's may overlap.
+  rm -rf "$RUN/$S"-n[0-9] "$RUN/$S"-n[0-9].sock "$LIB/$S"-n[0-9]/data/swarm "$LIB/$S"-n[0-9]/data/network
   rm -f "$NETFILE"
   return $((1 - found))
 }
