@@ -17,7 +17,7 @@ import { runTool, SshUser } from './support/ssh.js';
 const OLD_KEY = randomBytes(32).toString('base64');
 const NEW_KEY = randomBytes(32).toString('base64');
 const SECRET = `s3cr3t-${randomBytes(12).toString('hex')}`;
-const { fx, edge } = useEdgeBerth('appconfig', 33200, () => ({
+const { fx, edge } = useEdgeBerth('appconfig', () => ({
   BERTH_ROLES: 'api,worker,ssh,edge',
   SSH_SYNC_INTERVAL_MS: '200',
   SECRETS_KEY: OLD_KEY,

@@ -3,14 +3,14 @@
 // Authorization, and a token must never be in a URL) and receives the company's live events; a
 // page of another origin is refused by CORS with a valid ticket all the same. Tickets open only
 // their one stream, and only while the token that made them is valid.
-import { randomInt } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { chromium, Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spareBlock } from './support/docker.js';
 import { useBerth } from './support/fixture.js';
 import { register } from './support/http.js';
 
-const PAGE_PORT = 34900 + randomInt(0, 40) * 2;
+const PAGE_PORT = spareBlock();
 const ALLOWED = `http://127.0.0.1:${PAGE_PORT}`;
 const OTHER = `http://127.0.0.1:${PAGE_PORT + 1}`;
 const fx = useBerth('browser', { BERTH_ROLES: 'api,worker', CORS_ORIGINS: ALLOWED, JOB_BACKOFF_MS: '200' });

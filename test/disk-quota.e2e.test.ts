@@ -57,7 +57,7 @@ beforeAll(async () => {
   await fx.berth.stop();
   fx.env = { ...fx.env, DISK_QUOTA: 'loop' };
   fx.berth = await startBerth(fx.env);
-  fx.api = client(fx.berth.url);
+  fx.api = client(fx.berth.url, fx.berth);
 }, 120_000);
 
 describe('disk quotas', () => {

@@ -15,7 +15,7 @@ const DOMAIN = 'shop.berth-test.example';
 let acmePort = 0;
 let pebble: ChildProcess | undefined;
 
-const { fx, edge } = useEdgeBerth('certs', 30200, ({ spare, dataDir }) => {
+const { fx, edge } = useEdgeBerth('certs', ({ spare, dataDir }) => {
   acmePort = spare;
   // The ACME directory's own HTTPS certificate, and the root Caddy is told to trust it by.
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',

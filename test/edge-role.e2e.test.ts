@@ -8,7 +8,7 @@ import { eventually } from './support/docker.js';
 import { useEdgeBerth } from './support/edge.js';
 import { register } from './support/http.js';
 
-const { fx, edge } = useEdgeBerth('edgerole', 31600, () => ({ BERTH_ROLES: 'api,edge', SWEEP_INTERVAL_MS: '500' }));
+const { fx, edge } = useEdgeBerth('edgerole', () => ({ BERTH_ROLES: 'api,edge', SWEEP_INTERVAL_MS: '500' }));
 
 const routedHosts = async () => {
   const routes = await fetch(`http://127.0.0.1:${edge.admin}/config/apps/http/servers/berth-http/routes`).then((r) => (r.ok ? r.json() : []));

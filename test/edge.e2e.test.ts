@@ -7,7 +7,7 @@ import { useEdgeBerth } from './support/edge.js';
 import { register, waitForOperation } from './support/http.js';
 import { runTool } from './support/ssh.js';
 
-const { fx, edge } = useEdgeBerth('edge', 30800, ({ spare }) => ({
+const { fx, edge } = useEdgeBerth('edge', ({ spare }) => ({
   BERTH_ROLES: 'api,worker,edge',
   EDGE_API_HOST: 'api.localhost',
   // A fixed port for the API: the edge routes EDGE_API_HOST to it.

@@ -12,7 +12,7 @@ import { useEdgeBerth } from './support/edge.js';
 import { register, waitForOperation } from './support/http.js';
 import { SshUser } from './support/ssh.js';
 
-const { fx, edge } = useEdgeBerth('releases', 34200, () => ({
+const { fx, edge } = useEdgeBerth('releases', () => ({
   BERTH_ROLES: 'api,worker,ssh,edge',
   SSH_SYNC_INTERVAL_MS: '200',
   RELEASE_HEALTH_TIMEOUT_MS: '6000',

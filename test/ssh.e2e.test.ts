@@ -213,7 +213,7 @@ describe('SSH endpoint', () => {
   it('keeps its host key across restarts', async () => {
     await fx.berth.stop();
     fx.berth = await startBerth(fx.env);
-    fx.api = client(fx.berth.url);
+    fx.api = client(fx.berth.url, fx.berth);
     await eventually('the endpoint answers again', async () => (await user.ssh(port, keyA.path, ['echo', 'back'])).stdout.toString() === 'back\n');
     expect((await fx.api.get('/ssh-host-keys/', { token: owner.token })).body[0].public_key).toBe(hostKey.public_key);
   });

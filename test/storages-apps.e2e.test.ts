@@ -10,7 +10,7 @@ import { register, waitForOperation } from './support/http.js';
 import { runTool, SshUser } from './support/ssh.js';
 import { dropStoragesOnServers, login } from './support/storage-clients.js';
 
-const { fx, edge } = useEdgeBerth('storapps', 30200, () => ({ BERTH_ROLES: 'api,worker,ssh,edge', SSH_SYNC_INTERVAL_MS: '200' }));
+const { fx, edge } = useEdgeBerth('storapps', () => ({ BERTH_ROLES: 'api,worker,ssh,edge', SSH_SYNC_INTERVAL_MS: '200' }));
 afterAll(() => dropStoragesOnServers((sql) => fx.db.query(sql)));
 const user = new SshUser();
 const key = user.key('tenant');

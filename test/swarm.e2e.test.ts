@@ -36,7 +36,7 @@ afterAll(async () => {
   await swarm?.down();
 }, 300_000);
 
-const { fx, edge } = useEdgeBerth('swarm', 31200, () => ({
+const { fx, edge } = useEdgeBerth('swarm', () => ({
   BERTH_ROLES: 'api,worker,edge',
   CONTAINER_DRIVER: 'swarm',
   SWARM_MANAGER: MANAGER,

@@ -9,7 +9,7 @@ import { runTool } from '../support/ssh.js';
 
 const VICTIM = 'victim-shop.example';
 let dnsPort = 0;
-const { fx, edge } = useEdgeBerth('takeover', 30200, ({ spare }) => {
+const { fx, edge } = useEdgeBerth('takeover', ({ spare }) => {
   dnsPort = spare;
   return { BERTH_ROLES: 'api,worker,edge', DNS_RESOLVERS: `127.0.0.1:${spare}`, SWEEP_INTERVAL_MS: '1000' };
 });

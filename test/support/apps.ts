@@ -28,7 +28,7 @@ export async function createApp(api: Client, who: Owner, user: SshUser, key: { p
   user.trust([sshPort], (await api.get('/ssh-host-keys/', { token: who.token })).body[0].public_key);
   let last: Run | undefined;
   await eventually('the app takes SSH logins', async () => (last = await user.ssh(sshPort, key.path, ['true'])).code === 0, 60_000).catch((err: Error) => {
-    throw new Error(`${err.message} (port ${sshPort}; the last try exited ${last?.code}: ${last?.stderr.trim()})`);
+    throw new Error(`${err.message} (port ${sshPort}; the last try exited ${last?.code}: ${last?.stderr.trim()})${api.server ? `\n${api.server.describe()}` : ''}`);
   });
   return { id: created.body.id, name: created.body.name, sshPort, body: created.body };
 }

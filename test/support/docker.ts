@@ -54,6 +54,15 @@ export function dockerEnv(): Record<string, string> {
   };
 }
 
+// Ports for a test's own listeners (an edge's Caddy, a page server): blocks of 10 in 31000-32599,
+// 40 blocks per share, below the ephemeral ports and apart from every Berth's SSH and app ports.
+let spareDrawn = randomInt(0, 40);
+
+/** The first of 10 ports that no other test file running at once uses. */
+export function spareBlock(): number {
+  return 31000 + share * 400 + (spareDrawn++ % 40) * 10;
+}
+
 /** Removes every container, volume and network of a test installation. */
 export async function removeInstallation(prefix: string): Promise<void> {
   const filter = `label=berth.installation=${prefix}`;

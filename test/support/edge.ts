@@ -1,8 +1,8 @@
-import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { spareBlock } from './docker.js';
 import { BerthFixture, useBerth } from './fixture.js';
 
 export interface TestEdge {
@@ -17,11 +17,11 @@ export interface TestEdge {
 }
 
 /**
- * A Berth whose edge role runs a Caddy of its own: ports from a random block at
- * `from` (on loopback), Caddy's internal CA, a throw-away data directory.
+ * A Berth whose edge role runs a Caddy of its own: ports from a block of the test
+ * file's own (on loopback), Caddy's internal CA, a throw-away data directory.
  */
-export function useEdgeBerth(label: string, from: number, env: (edge: TestEdge) => Record<string, string>): { fx: BerthFixture; edge: TestEdge } {
-  const base = from + randomInt(0, 80) * 10;
+export function useEdgeBerth(label: string, env: (edge: TestEdge) => Record<string, string>): { fx: BerthFixture; edge: TestEdge } {
+  const base = spareBlock();
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-caddy-'));
   // Hooks run last-registered first: this one, registered before the fixture's, runs after Caddy has stopped.
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));

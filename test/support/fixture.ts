@@ -26,7 +26,7 @@ export function useBerth(label: string, env: Record<string, string> = {}): Berth
     fixture.db = await createTestDatabase(label);
     fixture.env = { ...dockerEnv(), DATABASE_URL: fixture.db.url, RELEASES_DIR: mkdtempSync(join(tmpdir(), 'berth-releases-')), ...env };
     fixture.berth = await startBerth(fixture.env);
-    fixture.api = client(fixture.berth.url);
+    fixture.api = client(fixture.berth.url, fixture.berth);
   });
   afterAll(async () => {
     await fixture.berth?.stop();

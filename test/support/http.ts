@@ -16,7 +16,8 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-export function client(base: string) {
+/** `server`, when the test started it, tells a failing helper what state the server is in. */
+export function client(base: string, server?: { describe(): string }) {
   async function call<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<Answer<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.authorization) headers.authorization = options.authorization;
@@ -44,6 +45,7 @@ export function client(base: string) {
     patch: <T = any>(path: string, options?: RequestOptions) => call<T>('PATCH', path, options),
     delete: <T = any>(path: string, options?: RequestOptions) => call<T>('DELETE', path, options),
     call,
+    server,
   };
 }
 export type Client = ReturnType<typeof client>;
@@ -64,7 +66,7 @@ export async function waitForOperation(api: Client, token: string, companyId: nu
     const answer = await api.get(`/${companyId}/operations/${operationId}/`, { token });
     if (answer.status !== 200) throw new Error(`operation ${operationId}: ${answer.status} ${answer.text}`);
     if (answer.body.status === 'success' || answer.body.status === 'error') return answer.body;
-    if (Date.now() > until) throw new Error(`operation ${operationId} still ${answer.body.status} after ${ms} ms: ${answer.body.message}`);
+    if (Date.now() > until) throw new Error(`operation ${operationId} still ${answer.body.status} after ${ms} ms: ${answer.body.message}${api.server ? `\n${api.server.describe()}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

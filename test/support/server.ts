@@ -13,6 +13,18 @@ export interface BerthProcess {
   /** Logs are written in batches: wait until a line matching `pattern` has arrived. */
   waitForLog(pattern: RegExp, ms?: number): Promise<string>;
   stop(): Promise<void>;
+  /** Whether the process still runs, and its last warnings and errors: what a failed test's message should carry. */
+  describe(): string;
+}
+
+/** The last `count` lines at warn level or above, and any line that is not a log record (a crash's stack trace). */
+function troubles(output: string, count = 12): string[] {
+  const lines = output.split('\n').filter((line) => {
+    if (!line.trim()) return false;
+    const level = /^\{"level":(\d+)/.exec(line)?.[1];
+    return level === undefined || Number(level) >= 40;
+  });
+  return lines.slice(-count).map((line) => (line.length > 400 ? `${line.slice(0, 400)}…` : line));
 }
 
 /** Starts the built server (`dist/src/main.js`) as its own process on a free port, as an operator would. */
@@ -69,6 +81,11 @@ export async function startBerth(env: Record<string, string>): Promise<BerthProc
         await new Promise((r) => setTimeout(r, 50));
       }
       return output;
+    },
+    describe: () => {
+      const state = child.exitCode !== null || child.signalCode !== null ? `exited (${child.signalCode ?? `code ${child.exitCode}`})` : `running (pid ${child.pid})`;
+      const lines = troubles(output);
+      return `the Berth process is ${state}; ${lines.length ? `its last warnings:\n${lines.join('\n')}` : 'it logged no warning'}`;
     },
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
