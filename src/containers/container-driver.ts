@@ -66,6 +66,18 @@ export interface ObservedContainer extends ContainerSummary {
   oomKilled: boolean;
   /** The engine's own error for a container that could not start. */
   error: string;
+  /** The environment it was made with, as the engine keeps it (the image's own variables too). */
+  env: Record<string, string>;
+}
+
+/** An engine's `NAME=value` list as a map. */
+export function envOf(list: string[] | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of list ?? []) {
+    const at = entry.indexOf('=');
+    if (at > 0) env[entry.slice(0, at)] = entry.slice(at + 1);
+  }
+  return env;
 }
 
 /** One line of a container's output, as the engine kept it. */

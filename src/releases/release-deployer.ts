@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppEnvironment } from '../app-config/app-environment.js';
+import { appSecretMask } from '../app-config/app-secret-mask.js';
 import { App } from '../apps/entities/app.entity.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
@@ -16,7 +17,7 @@ import { Manifest as TarManifest, sizeOf, treeChange, TreeChange } from './archi
 import { linkRunningTree, removeFromIncoming, runningManifest } from './release-tree.js';
 import { Release } from './entities/release.entity.js';
 import { answersHttp, CLEAN_INCOMING, collectTail, DEPLOY_DIR, INCOMING, MANIFEST_MARK, manifestOf, PREPARE_DEPLOY, RESTART_PROGRAMS, RESTORE, settled, STATE, switchBack, switchIn } from './release-steps.js';
-import { ReleaseLog, secretMask } from './release-log.js';
+import { ReleaseLog } from './release-log.js';
 import { pruneReleases } from './release-prune.js';
 import { ReleaseStore, TooLargeError } from './release-store.js';
 import { NodeDirectory } from '../containers/node-directory.js';
@@ -68,7 +69,7 @@ export class ReleaseDeployer {
     const release = await this.db.getRepository(Release).findOne({ where: { appId: app.id, status: 'deploying' } });
     // Each release runs in the round of its own operation, which then ends with its outcome.
     if (!release || operation === null || release.operationId !== operation.id) return null;
-    const log = new ReleaseLog(this.db, this.operations, release, app.companyId, await secretMask(this.environment, this.driver, app.id));
+    const log = new ReleaseLog(this.db, this.operations, release, app.companyId, await appSecretMask(this.environment, app.id, this.driver));
     if (!app.enabled) return this.fail(release, log, 'the app was stopped before the release could deploy');
     return release.source === 'srv' ? this.snapshot(app, release, log) : this.deploy(app, release, log);
   }

@@ -1,7 +1,5 @@
 import { DataSource } from 'typeorm';
-import { AppEnvironment } from '../app-config/app-environment.js';
 import { SecretMask } from '../common/redact/secret-mask.js';
-import { ContainerDriver } from '../containers/container-driver.js';
 import { LIVE_CHANNEL } from '../live/live-events.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { Release } from './entities/release.entity.js';
@@ -9,25 +7,6 @@ import { Release } from './entities/release.entity.js';
 /** A release's log keeps its last 64 KiB: a chatty release command cannot grow a row without end. */
 const MAX_BYTES = 64 * 1024;
 const FLUSH_MS = 500;
-const READ_ENV_MS = 10_000;
-
-/**
- * The app's secrets as they are now and as its container holds them: a secret changed
- * without a restart is still the old value in the environment the release command runs in.
- */
-export async function secretMask(environment: AppEnvironment, driver: ContainerDriver, appId: number): Promise<SecretMask> {
-  const secrets = await environment.secrets(appId);
-  if (secrets.names.length === 0) return new SecretMask([]);
-  // The container's first process was started with the container's environment, as the app's user.
-  const held = await driver.run(appId, ['cat', '/proc/1/environ'], READ_ENV_MS).catch(() => null);
-  const names = new Set(secrets.names);
-  const running = (held?.exitCode === 0 ? held.stdout : '')
-    .split('\0')
-    .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)])
-    .filter(([name]) => names.has(name))
-    .map(([, value]) => value);
-  return new SecretMask([...secrets.values, ...running]);
-}
 
 /**
  * A release's deploy log: its steps (each also the operation's message, for clients following

@@ -90,6 +90,8 @@ export function driverContract(name: string, under: () => DriverUnderTest): void
       await driver.create(spec);
       const observed = await driver.inspect(appId);
       expect(observed).toMatchObject({ appId, running: true, specHash: spec.specHash, node: node.name, volumeReady: true });
+      // The environment it was made with (what masks the secrets it prints: src/app-config/app-secret-mask.ts).
+      expect(observed!.env).toMatchObject({ PORT: '8080', CONTRACT: 'yes' });
       expect((await driver.list()).find((c) => c.appId === appId)).toMatchObject({ running: true, specHash: spec.specHash, node: node.name });
       await eventually('the published port answers', () => httpOk(`http://${node.address}:${spec.hostPort}/`));
     });

@@ -13,6 +13,7 @@ import {
   ExecSession,
   HostPortTakenError,
   ObservedContainer,
+  envOf,
 } from '../container-driver.js';
 import type { VolumeStore } from '../volumes/volume-store.js';
 import { runToEnd, startExec } from './docker-exec.js';
@@ -267,5 +268,6 @@ function observe(info: Docker.ContainerInspectInfo, volumeReady: boolean): Obser
     exitCode: state.ExitCode,
     oomKilled: state.OOMKilled,
     error: state.Error ?? '',
+    env: envOf(info.Config.Env),
   };
 }

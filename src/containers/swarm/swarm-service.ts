@@ -110,5 +110,6 @@ export function observeTask(appId: number, specHash: string, node: string, task:
     exitCode: task?.Status?.ContainerStatus?.ExitCode ?? 0,
     oomKilled: false,
     error: task?.Status?.Err ?? '',
+    env: {},
   };
 }

@@ -15,6 +15,7 @@ import {
   HostPortTakenError,
   NODE_UNREACHABLE,
   ObservedContainer,
+  envOf,
 } from '../container-driver.js';
 import type { VolumeStore } from '../volumes/volume-store.js';
 import { DockerEngine } from '../docker/docker-engine.js';
@@ -115,13 +116,14 @@ export class SwarmDriver implements ContainerDriver {
       if (!service) return null;
       const nodeName = service.Spec.Labels?.[NODE_OF_SERVICE] ?? '';
       const specHash = service.Spec.Labels?.[LABEL.spec] ?? '';
+      const env = envOf(service.Spec.TaskTemplate?.ContainerSpec?.Env);
       const node = await this.nodeList.byName(nodeName);
       if (!node || node.state !== 'ready' || !node.engine) {
         // Nothing is decided about an app whose node is away: it is reported, not replaced.
-        return { ...observeTask(appId, specHash, nodeName, null, true), state: 'unknown', nodeDown: true, error: NODE_UNREACHABLE };
+        return { ...observeTask(appId, specHash, nodeName, null, true), state: 'unknown', nodeDown: true, error: NODE_UNREACHABLE, env };
       }
       const task = currentTask(await this.services.tasks(service.Spec.Name));
-      const observed = observeTask(appId, specHash, nodeName, task, await this.volumeReady(node, appId));
+      const observed = { ...observeTask(appId, specHash, nodeName, task, await this.volumeReady(node, appId)), env };
       const containerId = task?.Status?.ContainerStatus?.ContainerID;
       if (!observed.running && containerId) {
         const info = await node.engine.control.getContainer(containerId).inspect().catch(() => null);
