@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { AppEnvironment } from '../app-config/app-environment.js';
+import { appSecretMask } from '../app-config/app-secret-mask.js';
 import { every, Periodic } from '../common/periodic.js';
 import { RedisLease } from '../common/redis/redis-lease.js';
 import { REDIS } from '../common/redis/redis.module.js';
@@ -36,6 +38,7 @@ export class LogCollector implements OnModuleInit, OnApplicationShutdown {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(CONTAINER_DRIVER) private readonly driver: ContainerDriver,
     private readonly store: LogStore,
+    private readonly environment: AppEnvironment,
   ) {
     this.lease = new RedisLease(redis, `${config.jobs.queuePrefix}:logs:collector`, LEASE_MS);
   }
@@ -73,7 +76,10 @@ export class LogCollector implements OnModuleInit, OnApplicationShutdown {
   private follow(appId: number): void {
     const abort = new AbortController();
     this.following.set(appId, abort);
-    copyLogs(this.driver, this.store, appId, true, abort.signal)
+    // Secrets that change while the container runs do not reach it (it keeps the environment it
+    // was made with, which the mask covers): a new container is followed anew, with a new mask.
+    appSecretMask(this.environment, appId, this.driver)
+      .then((mask) => copyLogs(this.driver, this.store, appId, mask, true, abort.signal))
       .catch((err: Error) => {
         if (!abort.signal.aborted) this.logger.warn({ appId }, `following the container's output: ${err.message}`);
       })

@@ -1,3 +1,4 @@
+import type { SecretMask } from '../common/redact/secret-mask.js';
 import type { ContainerDriver, ContainerLogLine } from '../containers/container-driver.js';
 import type { LogEntry, LogStore } from './log-store.js';
 
@@ -29,8 +30,10 @@ export function toLogEntry(line: ContainerLogLine): LogEntry {
  * Copies the container's output after the app's cursor into the store, following it while it
  * runs when `follow` is set. Safe beside another copier of the same app: the store keeps each
  * line once. Lines are written in small batches as they come, so a follower sees them at once.
+ * Every member of the company reads the log, viewers too, while the app's secrets are sealed from
+ * them: what its programs print of them is masked before it is stored (`mask`, appSecretMask).
  */
-export async function copyLogs(driver: ContainerDriver, store: LogStore, appId: number, follow: boolean, signal: AbortSignal): Promise<void> {
+export async function copyLogs(driver: ContainerDriver, store: LogStore, appId: number, mask: SecretMask, follow: boolean, signal: AbortSignal): Promise<void> {
   const since = await store.cursor(appId);
   let batch: LogEntry[] = [];
   // Writes go one after the other; after a failed one nothing more is written (the cursor stays
@@ -52,7 +55,9 @@ export async function copyLogs(driver: ContainerDriver, store: LogStore, appId: 
   for await (const line of driver.logs(appId, { since, follow, signal })) {
     if (failure !== null) throw failure;
     if (since !== undefined && line.time <= since) continue;
-    batch.push(toLogEntry(line));
+    const entry = toLogEntry(line);
+    entry.message = mask.apply(entry.message);
+    batch.push(entry);
     if (batch.length >= BATCH) await flush();
     else if (!scheduled) {
       // Lines that arrive together are stored together: after this turn of reading, not per line.

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AppEnvironmentModule } from '../app-config/app-environment.module.js';
 import { LiveModule } from '../live/live.module.js';
 import { LogFollowHub } from './log-follow-hub.js';
 import { LogStore } from './log-store.js';
@@ -10,5 +11,5 @@ import { LogsService } from './logs.service.js';
 export class LogStoreModule {}
 
 /** The logs API: reads the store and follows it, one shared read per API process. */
-@Module({ imports: [LogStoreModule, LiveModule], controllers: [LogsController], providers: [LogsService, LogFollowHub] })
+@Module({ imports: [LogStoreModule, LiveModule, AppEnvironmentModule], controllers: [LogsController], providers: [LogsService, LogFollowHub] })
 export class LogsModule {}

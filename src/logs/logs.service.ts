@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
+import { AppEnvironment } from '../app-config/app-environment.js';
+import { appSecretMask } from '../app-config/app-secret-mask.js';
 import { App } from '../apps/entities/app.entity.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { BerthConfig } from '../config/config.js';
@@ -26,6 +28,7 @@ export class LogsService {
     private readonly store: LogStore,
     private readonly hub: LogFollowHub,
     private readonly live: LiveStreams,
+    private readonly environment: AppEnvironment,
   ) {}
 
   /** The last `lines` lines that match, oldest first. */
@@ -72,10 +75,13 @@ export class LogsService {
     if (lines > this.config.logs.linesMax) throw DomainError.field('lines', `must be at most ${this.config.logs.linesMax} (LOGS_LINES_MAX)`);
     const since = query.since ? new Date(query.since) : null;
     if (since && Number.isNaN(since.getTime())) throw DomainError.field('since', 'must be an RFC 3339 date-time, like 2026-12-02T10:00:00Z');
+    // New lines are masked as they are stored; this also masks lines stored before a value became secret.
+    const mask = await appSecretMask(this.environment, appId);
     try {
       const until = await this.store.lastId(appId);
       if (until === '0-0') return { lines: [], until };
-      return { lines: await this.store.tail(appId, until, lines, since?.getTime() ?? 0, this.filter(query)), until };
+      const found = await this.store.tail(appId, until, lines, since?.getTime() ?? 0, this.filter(query));
+      return { lines: found.map((e) => ({ ...e, message: mask.apply(e.message) })), until };
     } catch (err) {
       if (err instanceof DomainError) throw err;
       throw new DomainError('unavailable', 'the log store (Redis) is unavailable; try again shortly');

@@ -7,6 +7,7 @@ import { allocatePort } from '../apps/port-allocator.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { AppEnvironment } from '../app-config/app-environment.js';
+import { appSecretMask } from '../app-config/app-secret-mask.js';
 import { AppContainerSpec, CONTAINER_DRIVER, ContainerDriver, HostPortTakenError, NODE_UNREACHABLE } from '../containers/container-driver.js';
 import { copyLogs } from '../logs/log-lines.js';
 import { LogStore } from '../logs/log-store.js';
@@ -159,7 +160,9 @@ export class AppConverger {
    */
   private async keepLogs(appId: number): Promise<void> {
     const signal = AbortSignal.timeout(KEEP_LOGS_MS);
-    await copyLogs(this.driver, this.logs, appId, false, signal).catch((err: Error) => this.logger.warn({ appId }, `the container's last output could not be stored: ${err.message}`));
+    await appSecretMask(this.environment, appId, this.driver)
+      .then((mask) => copyLogs(this.driver, this.logs, appId, mask, false, signal))
+      .catch((err: Error) => this.logger.warn({ appId }, `the container's last output could not be stored: ${err.message}`));
   }
 
   /** Creates the container; when something outside Berth holds its host port, moves the app to another one. */
