@@ -56,13 +56,18 @@ export function serveSession(session: Session, ctx: SessionContext): void {
   });
   // Every request is traffic too: a session that is still being set up is not idle.
   for (const request of ['pty', 'window-change', 'env', 'shell', 'exec', 'subsystem']) session.prependListener(request, ctx.touch);
-  const start = (channel: ServerChannel, argv: string[], tty: Pty | null) =>
+  const start = (channel: ServerChannel, argv: string[], tty: Pty | null) => {
+    // A client gone while output still flows ends its session, never the gateway (an 'error' nobody hears would).
+    const gone = (err: Error) => ctx.logger.debug?.({ ...ctx.log, err: err.message }, 'ssh channel error');
+    channel.on('error', gone);
+    channel.stderr.on('error', gone);
     void bridge(channel, argv, tty, env, ctx)
       .then((started) => (exec = started))
       .catch((err: Error) => {
         ctx.logger.warn({ ...ctx.log, err: err.message }, 'ssh session failed');
         finish(channel, 255, 'berth: the session could not be started in the app\'s container; try again\n');
       });
+  };
   session.on('shell', (accept) => start(accept(), ['/bin/bash', '-l'], pty));
   session.on('exec', (accept, _reject, info) => start(accept(), ['/bin/bash', '-c', info.command], pty));
   // No 'sftp' listener: ssh2 then hands the sftp subsystem over as a raw channel, which the container's sftp-server speaks on.

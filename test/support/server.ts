@@ -18,7 +18,7 @@ export interface BerthProcess {
 }
 
 /** The last `count` lines at warn level or above, and any line that is not a log record (a crash's stack trace). */
-function troubles(output: string, count = 12): string[] {
+function troubles(output: string, count = 25): string[] {
   const lines = output.split('\n').filter((line) => {
     if (!line.trim()) return false;
     const level = /^\{"level":(\d+)/.exec(line)?.[1];

@@ -20,6 +20,11 @@ export async function startExec(container: Docker.Container, argv: string[], opt
     Tty: tty !== null,
   });
   const socket = (await exec.start({ hijack: true, stdin: true, Tty: tty !== null })) as unknown as Duplex;
+  // A process that exits while input is still being written to it (`head -c 1` fed a stream) gets
+  // EPIPE, a peer that goes away ECONNRESET: an ordinary end of the session, which 'close' (exit)
+  // reports. Unheard, the socket's 'error' event would end the whole process (every SSH session,
+  // and the API where it runs beside).
+  socket.on('error', () => undefined);
   if (tty) await exec.resize({ h: tty.rows, w: tty.cols }).catch(() => undefined);
   let stdout: NodeJS.ReadableStream = socket;
   let stderr: NodeJS.ReadableStream;
