@@ -17,6 +17,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/docker.js';
 import { useBerth } from '../support/fixture.js';
 import { register } from '../support/http.js';
 import { crafted } from '../support/crafted-tar.js';
@@ -160,6 +161,18 @@ async function chunkedThenGet(path: string, bytes: number): Promise<{ first: str
   const second = received;
   socket.destroy();
   return { first, second, closed };
+}
+
+/** Sends the head of an upload declaring `declared` bytes and `sent` of them, then drops the connection. */
+async function abandonedUpload(path: string, declared: number, sent: number): Promise<void> {
+  const url = new URL(fx.berth.url);
+  const socket = connect(Number(url.port), url.hostname);
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  socket.write(`POST ${url.pathname}${path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Token ${owner.token}\r\nContent-Type: application/gzip\r\nContent-Length: ${declared}\r\n\r\n`);
+  socket.write(incompressibleArchive(sent).subarray(0, sent));
+  await new Promise((r) => setTimeout(r, 300));
+  socket.destroy();
 }
 
 describe('archives that reach outside /srv/app', () => {
@@ -325,6 +338,21 @@ describe('uploads past RELEASE_ARCHIVE_MAX', () => {
     expect({ second: second.split('\r\n')[0] || '(nothing within 5 s)', closed }).toSatisfy(
       (r: { second: string; closed: boolean }) => r.closed || /^HTTP\/1\.1 200 /.test(r.second),
     );
+  });
+
+  // A deploy script killed mid-upload (or a client that opens uploads and walks away): nothing is
+  // kept, and the operator's log says the client left, not that a backing service is down.
+  it('keeps nothing of an upload the client abandons, and logs it as the client leaving', async () => {
+    const appId = await newApp('abandoned');
+    for (let i = 0; i < 3; i++) await abandonedUpload(releasesPath(appId), MB, 256 * 1024);
+    const left = () => fx.berth.logs().match(/the client closed the connection before its request body was in/g)?.length ?? 0;
+    await eventually('each abandoned upload is logged', async () => left() === 3, 5000);
+    expect(fx.berth.logs()).not.toMatch(/backing service unavailable/);
+    await eventually('no partial file is left', async () => storedFiles(appId).length === 0, 5000);
+    expect(await releaseList(appId)).toEqual([]);
+    // The app takes a whole upload afterwards: no deploy was left holding its lock.
+    const answer = await upload(appId, incompressibleArchive(64 * 1024));
+    expect(answer.status, answer.text).toBe(200);
   });
 
   // A client that sends the whole chunked body before reading the answer (fetch) gets the 413.

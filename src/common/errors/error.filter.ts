@@ -57,6 +57,15 @@ function isBackingServiceDown(err: unknown): boolean {
   );
 }
 
+/**
+ * The client closed the connection before its request body was in (an upload cancelled, a
+ * deploy script killed): Node fails the body's stream with this. Nothing is wrong on this side,
+ * and nobody is left to read the answer; it is not a backing service being down.
+ */
+function isClientAbort(err: unknown): boolean {
+  return err instanceof Error && (err as { code?: string }).code === 'ECONNRESET' && err.message === 'aborted';
+}
+
 /** The one place that turns any thrown value into the contract's error shape. */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
@@ -89,6 +98,10 @@ export class ErrorFilter implements ExceptionFilter {
     if (isUnstorableText(exception)) {
       this.logger.warn({ err: describe(exception), reqId: request.id }, 'text the database cannot store got past validation');
       return DomainError.validation({}, 'the request holds a character that cannot be stored (NUL, U+0000)');
+    }
+    if (isClientAbort(exception)) {
+      this.logger.log({ reqId: request.id }, 'the client closed the connection before its request body was in');
+      return DomainError.field('body', 'was not received whole: the client closed the connection');
     }
     if (isBackingServiceDown(exception)) {
       this.logger.warn({ err: describe(exception), reqId: request.id }, 'backing service unavailable');
