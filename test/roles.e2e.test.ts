@@ -37,6 +37,9 @@ describe('one build, several roles', () => {
     try {
       expect(berth.logs()).toMatch(/"roles":\["api","worker","ssh","edge"\]/);
       expect((await client(berth.url).get('/health')).status).toBe(200);
+      // One process, one label: not "api" on some lines and "worker,ssh,edge" on the API's others.
+      const labels = new Set([...berth.logs().matchAll(/"role":"([^"]*)"/g)].map((m) => m[1]));
+      expect([...labels]).toEqual(['api,worker,ssh,edge']);
     } finally {
       await berth.stop();
     }

@@ -30,10 +30,14 @@ async function startBackground(roles: BackgroundRole[], config: BerthConfig, log
 /** Starts the configured roles in one process; the default runs them all for a single machine. */
 export async function startRoles(config: BerthConfig, logger: Logger): Promise<RunningRole[]> {
   const running: RunningRole[] = [];
+  // Labelled with every role of the process: Nest's Logger is one for the whole process (the last
+  // application made sets it), so a line from the API's code in a process with the worker too
+  // would otherwise say it came from the worker.
+  const labelled = logger.child({ role: config.roles.join(',') });
   try {
-    if (config.roles.includes('api')) running.push(await startApi(config, logger.child({ role: 'api' })));
+    if (config.roles.includes('api')) running.push(await startApi(config, labelled));
     const background = config.roles.filter((r): r is BackgroundRole => r !== 'api');
-    if (background.length > 0) running.push(await startBackground(background, config, logger.child({ role: background.join(',') })));
+    if (background.length > 0) running.push(await startBackground(background, config, labelled));
   } catch (err) {
     await Promise.allSettled(running.map((r) => r.close()));
     throw err;
