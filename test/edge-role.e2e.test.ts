@@ -5,13 +5,14 @@ import { expect, it } from 'vitest';
 import { startBerth } from './support/server.js';
 import { runTool } from './support/ssh.js';
 import { eventually } from './support/docker.js';
-import { useEdgeBerth } from './support/edge.js';
+import { caddyAdmin, useEdgeBerth } from './support/edge.js';
 import { register } from './support/http.js';
 
 const { fx, edge } = useEdgeBerth('edgerole', () => ({ BERTH_ROLES: 'api,edge', SWEEP_INTERVAL_MS: '500' }));
 
 const routedHosts = async () => {
-  const routes = await fetch(`http://127.0.0.1:${edge.admin}/config/apps/http/servers/berth-http/routes`).then((r) => (r.ok ? r.json() : []));
+  const answer = await caddyAdmin(edge.admin, '/config/apps/http/servers/berth-http/routes');
+  const routes = answer.status === 200 ? answer.json() : [];
   return (routes ?? []).flatMap((r: any) => r.match?.[0]?.host ?? []);
 };
 
@@ -50,5 +51,5 @@ it('uses a Caddy that already answers instead of starting a second one, and leav
     await second.stop();
   }
   expect(await caddyPids()).toEqual(before);
-  expect((await fetch(`http://127.0.0.1:${edge.admin}/config/`)).status).toBe(200);
+  expect((await caddyAdmin(edge.admin, '/config/')).status).toBe(200);
 });

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './support/docker.js';
-import { useEdgeBerth } from './support/edge.js';
+import { caddyAdmin, useEdgeBerth } from './support/edge.js';
 import { register, waitForOperation } from './support/http.js';
 import { runTool } from './support/ssh.js';
 
@@ -61,7 +61,7 @@ beforeAll(async () => {
   blue = await createApp(a, { name: 'blue', domains: 'blue.localhost www.blue.localhost' });
   green = await createApp(b, { name: 'green', image: 'berth/runtime-python:2026.11-1' });
   rootCert = join(edge.dataDir, 'test-root.pem');
-  const ca = await fetch(`http://127.0.0.1:${edge.admin}/pki/ca/local`).then((r) => r.json());
+  const ca = (await caddyAdmin(edge.admin, '/pki/ca/local')).json();
   writeFileSync(rootCert, ca.root_certificate);
 });
 
@@ -123,7 +123,7 @@ describe('the edge', () => {
     expect((await answers('any.wild.localhost', 'Node.js')).status).toBe(200);
     expect((await https('any.wild.localhost')).code).not.toBe(0);
     expect((await https('nobody.localhost')).code).not.toBe(0);
-    const automate = await fetch(`http://127.0.0.1:${edge.admin}/config/apps/tls/certificates/automate`).then((r) => r.json());
+    const automate = (await caddyAdmin(edge.admin, '/config/apps/tls/certificates/automate')).json();
     // Its default domain too (.localhost names get certificates from the internal CA).
     expect(automate).toEqual(['api.localhost', `secure-${secure.id}.apps.localhost`, 'secure.localhost']);
     // A plain-HTTP app gets no certificate either.

@@ -1,9 +1,29 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { spareBlock } from './docker.js';
 import { BerthFixture, useBerth } from './fixture.js';
+
+/**
+ * A request to a Caddy admin API on a new connection each time: a load (Berth's, or a test's)
+ * replaces Caddy's admin server and closes the connections kept alive to it.
+ */
+export function caddyAdmin(port: number, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; text: string; json(): any }> {
+  return new Promise((resolve, reject) => {
+    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+    const req = request({ host: '127.0.0.1', port, path, method: init.method ?? 'GET', agent: false, headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, text, json: () => JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.setTimeout(10_000, () => req.destroy(new Error(`Caddy's admin API did not answer ${path} within 10 s`)));
+    req.end(body);
+  });
+}
 
 export interface TestEdge {
   http: number;
@@ -32,12 +52,8 @@ export function useEdgeBerth(label: string, env: (edge: TestEdge) => Record<stri
     spare: base + 3,
     dataDir,
     emptyCaddy: async () => {
-      const answer = await fetch(`http://127.0.0.1:${base + 2}/load`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ admin: { listen: `127.0.0.1:${base + 2}` } }),
-      });
-      if (answer.status !== 200) throw new Error(`Caddy refused an empty configuration: ${answer.status}`);
+      const answer = await caddyAdmin(base + 2, '/load', { method: 'POST', body: { admin: { listen: `127.0.0.1:${base + 2}` } } });
+      if (answer.status !== 200) throw new Error(`Caddy refused an empty configuration: ${answer.status} ${answer.text}`);
     },
   };
   const fx = useBerth(label, {

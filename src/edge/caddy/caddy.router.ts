@@ -42,13 +42,18 @@ export class CaddyRouter implements EdgeRouter {
 
   private async request(method: string, path: string, body?: string): Promise<string> {
     let answer: Response;
-    try {
-      answer = await fetch(new URL(path, this.admin), {
+    const send = () =>
+      fetch(new URL(path, this.admin), {
         method,
         body,
         headers: body ? { 'content-type': 'application/json' } : {},
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
+    try {
+      // Caddy closes its admin connections when a load replaces its admin server (another
+      // process's load too): a kept-alive connection can be found closed. Once more on a new one;
+      // both requests are idempotent (a read, or loading a whole configuration).
+      answer = await send().catch((err: Error) => (closedUnderUs(err) ? send() : Promise.reject(err)));
     } catch (err) {
       throw new EdgeUnavailableError(`the edge (Caddy admin API at ${this.admin.host}) is unavailable: ${(err as Error).cause ?? (err as Error).message}`);
     }
@@ -56,4 +61,10 @@ export class CaddyRouter implements EdgeRouter {
     if (!answer.ok) throw new EdgeUnavailableError(`the edge (Caddy) refused ${method} ${path}: ${text.slice(0, 500)}`);
     return text;
   }
+}
+
+/** A kept-alive connection the other side had closed when the request went out on it. */
+function closedUnderUs(err: Error): boolean {
+  const code = (err.cause as { code?: string } | undefined)?.code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
 }
