@@ -145,6 +145,9 @@ export class LogFollowHub implements OnApplicationShutdown {
   private async connection(): Promise<Redis> {
     if (!this.reader) {
       this.reader = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: 1 });
+      // Its reads fail while Redis is away, and followers hear of it from them; ioredis would also
+      // print every reconnect attempt to stderr ("Unhandled error event") without a listener.
+      this.reader.on('error', () => undefined);
       this.readerId = (await this.reader.client('ID')) as number;
     }
     return this.reader;
