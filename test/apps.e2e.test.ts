@@ -52,7 +52,8 @@ describe('an app through its life', () => {
     // Docker's init is PID 1 and hands a stop on to supervisord at once, even in its first moments.
     expect((await docker('exec', container, 'cat', '/proc/1/comm')).trim()).toMatch(/^(docker-init|tini)/);
     // The oldest: supervisord forks before it execs each program, and a fork may be caught in between.
-    expect((await docker('exec', container, 'pgrep', '-o', '-x', 'supervisord')).trim()).toMatch(/^\d+$/);
+    // Waited for: in the container's first moments docker-init's child may not have become supervisord yet.
+    await eventually('supervisord runs', async () => /^\d+$/.test((await docker('exec', container, 'pgrep', '-o', '-x', 'supervisord')).trim()), 20_000);
     expect(info.Mounts.map((m: any) => `${m.Name}:${m.Destination}`)).toEqual([`${volume()}:/srv`]);
     // No Docker socket, nothing of the host's but the volume.
     expect(JSON.stringify(info.Mounts)).not.toContain('docker.sock');
