@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { stopBackgroundCompilation } from './common/exit-deadlock.js';
 import { createLogger, flushLogs } from './common/logging/logger.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createDataSource } from './database/data-source.js';
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`berth: ${err.message}\n`);
+      stopBackgroundCompilation();
       process.exit(2);
     }
     throw err;
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    stopBackgroundCompilation();
     logger.info({ signal }, 'berth stopping');
     // Jobs converge when run again, so cutting one short loses nothing; a process that never
     // stops (BullMQ waits for ever for a Redis that is gone) leaves the operator nothing but kill -9.
@@ -54,5 +57,6 @@ async function main(): Promise<void> {
 
 main().catch((err: Error) => {
   process.stderr.write(`berth: failed to start: ${err.message}\n`);
+  stopBackgroundCompilation();
   process.exit(1);
 });

@@ -10,6 +10,7 @@
 //   node:remove NAME                take a drained node out of the cluster
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { stopBackgroundCompilation } from '../common/exit-deadlock.js';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { parseArgs } from 'node:util';
@@ -29,6 +30,9 @@ import { CONTAINER_DRIVER, ContainerDriver } from '../containers/container-drive
 import { NodeAdmin } from '../nodes/node-admin.js';
 import { Placement } from '../nodes/placement.js';
 import { DataSource } from 'typeorm';
+
+// A command exits as soon as it is done: nothing may be compiling in the background then.
+stopBackgroundCompilation();
 
 const USAGE =
   'usage: berth migrate | migrate:check | account:create --email E [--name N] --password-stdin | secrets:rotate | node:list [--json] | node:drain NAME [--timeout S] | node:remove NAME';

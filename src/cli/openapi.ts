@@ -1,10 +1,14 @@
 // Writes openapi.json from the code: `node dist/src/cli/openapi.js --write`, or prints it with --stdout.
 import 'reflect-metadata';
+import { stopBackgroundCompilation } from '../common/exit-deadlock.js';
 import { writeFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { createApi } from '../api.js';
 import { loadConfig } from '../config/config.js';
 import { buildOpenApiDocument } from '../openapi/openapi.js';
+
+// A command exits as soon as it is done: nothing may be compiling in the background then.
+stopBackgroundCompilation();
 
 export async function generateOpenApi(): Promise<string> {
   const config = loadConfig();
