@@ -8,7 +8,9 @@
 //   version  Berth GET /api/v1/version                 target: >= 0.5 x R
 //   companies Berth GET /api/v1/companies/ (token)     target: >= 0.75 x Q and p99 < 40 ms
 //   plans    Berth GET /api/v1/{company_id}/plans/     target: >= 0.75 x Q and p99 < 40 ms
-// Each figure: autocannon, 64 connections, 2 s warm-up then 10 s measured, 127.0.0.1 only.
+// Each figure: autocannon, 64 connections, 2 s warm-up then 12 s measured, 127.0.0.1 only;
+// Q, companies and plans first settle for 10 s each (measured servers have been running a
+// while, past their JIT's first seconds), then are measured in three alternating rounds.
 //
 // It creates a throw-away database berth_bench_<random> and a private memory-only
 // redis-server, starts Berth (BERTH_ROLES=api,
@@ -19,7 +21,7 @@
 // (non-2xx/errors/timeouts, a server that did not start or died, a time-out).
 //
 // Knobs for investigation (defaults are the benchmark; anything else is flagged as
-// "non-standard" in the output): BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS,
+// "non-standard" in the output): BENCH_DURATION, BENCH_WARMUP, BENCH_SETTLE, BENCH_CONNECTIONS,
 // BENCH_LOG_LEVEL, BENCH_POOL_SIZE (Berth's DATABASE_POOL_SIZE), BENCH_NODE_ARGS
 // (extra node flags for Berth, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
 // BENCH_ONLY (comma list of r,n,q,version,companies,plans), BENCH_KEEP_LOG=1.
@@ -34,7 +36,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import { NOISY_PCT } from './lib/cpu.mjs';
-import { combine, measure, stopLoad } from './lib/measure.mjs';
+import { combine, measure, settle, stopLoad } from './lib/measure.mjs';
 import {
   backendPids,
   benchUrl,
@@ -52,14 +54,15 @@ import {
 } from './lib/processes.mjs';
 import { resultsJson, round, table } from './lib/report.mjs';
 
-const RUN_LIMIT_MS = 170_000; // hard stop for the whole run
+const RUN_LIMIT_MS = 240_000; // hard stop for the whole run
 
 // ---------------------------------------------------------------- settings
 
-const DEFAULTS = { duration: 12, warmup: 2, connections: 64, rounds: 3, logLevel: 'info', poolSize: '', nodeArgs: '', only: '' };
+const DEFAULTS = { duration: 12, warmup: 2, settle: 10, connections: 64, rounds: 3, logLevel: 'info', poolSize: '', nodeArgs: '', only: '' };
 const settings = {
   duration: intEnv('BENCH_DURATION', DEFAULTS.duration, 1, 60),
   warmup: intEnv('BENCH_WARMUP', DEFAULTS.warmup, 0, 30),
+  settle: intEnv('BENCH_SETTLE', DEFAULTS.settle, 0, 60),
   connections: intEnv('BENCH_CONNECTIONS', DEFAULTS.connections, 1, 1024),
   rounds: intEnv('BENCH_ROUNDS', DEFAULTS.rounds, 1, 12),
   logLevel: process.env.BENCH_LOG_LEVEL || DEFAULTS.logLevel,
@@ -115,7 +118,7 @@ async function main() {
   const loadAtStart = os.loadavg().map((n) => round(n, 2));
   log(`Berth API benchmark — ${started.toISOString()}`);
   log(`node ${process.version}, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? '?'}), autocannon ${settings.connections} connections, ` +
-    `${settings.warmup} s warm-up + ${settings.duration} s per figure, ${HOST} only`);
+    `${settings.settle ? `${settings.settle} s settling for Q and Berth's reads, then ` : ''}${settings.warmup} s warm-up + ${settings.duration} s per figure, ${HOST} only`);
   log(`load average before the run: ${os.loadavg().map((n) => n.toFixed(2)).join(' ')} (other busy processes on this machine skew every figure)`);
   if (nonStandard.length) log(`NON-STANDARD settings: ${nonStandard.map((k) => `${k}=${JSON.stringify(settings[k])}`).join(', ')}`);
 
@@ -153,17 +156,25 @@ async function main() {
     wanted.has('companies') && [{ key: 'companies', label: 'Berth GET /api/v1/companies/', path: '/api/v1/companies/', headers: auth }, berth],
     wanted.has('plans') && [{ key: 'plans', label: 'Berth GET /api/v1/{company_id}/plans/', path: `/api/v1/${companyId}/plans/`, headers: auth }, berth],
   ].filter(Boolean);
+  // Each server settles first (see settle()): what is measured is a server that has been
+  // answering for a while, as one in production has, not its JIT's first seconds.
+  const settled = {};
+  if (settings.settle > 0) for (const [fig, server] of rounds) settled[fig.key] = await settle(fig, server, run, settings.settle);
   const parts = {};
   const share = settings.duration / settings.rounds;
   for (let round = 0; round < settings.rounds; round++) {
-    for (const [fig, server] of rounds) {
+    // The order turns each round (Q, companies, plans; companies, plans, Q; ...), so that no figure
+    // always follows the same one: what a figure leaves behind (connections idling out, statistics
+    // flushed late) lands on whichever comes next.
+    const order = rounds.map((_, i) => rounds[(i + round) % rounds.length]);
+    for (const [fig, server] of order) {
       // Each round warms up again (a second after the first): a pool idle through the other figures
       // has closed connections, and opening them again belongs to no figure.
       const roundRun = { ...run, settings: { ...settings, duration: share, warmup: round === 0 ? settings.warmup : Math.min(1, settings.warmup) } };
       (parts[fig.key] ??= []).push(await measure({ ...fig, label: `${fig.label} (${round + 1}/${settings.rounds})` }, server, roundRun));
     }
   }
-  for (const [key, list] of Object.entries(parts)) results[key] = combine(list);
+  for (const [key, list] of Object.entries(parts)) results[key] = { ...combine(list), settled: settled[key] ?? null };
   if (q) await stopChild(q.child);
   if (wanted.has('version')) {
     results.version = await measure({ key: 'version', label: 'Berth GET /api/v1/version', path: '/api/v1/version' }, berth, run);

@@ -79,6 +79,23 @@ export async function measure(fig, server, run) {
 }
 
 /**
+ * Settles a server before its figure's rounds: `seconds` of the same load, not measured. A
+ * long-running server is measured, not one in its first seconds: V8 keeps compiling Berth's
+ * request path for about 20 s of load (its CPU per request falls by a third or more over that time, and
+ * the compiler threads take CPU from everyone else meanwhile), while a bare baseline settles in
+ * a few seconds. Answers other than 2xx still make the run invalid.
+ */
+export async function settle(fig, server, run, seconds) {
+  const url = server.base + fig.path;
+  process.stdout.write(`  ${`${fig.label} (settling)`.padEnd(38)} `);
+  const r = summarize(await cannon({ url, headers: fig.headers ?? {}, connections: run.settings.connections, pipelining: 1, timeout: 10, duration: seconds }));
+  console.log(`${fmt(r.rps, 0).padStart(8)} req/s over ${seconds} s, not measured`);
+  const bad = r.non2xx + r.errors + r.timeouts;
+  if (bad > 0) run.problems.push(`${fig.key} settling: ${r.non2xx} non-2xx (${JSON.stringify(r.statusCodes)}), ${r.errors} errors, ${r.timeouts} timeouts`);
+  return { seconds, rps: r.rps };
+}
+
+/**
  * One figure from its rounds (which last the same): the mean of their requests per second, p50
  * and p99 of every response of every round, counts summed, CPU shares averaged.
  */

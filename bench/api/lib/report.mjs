@@ -58,6 +58,7 @@ export function resultsJson({ valid, problems, started, pgVersion, loadAtStart, 
       cpu_pct_of_one_core: r.cpu,
       noisy: r.noisy,
       rounds: r.rounds ?? null,
+      settled: r.settled ?? null,
     })),
   };
 }
