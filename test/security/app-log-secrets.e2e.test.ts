@@ -12,6 +12,9 @@ const LATE = `late-${randomBytes(12).toString('hex')}`;
 const app = useAppWithSecrets(fx, 'chatty', { LATE_SECRET: LATE });
 const company = () => app.owner.company.id;
 type Line = { process: string; message: string };
+// Lines the engine splits at 16 KiB: the key (32 characters) after this many x's straddles the
+// split of the tagged line ({"berth-log":1,...,"m":" is 43 bytes) for most of them.
+const PADS = Array.from({ length: 36 }, (_, i) => 16_310 + i);
 const logs = (query: string) => fx.api.get(`/${company()}/apps/${app.appId}/logs/${query}`, { token: app.viewer.token });
 
 describe('secrets in the app log', () => {
@@ -23,7 +26,9 @@ describe('secrets in the app log', () => {
    * Expected: every value of the app's secrets, the storage password also percent-encoded in
    *   DATABASE_URL, each line of a multi-line key, and a secret changed but not yet applied (the
    *   old value is what the program sees) are masked as *** in the log as read and as
-   *   followed. A value sealed after it was printed is masked when the log is read.
+   *   followed. A value sealed after it was printed is masked when the log is read. So is a
+   *   secret at the end of a line long enough for the engine to keep it in two parts, with the
+   *   secret cut in half between them.
    *   The program did see the values (their hashes, printed beside, are in the log).
    * Reference: OWASP API Security Top 10 2023, API3:2023 Broken Object Property Level
    *   Authorization; Heroku and GitHub Actions mask secrets in the logs they show.
@@ -42,6 +47,7 @@ console.error('password=' + e.DATABASE_PASSWORD);
 console.log(e.SIGNING_KEY);
 console.log('late=' + e.LATE_SECRET);
 console.log(JSON.stringify(e));
+for (const pad of ${JSON.stringify(PADS)}) console.log('x'.repeat(pad) + e.API_KEY);
 console.log('key-hash=' + hash(e.API_KEY) + ' password-hash=' + hash(e.DATABASE_PASSWORD));
 console.log('printed all');
 require('node:http').createServer((q, s) => s.end('ok')).listen(e.PORT);
@@ -66,6 +72,9 @@ require('node:http').createServer((q, s) => s.end('ok')).listen(e.PORT);
       expect(text).toMatch(/^url=postgresql?:\/\/[^:]+:\*\*\*@/m);
       expect(text).toMatch(/^password=\*\*\*$/m);
       expect(text).toContain('"API_KEY":"***"');
+      // Whole again, and masked: not two lines, each with half of the key.
+      const long = lines.filter((l) => l.message.startsWith('xxxx')).map((l) => `${l.message.length}:${l.message.slice(-4)}`);
+      expect(long).toEqual(PADS.map((pad) => `${pad + 3}:x***`));
       for (const secret of app.forbidden()) expect(text).not.toContain(secret);
       // Not a secret when printed: readers with access to the variables see it.
       expect(text).toContain(`late=${LATE}`);
