@@ -220,7 +220,14 @@ describe('a node that fails', () => {
     expect(await nodeOf(two)).toEqual({ node: `${SET}-n3`, data_node: `${SET}-n3` });
 
     await swarm.startEngine(3);
-    await eventually('both apps answer through the edge again', async () => (await visit(one)) === 200 && (await visit(two)) === 200, 120_000);
+    // It normally takes seconds; should it not come back, the error says what the Swarm and Berth saw.
+    await eventually('both apps answer through the edge again', async () => (await visit(one)) === 200 && (await visit(two)) === 200, 120_000).catch(
+      async (err: Error) => {
+        const ask = (...args: string[]) => swarm.docker(1, ...args).catch((e: Error) => e.message);
+        const seen = [`edge: ${await visit(one)} ${await visit(two)}`, await ask('node', 'ls'), await ask('service', 'ls'), await ask('service', 'ps', '--no-trunc', ...(await ask('service', 'ls', '-q')).split('\n').filter(Boolean))];
+        throw new Error(`${err.message}\n${seen.join('\n')}\n${fx.berth.describe()}`);
+      },
+    );
     const back = await status(beta, two);
     expect(back.errors.filter((e: string) => e.includes('unreachable'))).toEqual([]);
     expect((await sshAs(`${SET}-n3`, one, 'cat /srv/var/marker')).stdout.toString().trim()).toMatch(/^[0-9a-f]{16}$/);
