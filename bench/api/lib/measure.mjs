@@ -39,6 +39,15 @@ function summarize(r) {
   };
 }
 
+/** autocannon's options for a figure's load (the same for its warm-up, its rounds and its settling). */
+function loadOptions(fig, server, settings) {
+  return { url: server.base + fig.path, headers: fig.headers ?? {}, connections: settings.connections, pipelining: 1, timeout: 10 };
+}
+
+/** Answers that make a run invalid: anything but 2xx, socket errors, time-outs. */
+const failures = (r) => r.non2xx + r.errors + r.timeouts;
+const failureText = (what, r) => `${what}: ${r.non2xx} non-2xx (${JSON.stringify(r.statusCodes)}), ${r.errors} errors, ${r.timeouts} timeouts`;
+
 /**
  * One figure: a sanity request, a warm-up, then the measured run.
  * run: { settings, problems, backendPids }; anything that makes the run invalid
@@ -46,14 +55,12 @@ function summarize(r) {
  */
 export async function measure(fig, server, run) {
   const { settings, problems, backendPids } = run;
-  const url = server.base + fig.path;
-  const headers = fig.headers ?? {};
-  const probe = await fetch(url, { headers });
+  const common = loadOptions(fig, server, settings);
+  const probe = await fetch(common.url, { headers: common.headers });
   const probeBody = await probe.text();
   if (probe.status !== 200) throw new Error(`${fig.key}: sanity request answered ${probe.status}: ${probeBody.slice(0, 300)}`);
 
   process.stdout.write(`  ${fig.label.padEnd(38)} `);
-  const common = { url, headers, connections: settings.connections, pipelining: 1, timeout: 10 };
   let warm = null;
   if (settings.warmup > 0) warm = summarize(await cannon({ ...common, duration: settings.warmup }));
   const before = await cpuSnapshot(server, backendPids);
@@ -62,16 +69,15 @@ export async function measure(fig, server, run) {
   s.latencies = latencies;
   s.cpu = cpuDelta(before, await cpuSnapshot(server, backendPids), server, s.total);
   s.noisy = s.cpu ? s.cpu.other_pct > NOISY_PCT : false;
-  const warmBad = warm ? warm.non2xx + warm.errors + warm.timeouts : 0;
-  const bad = s.non2xx + s.errors + s.timeouts;
+  const warmBad = warm ? failures(warm) : 0;
   const cpuText = s.cpu
     ? `  cpu %: server ${s.cpu.server_pct}, pg ${s.cpu.pg_backends_pct}, loadgen ${s.cpu.loadgen_pct}, other ${s.cpu.other_pct}${s.noisy ? ' NOISY' : ''}` +
       `; server ${s.cpu.server_cpu_us_per_req} us/req (${s.cpu.server_sys_us_per_req} in kernel)`
     : '';
   console.log(`${fmt(s.rps, 0).padStart(8)} req/s  p99 ${fmt(s.p99, 1).padStart(6)} ms  non-2xx ${s.non2xx}  errors ${s.errors}  timeouts ${s.timeouts}${cpuText}` +
     (warmBad ? `  (warm-up: non-2xx ${warm.non2xx}, errors ${warm.errors}, timeouts ${warm.timeouts})` : ''));
-  if (bad > 0) problems.push(`${fig.key}: ${s.non2xx} non-2xx (${JSON.stringify(s.statusCodes)}), ${s.errors} errors, ${s.timeouts} timeouts`);
-  if (warmBad > 0) problems.push(`${fig.key} warm-up: ${warm.non2xx} non-2xx (${JSON.stringify(warm.statusCodes)}), ${warm.errors} errors, ${warm.timeouts} timeouts`);
+  if (failures(s) > 0) problems.push(failureText(fig.key, s));
+  if (warmBad > 0) problems.push(failureText(`${fig.key} warm-up`, warm));
   if (server.child && (server.child.proc.exitCode !== null || server.child.proc.signalCode !== null)) {
     problems.push(`${fig.key}: the server (${server.child.name}) died during the run`);
   }
@@ -86,12 +92,10 @@ export async function measure(fig, server, run) {
  * a few seconds. Answers other than 2xx still make the run invalid.
  */
 export async function settle(fig, server, run, seconds) {
-  const url = server.base + fig.path;
   process.stdout.write(`  ${`${fig.label} (settling)`.padEnd(38)} `);
-  const r = summarize(await cannon({ url, headers: fig.headers ?? {}, connections: run.settings.connections, pipelining: 1, timeout: 10, duration: seconds }));
+  const r = summarize(await cannon({ ...loadOptions(fig, server, run.settings), duration: seconds }));
   console.log(`${fmt(r.rps, 0).padStart(8)} req/s over ${seconds} s, not measured`);
-  const bad = r.non2xx + r.errors + r.timeouts;
-  if (bad > 0) run.problems.push(`${fig.key} settling: ${r.non2xx} non-2xx (${JSON.stringify(r.statusCodes)}), ${r.errors} errors, ${r.timeouts} timeouts`);
+  if (failures(r) > 0) run.problems.push(failureText(`${fig.key} settling`, r));
   return { seconds, rps: r.rps };
 }
 

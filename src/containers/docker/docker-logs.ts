@@ -55,7 +55,7 @@ export async function* containerLogs(
 }
 
 /** The parts of each stream's line that the engine split, until the part that ends it. */
-export class LineParts {
+class LineParts {
   private readonly open = new Map<'stdout' | 'stderr', ContainerLogLine>();
 
   /** The line a part completes (or one grown past MAX_LINE); null while it is still open. */
