@@ -6,7 +6,8 @@
 #   bash scripts/swarm-nodes.sh up <set> <count> [images...]  # (re)makes the set, prints its nodes
 #   bash scripts/swarm-nodes.sh down <set> [--purge]           # removes it (--purge: its images too)
 #   bash scripts/swarm-nodes.sh status <set>                   # its nodes, engines and Swarm states
-#   bash scripts/swarm-nodes.sh stop <set> <i>                 # node i's engine fails (SIGTERM) ...
+#   bash scripts/swarm-nodes.sh stop <set> <i>                 # node i's engine stops (SIGTERM) ...
+#   bash scripts/swarm-nodes.sh crash <set> <i>                # ... or dies at once (SIGKILL) ...
 #   bash scripts/swarm-nodes.sh start <set> <i>                # ... and comes back, same flags
 #
 # `up` first removes whatever an earlier run of the set left (also after a crash), and removes what it
@@ -32,7 +33,11 @@
 #   The Swarm's overlay networks come from 10.(216 + k%16).0.0/16 (/24 each).
 # The engines' own iptables rules stay in their namespaces: each netns has its own tables.
 #
-# Environment: BERTH_NODES_NET (k, 1..250), BERTH_NODES_HEARTBEAT (the Swarm's dispatcher
+# Engines run with inter-container traffic off on their default bridge ("icc": false in the node's
+# daemon.json, written by `up`), as Berth requires of a node that takes apps; BERTH_NODES_ICC lists
+# the nodes ("3", "2 3") whose engines allow it instead, to see Berth refuse them.
+#
+# Environment: BERTH_NODES_NET (k, 1..250), BERTH_NODES_ICC, BERTH_NODES_HEARTBEAT (the Swarm's dispatcher
 # heartbeat, default 2s: a stopped node is reported down some seconds after it),
 # BERTH_NODES_TIMEOUT (seconds to wait for an engine, default 60).
 set -euo pipefail
@@ -47,7 +52,7 @@ TIMEOUT="${BERTH_NODES_TIMEOUT:-60}"
 T0=$(date +%s%N)
 say() { printf 'swarm-nodes: [%5.1fs] %s\n' "$((($(date +%s%N) - T0) / 1000000))e-3" "$*" >&2; }
 die() { printf 'swarm-nodes: error: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '6,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '6,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 # --- Names and addresses -------------------------------------------------------------------
 
@@ -140,7 +145,7 @@ start_engine() {
   ns="$(netns "$i")"
   engine_args "$i"
   mkdir -p "$RUN/$n/exec" "$LIB/$n/data" "$LOGS"
-  [[ -s "$LIB/$n/daemon.json" ]] || echo '{}' >"$LIB/$n/daemon.json"
+  [[ -s "$LIB/$n/daemon.json" ]] || echo '{"icc": false}' >"$LIB/$n/daemon.json"
   printf '\n--- %s swarm-nodes: dockerd %s\n' "$(date -u +%FT%TZ)" "${ENGINE_ARGS[*]}" >>"$LOGS/$n.log"
   # nsenter, not `ip netns exec` (which remounts /sys: "Devices cgroup isn't mounted"); its own
   # UTS namespace so that `docker node ls` tells the nodes apart by host name. The lock fds stay
@@ -257,7 +262,7 @@ set_teardown() {
 # --- Verbs -----------------------------------------------------------------------------------
 
 cmd_up() {
-  local count="$1" i pid pids=() images=() ids=() token mgr node_id
+  local count="$1" i pid pids=() images=() ids=() token mgr node_id icc
   shift
   [[ "$count" =~ ^[0-9]+$ ]] && ((count >= 1 && count <= MAX_NODES)) || die "count must be 1..$MAX_NODES (got '$count')"
   images=("$@")
@@ -302,6 +307,9 @@ cmd_up() {
     # each task with a tag) fail at once rather than after a timeout each.
     nsenter --net="/var/run/netns/$ns" iptables -w -A OUTPUT -o eth0 ! -d "10.213.$K.0/24" -p udp --dport 53 -j DROP
     nsenter --net="/var/run/netns/$ns" iptables -w -A OUTPUT -o eth0 ! -d "10.213.$K.0/24" -p tcp --dport 53 -j DROP
+    mkdir -p "$LIB/$(node_name "$i")"
+    if [[ " ${BERTH_NODES_ICC:-} " == *" $i "* ]]; then icc=true; else icc=false; fi
+    echo "{\"icc\": $icc}" >"$LIB/$(node_name "$i")/daemon.json"
     start_engine "$i"
   done
   say "network 10.213.$K.0/24 on $BR, $count engines starting"
@@ -398,13 +406,19 @@ cmd_status() {
 }
 
 cmd_node() {
-  local verb="$1" i="$2" t state
+  local verb="$1" i="$2" t state pid
   [[ "$i" =~ ^[0-9]+$ ]] && ((i >= 1 && i <= MAX_NODES)) || die "node must be 1..$MAX_NODES"
   recorded_net && [[ -e "/var/run/netns/$(netns "$i")" ]] || die "set $S has no node $i (run up first)"
   if [[ "$verb" == stop ]]; then
     engine_pid "$i" >/dev/null || { say "node $i's engine is not running"; return 0; }
     stop_engine "$i"
     say "node $i's engine stopped"
+  elif [[ "$verb" == crash ]]; then
+    # As a machine that loses power: nothing is cleaned up, what the engine keeps on disk is as it was.
+    pid="$(engine_pid "$i")" || { say "node $i's engine is not running"; return 0; }
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((t = 0; t < 150; t++)); do alive "$pid" || break; sleep 0.2; done
+    say "node $i's engine crashed"
   else
     if engine_pid "$i" >/dev/null; then say "node $i's engine is running"; return 0; fi
     start_engine "$i"
@@ -443,6 +457,6 @@ case "$verb" in
   up) (($# >= 1)) || usage; cmd_up "$@" ;;
   down) cmd_down "$@" ;;
   status) cmd_status ;;
-  stop | start) (($# == 1)) || usage; cmd_node "$verb" "$1" ;;
+  stop | crash | start) (($# == 1)) || usage; cmd_node "$verb" "$1" ;;
   *) usage ;;
 esac

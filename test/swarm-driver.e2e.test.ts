@@ -1,5 +1,6 @@
-// The ContainerDriver contract (test/support/driver-contract.ts) on a Swarm of two engines in
-// network namespaces (scripts/swarm-nodes.sh): the same suite the single engine passes.
+// The ContainerDriver contract (test/support/driver-contract.ts) on a Swarm of engines in network
+// namespaces (scripts/swarm-nodes.sh): the same suite the single engine passes. Node 3's engine lets
+// containers reach each other on its default bridge, which Berth must refuse to put apps on.
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwarmDriver } from '../dist/src/containers/swarm/swarm.driver.js';
@@ -14,19 +15,16 @@ let swarm: SwarmSet;
 let under: DriverUnderTest;
 
 beforeAll(async () => {
-  swarm = await startSwarm({ set: 'drv', count: 2, images: [RUNTIME_IMAGE] });
-  // Berth reaches each node's own engine at its berth.engine label; only node 2 takes apps here.
+  swarm = await startSwarm({ set: 'drv', count: 3, images: [RUNTIME_IMAGE], iccNodes: [3] });
+  // Berth reaches each node's own engine at its berth.engine label; only node 2 takes apps here
+  // (node 3 is asked for by name below).
   for (const node of swarm.nodes) {
-    const labels = ['--label-add', `berth.engine=${node.engineHost}`, ...(node.index === 1 ? ['--label-add', 'berth.apps=false'] : [])];
+    const labels = ['--label-add', `berth.engine=${node.engineHost}`, ...(node.index !== 2 ? ['--label-add', 'berth.apps=false'] : [])];
     await nodeDocker(swarm.managerHost, 'node', 'update', ...labels, node.nodeId);
   }
-  const cidr = env.APPS_SUBNET;
-  const base = cidr.split('/')[0].split('.').map(Number);
-  const gateway = [...base.slice(0, 3), base[3] + 1].join('.');
   const driver = new SwarmDriver(
     swarm.managerHost,
     { host: swarm.managerHost, namePrefix: env.DOCKER_NAME_PREFIX, publishAddress: '0.0.0.0', appPorts: { from, to }, pidsLimit: 200 },
-    { cidr, gateway },
     (node: string) => new LoopVolumeStore(`${VOLUMES_DIR}/${node}`),
   );
   under = { driver, ports: { from, to } };
@@ -65,5 +63,27 @@ describe('swarm: moving an app between nodes', () => {
     await driver.remove(appId);
     await driver.removeVolume(appId);
     await expect(driver.moveVolume(appId, one, two, 1024, RUNTIME_IMAGE)).rejects.toThrow(/neither node/);
+  });
+});
+
+describe('swarm: a node whose engine lets containers reach each other', () => {
+  it('gets no app: the create fails naming the node and the setting, and leaves no service or volume behind', async () => {
+    const { driver, ports } = under;
+    const three = swarm.nodes[2].name;
+    const appId = 700_000 + randomInt(0, 99_999);
+    const spec = {
+      appId, companyId: 1, image: RUNTIME_IMAGE, memoryMb: 128, cpuPercent: 25, pidsLimit: 200, appPort: 8080,
+      hostPort: randomInt(ports.from, ports.to + 1), diskMb: 1024, env: { PORT: '8080' }, hosts: {}, node: three, specHash: 'a',
+    };
+    // It is the engine that allows it, not a guess: two containers there do reach each other.
+    await swarm.docker(3, 'run', '-d', '--name', 'drv-icc-a', '--entrypoint', 'sleep', RUNTIME_IMAGE, '60');
+    const a = await swarm.docker(3, 'inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'drv-icc-a');
+    const ping = await swarm.docker(3, 'run', '--rm', '--entrypoint', 'bash', RUNTIME_IMAGE, '-c', `timeout 3 bash -c '</dev/tcp/${a}/1' 2>&1; echo $?`);
+    await swarm.docker(3, 'rm', '-f', 'drv-icc-a');
+    expect(ping).toMatch(/refused/i);
+
+    await expect(driver.create(spec)).rejects.toThrow(`node ${three} lets the containers on its default bridge reach each other: run its engine with "icc": false`);
+    expect(await driver.inspect(appId)).toBeNull();
+    expect(await swarm.docker(3, 'volume', 'ls', '-q', '--filter', `name=${env.DOCKER_NAME_PREFIX}-app-${appId}-srv`)).toBe('');
   });
 });

@@ -209,7 +209,9 @@ describe('draining a node', () => {
 
 describe('a node that fails', () => {
   it('is reported by its apps while away, nothing deleted, and they run again when it is back', async () => {
-    await swarm.stopEngine(3);
+    // A crash, not a stop: an engine that dies keeps on disk what it had, which is how a Swarm network
+    // of its apps came back stale and had every task on the node rejected (moby/moby#37087).
+    await swarm.crashEngine(3);
     const status = async (who: Owner, app: TestApp) => (await fx.api.get(`/${who.company.id}/apps-status/${app.id}/`, { token: who.token })).body;
     const down = await eventually('apps-status says the node is unreachable', async () => {
       const s = await status(beta, two);

@@ -33,7 +33,7 @@ function nodeStore(config: BerthConfig, node: string): VolumeStore | null {
       inject: [CONFIG, VOLUME_STORE],
       useFactory: (config: BerthConfig, store: VolumeStore | null): ContainerDriver =>
         config.cluster.driver === 'swarm'
-          ? new SwarmDriver(config.cluster.swarmManager, config.docker, config.apps.subnet, (node) => nodeStore(config, node))
+          ? new SwarmDriver(config.cluster.swarmManager, config.docker, (node) => nodeStore(config, node))
           : new DockerDriver(config.docker, config.apps.subnet, store),
     },
   ],

@@ -113,6 +113,27 @@ export function driverContract(name: string, under: () => DriverUnderTest): void
       expect(await driver.memoryUsageMb(appId)).toBeGreaterThan(0);
     });
 
+    it("keeps containers apart: another app's container does not answer it on its own address", async () => {
+      const { driver, ports } = under();
+      let hostPort = spec.hostPort;
+      while (hostPort === spec.hostPort) hostPort = randomInt(ports.from, ports.to + 1);
+      const other = { ...spec, appId: appId + 100_000, companyId: 2, hostPort, specHash: randomBytes(8).toString('hex') };
+      await driver.create(other);
+      try {
+        const address = (await driver.run(other.appId, ['hostname', '-i'], 10_000)).stdout.trim().split(/\s+/)[0];
+        expect(address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+        const probe = async (from: number) =>
+          (await driver.run(from, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3', `http://${address}:8080/`], 15_000)).stdout;
+        // It serves there (so a refusal below is the network's doing, not an app that is not listening)...
+        await eventually('the other app serves on its own address', async () => (await probe(other.appId)) === '200');
+        // ... and a neighbour's container gets nothing from it.
+        expect(await probe(appId)).toBe('000');
+      } finally {
+        await driver.remove(other.appId);
+        await driver.removeVolume(other.appId);
+      }
+    });
+
     it('unpacks an archive into the container, reads one back, and keeps /srv across a restart', async () => {
       const { driver } = under();
       const archive = new PassThrough();

@@ -34,6 +34,8 @@ export interface SwarmSet {
   down(): Promise<void>;
   /** Node `index`'s engine fails (SIGTERM; resolves once it has exited). */
   stopEngine(index: number): Promise<void>;
+  /** Node `index`'s engine dies at once (SIGKILL), as on a machine that loses power: nothing is cleaned up. */
+  crashEngine(index: number): Promise<void>;
   /**
    * Node `index`'s engine comes back with the same flags: resolves once it answers and its Swarm state is
    * active again (or, were its manager away, after the script's wait). The manager may report it ready a
@@ -44,9 +46,9 @@ export interface SwarmSet {
   docker(index: number, ...args: string[]): Promise<string>;
 }
 
-async function script(args: string[], timeout: number): Promise<string> {
+async function script(args: string[], timeout: number, env: Record<string, string> = {}): Promise<string> {
   try {
-    return (await run('bash', [SWARM_NODES_SCRIPT, ...args], { timeout, maxBuffer: 16 << 20 })).stdout;
+    return (await run('bash', [SWARM_NODES_SCRIPT, ...args], { timeout, maxBuffer: 16 << 20, env: { ...process.env, ...env } })).stdout;
   } catch (err: any) {
     throw new Error(`swarm-nodes.sh ${args.join(' ')} failed (${err.code ?? err.signal}):\n${err.stderr ?? ''}${err.stdout ?? ''}`);
   }
@@ -60,13 +62,14 @@ export async function nodeDocker(engineHost: string, ...args: string[]): Promise
 /**
  * Brings up set `set` with `count` nodes (1..8) and `images` loaded into each (only where a node
  * lacks that image id: the engines' data is kept between runs). Whatever an earlier run of the same
- * set left behind goes first. Test files that run at once must use different set names.
+ * set left behind goes first. Test files that run at once must use different set names. Engines
+ * keep containers apart on their default bridge, as Berth requires, except those in `iccNodes`.
  */
-export async function startSwarm(options: { set: string; count: number; images: string[] }): Promise<SwarmSet> {
+export async function startSwarm(options: { set: string; count: number; images: string[]; iccNodes?: number[] }): Promise<SwarmSet> {
   const { set, count, images } = options;
   let out: string;
   try {
-    out = await script(['up', set, String(count), ...images], 600_000);
+    out = await script(['up', set, String(count), ...images], 600_000, { BERTH_NODES_ICC: (options.iccNodes ?? []).join(' ') });
   } catch (err) {
     // The script removes what a failed `up` made; not if it was stopped (the timeout) before it could.
     await script(['down', set], 180_000).catch(() => undefined);
@@ -92,6 +95,7 @@ export async function startSwarm(options: { set: string; count: number; images: 
     nodes,
     down: async () => void (await script(['down', set], 180_000)),
     stopEngine: async (index) => void (await script(['stop', set, String(node(index).index)], 120_000)),
+    crashEngine: async (index) => void (await script(['crash', set, String(node(index).index)], 60_000)),
     startEngine: async (index) => void (await script(['start', set, String(node(index).index)], 180_000)),
     docker: (index, ...args) => nodeDocker(node(index).engineHost, ...args),
   };

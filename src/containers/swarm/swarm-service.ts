@@ -11,7 +11,6 @@ export interface ServiceTarget {
   nodeId: string;
   nodeName: string;
   volume: string;
-  network: string;
   labels: Record<string, string>;
 }
 
@@ -20,6 +19,12 @@ export interface ServiceTarget {
  * user, read-only root, scratch space and /srv volume the single-engine driver gives it.
  * Swarm publishes the port in host mode, on the node's own addresses (no routing mesh: the edge
  * goes to the node that runs the app).
+ *
+ * No Swarm network: the task joins its node's default bridge, which Berth requires to keep
+ * containers apart (icc off; SwarmDriver checks). A swarm-scoped bridge would do the same, but an
+ * engine that stops uncleanly keeps it in its bridge driver's store, and every task that needs it
+ * there is then rejected with "network <id> exists" until someone edits that store by hand
+ * (moby/moby#37087): a node that crashed would never run its apps again.
  */
 export function serviceSpec(spec: AppContainerSpec, target: ServiceTarget): Record<string, unknown> {
   const labels = { ...target.labels, [LABEL.spec]: spec.specHash };
@@ -52,7 +57,6 @@ export function serviceSpec(spec: AppContainerSpec, target: ServiceTarget): Reco
       },
       RestartPolicy: { Condition: 'any', Delay: 1e9 },
       Placement: { Constraints: [`node.id==${target.nodeId}`] },
-      Networks: [{ Target: target.network }],
       LogDriver: { Name: 'json-file', Options: { 'max-size': '10m', 'max-file': '2' } },
     },
     Mode: { Replicated: { Replicas: 1 } },
@@ -61,6 +65,14 @@ export function serviceSpec(spec: AppContainerSpec, target: ServiceTarget): Reco
     // dnsrr: this kernel (and many) has no IPVS for Swarm's virtual IPs; host-mode ports need none.
     EndpointSpec: { Mode: 'dnsrr', Ports: [{ Protocol: 'tcp', TargetPort: spec.appPort, PublishedPort: spec.hostPort, PublishMode: 'host' }] },
   };
+}
+
+/**
+ * The spec hash a service stands for. A service attached to a Swarm network predates apps on the
+ * nodes' default bridges: it counts as outdated, so the converger remakes it without its network.
+ */
+export function specHashOf(service: { Spec: { Labels?: Record<string, string>; TaskTemplate?: { Networks?: unknown[] } } }): string {
+  return service.Spec.TaskTemplate?.Networks?.length ? '' : (service.Spec.Labels?.[LABEL.spec] ?? '');
 }
 
 export interface TaskInfo {

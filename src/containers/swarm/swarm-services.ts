@@ -12,7 +12,7 @@ export const SERVICE_NAME_LABEL = 'com.docker.swarm.service.name';
 export interface ServiceInfo {
   ID: string;
   Version: { Index: number };
-  Spec: { Name: string; Labels?: Record<string, string>; TaskTemplate?: { ForceUpdate?: number; ContainerSpec?: { Env?: string[] } } & Record<string, unknown> } & Record<string, unknown>;
+  Spec: { Name: string; Labels?: Record<string, string>; TaskTemplate?: { ForceUpdate?: number; ContainerSpec?: { Env?: string[] }; Networks?: unknown[] } & Record<string, unknown> } & Record<string, unknown>;
 }
 
 /**

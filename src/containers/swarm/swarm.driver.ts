@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { within } from '../../common/within.js';
-import type { DockerConfig, Subnet } from '../../config/config.js';
+import type { DockerConfig } from '../../config/config.js';
 import {
   AppContainerSpec,
   ContainerDriver,
@@ -25,10 +25,10 @@ import { containerLogs } from '../docker/docker-logs.js';
 import { memoryUsedBytes, readSample, readStats } from '../docker/docker-stats.js';
 import { DockerVolumes } from '../docker/docker-volumes.js';
 import { LABEL } from '../docker/labels.js';
-import { ensureSwarmNetwork } from './swarm-network.js';
+import { assertContainersApart } from './node-bridge.js';
 import { SERVICE_NAME_LABEL, ServiceInfo, SwarmServices, versioned } from './swarm-services.js';
 import { copyVolume } from './volume-copy.js';
-import { NODE_OF_SERVICE, TaskInfo, currentTask, ended, observeTask, portTaken, serviceSpec } from './swarm-service.js';
+import { NODE_OF_SERVICE, TaskInfo, currentTask, ended, observeTask, portTaken, serviceSpec, specHashOf } from './swarm-service.js';
 import { setHeartbeat, SwarmNode, SwarmNodes } from './swarm-nodes.js';
 
 const PING_TIMEOUT_MS = 2000;
@@ -48,7 +48,6 @@ export class SwarmDriver implements ContainerDriver {
   constructor(
     managerHost: string,
     private readonly config: DockerConfig,
-    private readonly subnet: Subnet,
     /** Makes a node's /srv store: volumes live on the node their app runs on. */
     private readonly makeStore: (node: string) => VolumeStore | null,
   ) {
@@ -115,7 +114,7 @@ export class SwarmDriver implements ContainerDriver {
       const service = await this.service(appId);
       if (!service) return null;
       const nodeName = service.Spec.Labels?.[NODE_OF_SERVICE] ?? '';
-      const specHash = service.Spec.Labels?.[LABEL.spec] ?? '';
+      const specHash = specHashOf(service);
       const env = envOf(service.Spec.TaskTemplate?.ContainerSpec?.Env);
       const node = await this.nodeList.byName(nodeName);
       if (!node || node.state !== 'ready' || !node.engine) {
@@ -152,7 +151,7 @@ export class SwarmDriver implements ContainerDriver {
         const appId = Number(service.Spec.Labels?.[LABEL.app]);
         const task = currentTask(tasks.filter((t) => t.ServiceID === service.ID));
         const node = service.Spec.Labels?.[NODE_OF_SERVICE] ?? '';
-        const { running, state, specHash } = observeTask(appId, service.Spec.Labels?.[LABEL.spec] ?? '', node, task, true);
+        const { running, state, specHash } = observeTask(appId, specHashOf(service), node, task, true);
         const onNode = mounted.get(node);
         const down = nodes.find((n) => n.name === node)?.state !== 'ready';
         if (down) return { appId, running: false, state: 'unknown', specHash, node, volumeReady: true, nodeDown: true };
@@ -169,10 +168,10 @@ export class SwarmDriver implements ContainerDriver {
       const hasImage = await found(engine.getImage(spec.image).inspect());
       if (!hasImage) throw new ContainerSpecError(`image ${spec.image} is not on node ${node.name} (load it there: docs/multi-node.md)`);
       const labels = { [LABEL.installation]: this.config.namePrefix, [LABEL.app]: String(spec.appId), [LABEL.company]: String(spec.companyId) };
-      const network = await ensureSwarmNetwork(this.manager.control, engine, `${this.config.namePrefix}-apps`, this.config.namePrefix, this.subnet);
+      await assertContainersApart(engine, node.name);
       const volume = await this.volumes(node).ensure(this.volumeName(spec.appId), labels, spec.diskMb);
       const name = this.serviceName(spec.appId);
-      const body = serviceSpec(spec, { name, nodeId: node.id, nodeName: node.name, volume: this.volumeName(spec.appId), network, labels });
+      const body = serviceSpec(spec, { name, nodeId: node.id, nodeName: node.name, volume: this.volumeName(spec.appId), labels });
       try {
         await this.manager.control.createService(body);
       } catch (err) {
