@@ -52,6 +52,6 @@ describe('migrations', () => {
 
   it('never synchronize: no table appears without a migration', async () => {
     const tables = await db.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
-    expect(tables.rows.map((r) => r.tablename)).toEqual(['accounts', 'api_tokens', 'app_bindings', 'app_config_vars', 'app_config_versions', 'app_domains', 'app_metric_buckets', 'app_metric_samples', 'apps', 'certificates', 'companies', 'domain_verifications', 'events', 'invitations', 'memberships', 'operations', 'plans', 'releases', 'runtimes', 'ssh_host_keys', 'storages', 'typeorm_migrations']);
+    expect(tables.rows.map((r) => r.tablename)).toEqual(['accounts', 'api_tokens', 'app_bindings', 'app_config_vars', 'app_config_versions', 'app_domains', 'app_metric_buckets', 'app_metric_samples', 'apps', 'certificates', 'companies', 'domain_verifications', 'events', 'invitations', 'memberships', 'operations', 'plans', 'release_archive_chunks', 'release_archives', 'releases', 'runtimes', 'ssh_host_keys', 'storages', 'typeorm_migrations']);
   });
 });

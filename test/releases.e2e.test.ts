@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { createApp, deploy, Owner, sourceTree, TestApp } from './support/apps.js';
 import { eventually } from './support/docker.js';
 import { useEdgeBerth } from './support/edge.js';
-import { register, waitForOperation } from './support/http.js';
+import { client, register, waitForOperation } from './support/http.js';
+import { startBerth } from './support/server.js';
 import { SshUser } from './support/ssh.js';
 
 const { fx, edge } = useEdgeBerth('releases', () => ({
@@ -17,11 +18,14 @@ const { fx, edge } = useEdgeBerth('releases', () => ({
   SSH_SYNC_INTERVAL_MS: '200',
   RELEASE_HEALTH_TIMEOUT_MS: '6000',
   RELEASES_KEPT: '6',
+  // Shared with the API below that runs as if on another machine: it queues work for this worker.
+  QUEUE_PREFIX: `berth-test-releases-${process.pid}`,
 }));
 const user = new SshUser();
 const key = user.key('releaser');
 let owner: Owner;
 let app: TestApp;
+let v13Archive = '';
 
 /** A server that answers `<label>:<COLOR>` and lets in-flight requests finish when supervisord stops it. */
 const server = (label: string) => `const server = require('node:http').createServer((req, res) => res.end('${label}:' + (process.env.COLOR || 'none')));
@@ -220,17 +224,49 @@ describe('releases', () => {
     expect((await fx.api.get(releases(`${toSsh.body.version}/`), { token: owner.token })).body.log).toMatch(/switched \/srv\/app to the tree of release 10, kept beside it/);
   }, 300_000);
 
+  it('deploys an upload that an API on another machine took, and rolls back through it', async () => {
+    // Another machine's API: its disk is not this host's (a private tmpfs over /var/lib, where it
+    // keeps its copies of archives), and it runs no worker. The worker here deploys what it took,
+    // read from the database.
+    const elsewhere = await startBerth({ ...fx.env, BERTH_ROLES: 'api', RELEASES_DIR: '/var/lib/berth/releases' }, ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -t tmpfs tmpfs /var/lib && exec "$@"', 'sh']);
+    try {
+      const path = releases();
+      const taken = await fetch(`${elsewhere.url}${path}`, { method: 'POST', headers: { authorization: `Token ${owner.token}`, 'content-type': 'application/gzip' }, body: new Uint8Array(archive('v-elsewhere', { 'server.js': server('elsewhere') })) });
+      const body = await taken.json();
+      expect(taken.status, JSON.stringify(body)).toBe(200);
+      expect((await waitForOperation(fx.api, owner.token, owner.company.id, body.operation_id, 120_000)).status).toBe('success');
+      await serves('elsewhere:blue');
+      v13Archive = (await fx.db.query('SELECT archive FROM releases WHERE app_id = $1 AND version = $2', [app.id, body.version])).rows[0].archive;
+      const back = await client(elsewhere.url, elsewhere).post(`/${owner.company.id}/apps/${app.id}/rollback/`, { token: owner.token, body: {} });
+      expect(back.status, back.text).toBe(200);
+      expect((await waitForOperation(fx.api, owner.token, owner.company.id, back.body.operation_id, 120_000)).status).toBe('success');
+      await serves('ssh:blue');
+    } finally {
+      await elsewhere.stop();
+    }
+  }, 300_000);
+
   it('keeps RELEASES_KEPT releases, their archives outside /srv, shared by rollbacks, and removes them with the app', async () => {
     const list = (await fx.api.get(releases(), { token: owner.token })).body as Array<{ version: number; status: string }>;
-    expect(list.map((r) => r.version)).toEqual([12, 11, 10, 9, 8, 7]);
-    // Rollbacks share their origin's archive: v12 is v10's files, v11, v9 and v7 are v5's (pruned, its archive kept).
-    const store = join(fx.env.RELEASES_DIR, fx.env.DOCKER_NAME_PREFIX, String(app.id));
-    const archives = readdirSync(store).filter((f) => f.endsWith('.tar.gz'));
+    expect(list.map((r) => r.version)).toEqual([14, 13, 12, 11, 10, 9]);
+    // Rollbacks share their origin's archive: v14 and v12 are v10's files, v13 has its own, v11 and v9 are v5's (pruned, its archive kept).
+    const stored = async () =>
+      (await fx.db.query<{ name: string; complete: boolean; manifest: boolean; bytes: string; size: string }>(
+        `SELECT a.name, a.complete, a.manifest IS NOT NULL AS manifest, a.size, (SELECT coalesce(sum(length(c.data)), 0) FROM release_archive_chunks c WHERE c.app_id = a.app_id AND c.name = a.name) AS bytes
+           FROM release_archives a WHERE a.app_id = $1`,
+        [app.id],
+      )).rows;
+    const archives = await stored();
     expect(archives.length).toBe(3);
-    // Beside each archive, at most its manifest (what a deploy compares to unpack only what changed).
-    expect(readdirSync(store).filter((f) => !f.endsWith('.tar.gz')).every((f) => archives.some((a) => f === `${a}.manifest.json`))).toBe(true);
+    // Each whole, its chunks adding up to its size, with its manifest (what a deploy compares to unpack only what changed).
+    for (const a of archives) expect(a).toMatchObject({ complete: true, manifest: true, bytes: a.size });
+    // This host's copies: those of the archives its API took (v13's went to the other API's host).
+    const copies = join(fx.env.RELEASES_DIR, fx.env.DOCKER_NAME_PREFIX, String(app.id));
+    expect(readdirSync(copies).sort()).toEqual(archives.map((a) => a.name).filter((n) => n !== v13Archive).sort());
     const gone = await fx.api.delete(`/${owner.company.id}/apps/${app.id}/`, { token: owner.token });
     expect((await waitForOperation(fx.api, owner.token, owner.company.id, gone.body.operation_id, 120_000)).status).toBe('success');
-    expect(() => readdirSync(store)).toThrow(/ENOENT/);
+    expect(await stored()).toEqual([]);
+    expect((await fx.db.query('SELECT 1 FROM release_archive_chunks WHERE app_id = $1', [app.id])).rows).toEqual([]);
+    expect(() => readdirSync(copies)).toThrow(/ENOENT/);
   }, 120_000);
 });

@@ -17,7 +17,7 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
 // Berth's default VOLUMES_DIR, where apps' /srv images live.
 const VOLUMES_DIR = '/var/lib/berth/volumes';
-// Berth's default RELEASES_DIR: release archives, one directory per installation (its name prefix).
+// Berth's default RELEASES_DIR: this host's copies of release archives, one directory per installation (its name prefix).
 const RELEASES_DIR = '/var/lib/berth/releases';
 
 export async function sh(cmd, args, options = {}) {
@@ -125,7 +125,7 @@ export async function removeInstallation(prefix) {
   for (const point of mounts.filter((m) => m?.startsWith(`${VOLUMES_DIR}/${prefix}-`))) await sh('umount', ['-l', point]).catch(() => undefined);
   const entries = fs.existsSync(VOLUMES_DIR) ? fs.readdirSync(VOLUMES_DIR) : [];
   for (const entry of entries.filter((e) => e.startsWith(`${prefix}-`))) fs.rmSync(path.join(VOLUMES_DIR, entry), { recursive: true, force: true });
-  // Release archives of apps the run did not delete.
+  // This host's copies of the release archives of apps the run did not delete.
   fs.rmSync(path.join(RELEASES_DIR, prefix), { recursive: true, force: true });
 }
 

@@ -174,8 +174,8 @@ export interface EdgeConfig {
 }
 
 export interface ReleasesConfig {
-  /** Where release archives are kept (on the workers' host), outside every app's /srv quota. */
-  dir: string;
+  /** This host's copies of the release archives its API took (the archives are in the database); see HostCopies. */
+  hostDir: string;
   /** Largest archive a deploy may upload, in bytes; the plan's disk bounds it too. */
   archiveMaxBytes: number;
   /** Largest tree an archive may unpack to, in bytes; the plan's disk bounds it too. */
@@ -282,7 +282,7 @@ export function loadConfig(env: Env = process.env): BerthConfig {
       versionsKept: read.int('CONFIG_VERSIONS_KEPT', 100, 1, 100_000),
     },
     releases: {
-      dir: read.matching('RELEASES_DIR', '/var/lib/berth/releases', /^\/[^\0]*[^/]$/, 'an absolute path'),
+      hostDir: read.matching('RELEASES_DIR', '/var/lib/berth/releases', /^\/[^\0]*[^/]$/, 'an absolute path'),
       archiveMaxBytes: read.size('RELEASE_ARCHIVE_MAX', '256mb', 1024, 64 * 1024 ** 3),
       unpackedMaxBytes: read.size('RELEASE_UNPACKED_MAX', '1gb', 1024, 256 * 1024 ** 3),
       entriesMax: read.int('RELEASE_ENTRIES_MAX', 200_000, 1, 10_000_000),

@@ -1,13 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Transform, Writable } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BerthConfig } from '../config/config.js';
-import { CONFIG } from '../config/config.module.js';
+import { DataSource } from 'typeorm';
 import { Manifest, readManifest } from './archive/tar-manifest.js';
+import { HostCopies, HostCopyWriter } from './host-copies.js';
 
 /** More bytes arrived than the limit allows. */
 export class TooLargeError extends Error {
@@ -16,28 +14,34 @@ export class TooLargeError extends Error {
   }
 }
 
+/** The archive is not (or no longer) in the store. */
+export class ArchiveMissingError extends Error {}
+
+// Big enough that a 256 MiB archive is a few hundred rows, small enough that one is cheap to hold.
+export const CHUNK_BYTES = 1024 * 1024;
+// Chunks a reader asks for before it needs them: what hides the database's round trips.
+const READ_AHEAD = 4;
+// An upload this old and still not whole was cut short by a crash: the app's next write drops it.
+const STALE_PARTIAL = '1 hour';
+
 /**
- * Release archives on the host (RELEASES_DIR/<name prefix>/<app id>/<name>.tar.gz): outside every app's /srv,
- * so keeping releases never eats the plan's disk. A file is written under a temporary name and
- * renamed into place once whole, so a reader never sees half of one.
+ * Release archives in PostgreSQL (release_archives, release_archive_chunks), which every role of
+ * every machine reaches: the API that takes an upload, the worker that deploys it and the API that
+ * checks a rollback need not share a disk. The host that takes an upload keeps a copy too
+ * (HostCopies), which its workers read instead. Outside every app's /srv, so keeping releases never
+ * eats the plan's disk. An archive is written in chunks as it arrives and becomes readable only
+ * once whole (`complete`), so a reader never sees half of one.
  */
 @Injectable()
 export class ReleaseStore {
-  /** One directory per installation (its Docker name prefix), as installations sharing a host number their apps alike. */
-  private readonly root: string;
-
-  constructor(@Inject(CONFIG) config: BerthConfig) {
-    this.root = join(config.releases.dir, config.docker.namePrefix);
-  }
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly copies: HostCopies,
+  ) {}
 
   /** Whether `name` is one the store gives its archives. */
   static isName(name: string): boolean {
     return /^[a-z0-9]+\.tar\.gz$/.test(name);
-  }
-
-  path(appId: number, name: string): string {
-    if (!ReleaseStore.isName(name)) throw new Error(`not an archive name: ${name}`);
-    return join(this.root, String(appId), name);
   }
 
   /**
@@ -45,10 +49,9 @@ export class ReleaseStore {
    * gets every byte too, as it arrives (the archive's check); should it stop reading, so does this.
    */
   async write(appId: number, source: NodeJS.ReadableStream, limit: number, tee?: Writable): Promise<{ name: string; size: number }> {
-    const dir = join(this.root, String(appId));
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await this.db.query(`DELETE FROM release_archives WHERE app_id = $1 AND NOT complete AND created_at < now() - interval '${STALE_PARTIAL}'`, [appId]);
     const name = `${randomBytes(12).toString('hex')}.tar.gz`;
-    const partial = join(dir, `.${name}.partial`);
+    await this.db.query('INSERT INTO release_archives (app_id, name) VALUES ($1, $2)', [appId, name]);
     let size = 0;
     const bound = new Transform({
       transform(chunk: Buffer, _encoding, done) {
@@ -76,13 +79,17 @@ export class ReleaseStore {
     const failed = (err: Error) => bound.destroy(err);
     source.once('error', failed);
     source.pipe(bound);
+    const copy = await this.copies.writer(appId, name);
     try {
-      await pipeline(bound, createWriteStream(partial, { mode: 0o600 }));
-      await rename(partial, join(dir, name));
+      const writer = this.chunkWriter(appId, name, copy);
+      await pipeline(bound, writer.stream);
+      await this.db.query('UPDATE release_archives SET size = $3, chunks = $4, complete = true WHERE app_id = $1 AND name = $2', [appId, name, size, writer.count()]);
+      await copy.commit();
     } catch (err) {
       source.unpipe(bound);
       source.resume();
-      await rm(partial, { force: true });
+      await copy.discard();
+      await this.remove(appId, name).catch(() => undefined);
       throw err;
     } finally {
       source.removeListener('error', failed);
@@ -90,15 +97,96 @@ export class ReleaseStore {
     return { name, size };
   }
 
+  /**
+   * Stores what it is given as chunks of CHUNK_BYTES, and in this host's copy. One chunk's insert
+   * runs while the next one fills: the upload waits for the database only when it is a whole chunk ahead.
+   */
+  private chunkWriter(appId: number, name: string, copy: HostCopyWriter): { stream: Writable; count: () => number } {
+    const db = this.db;
+    let parts: Buffer[] = [];
+    let bytes = 0;
+    let seq = 0;
+    let inserting: Promise<unknown> = Promise.resolve();
+    const store = async () => {
+      await inserting;
+      if (bytes === 0) return;
+      const data = Buffer.concat(parts, bytes);
+      parts = [];
+      bytes = 0;
+      inserting = db.query('INSERT INTO release_archive_chunks (app_id, name, seq, data) VALUES ($1, $2, $3, $4)', [appId, name, seq++, data]);
+      // Seen by the next store() or by final(); never left unhandled meanwhile.
+      inserting.catch(() => undefined);
+    };
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        parts.push(chunk);
+        bytes += chunk.length;
+        const copied = copy.write(chunk);
+        if (bytes < CHUNK_BYTES) return void copied.then(() => done());
+        Promise.all([copied, store()]).then(() => done(), done);
+      },
+      final(done) {
+        store()
+          .then(() => inserting)
+          .then(() => done(), done);
+      },
+    });
+    return { stream, count: () => seq };
+  }
+
+  /**
+   * The archive's bytes: from this host's copy when it has one, else from the database a chunk at a
+   * time, the next few asked for ahead (a deploy reads as fast as the engine unpacks); fails with
+   * ArchiveMissingError when it is not in the store.
+   */
   read(appId: number, name: string): NodeJS.ReadableStream {
-    return createReadStream(this.path(appId, name));
+    const copy = this.copies.open(appId, name);
+    if (copy) return copy;
+    const db = this.db;
+    const ahead: Array<Promise<Buffer>> = [];
+    let asked = 0;
+    let checked: Promise<void> | null = null;
+    let refill = () => {};
+    const chunk = (seq: number): Promise<Buffer> =>
+      // As base64, not as bytea: pg receives bytea as hex text, twice the bytes to send and decode.
+      db.query(`SELECT encode(data, 'base64') AS data FROM release_archive_chunks WHERE app_id = $1 AND name = $2 AND seq = $3`, [appId, name, seq]).then((rows: Array<{ data: string }>) => {
+        // A whole archive has every chunk it counts: a gap must fail the read, never end it early.
+        if (!rows[0]) throw new ArchiveMissingError(`release archive ${name} of app ${appId} lacks its chunk ${seq}`);
+        return Buffer.from(rows[0].data, 'base64');
+      });
+    const next = async (): Promise<Buffer | null> => {
+      checked ??= db.query('SELECT chunks FROM release_archives WHERE app_id = $1 AND name = $2 AND complete', [appId, name]).then((rows: Array<{ chunks: number }>) => {
+        if (rows.length === 0) throw new ArchiveMissingError(`release archive ${name} of app ${appId} is not in the release store`);
+        // Only chunks that exist are asked for, so none of the reads ahead is wasted.
+        const count = rows[0].chunks;
+        const more = () => {
+          if (asked >= count) return;
+          const p = chunk(asked++);
+          p.catch(() => undefined);
+          ahead.push(p);
+        };
+        for (let i = 0; i < READ_AHEAD; i++) more();
+        refill = more;
+      });
+      await checked;
+      const head = ahead.shift();
+      if (!head) return null;
+      refill();
+      return head;
+    };
+    return new Readable({
+      read() {
+        next().then(
+          (data) => this.push(data),
+          (err: Error) => this.destroy(err),
+        );
+      },
+    });
   }
 
   async exists(appId: number, name: string): Promise<boolean> {
-    return stat(this.path(appId, name)).then(
-      () => true,
-      () => false,
-    );
+    const rows: unknown[] = await this.db.query('SELECT 1 FROM release_archives WHERE app_id = $1 AND name = $2 AND complete', [appId, name]);
+    return rows.length > 0;
   }
 
   /**
@@ -106,9 +194,8 @@ export class ReleaseStore {
    * compares the running release's with the new one's to unpack only what changed.
    */
   async manifest(appId: number, name: string): Promise<Manifest> {
-    const file = `${this.path(appId, name)}.manifest.json`;
-    const kept = await readFile(file, 'utf8').then((text) => JSON.parse(text) as Manifest, () => null);
-    if (kept) return kept;
+    const rows: Array<{ manifest: string | null }> = await this.db.query('SELECT manifest FROM release_archives WHERE app_id = $1 AND name = $2 AND complete', [appId, name]);
+    if (rows[0]?.manifest) return JSON.parse(rows[0].manifest) as Manifest;
     const manifest = await readManifest(this.read(appId, name));
     await this.keepManifest(appId, name, manifest);
     return manifest;
@@ -116,18 +203,17 @@ export class ReleaseStore {
 
   /** Keeps the manifest the archive's check made as it came in, so no deploy reads the archive for it. */
   async keepManifest(appId: number, name: string, manifest: Manifest): Promise<void> {
-    const file = `${this.path(appId, name)}.manifest.json`;
-    await writeFile(`${file}.partial`, JSON.stringify(manifest), { mode: 0o600 });
-    await rename(`${file}.partial`, file);
+    await this.db.query('UPDATE release_archives SET manifest = $3 WHERE app_id = $1 AND name = $2', [appId, name, JSON.stringify(manifest)]);
   }
 
   async remove(appId: number, name: string): Promise<void> {
-    await rm(this.path(appId, name), { force: true });
-    await rm(`${this.path(appId, name)}.manifest.json`, { force: true });
+    await this.db.query('DELETE FROM release_archives WHERE app_id = $1 AND name = $2', [appId, name]);
+    await this.copies.remove(appId, name);
   }
 
   /** Every archive of an app (once it is deleted). */
   async removeApp(appId: number): Promise<void> {
-    await rm(join(this.root, String(appId)), { recursive: true, force: true });
+    await this.db.query('DELETE FROM release_archives WHERE app_id = $1', [appId]);
+    await this.copies.removeApp(appId);
   }
 }

@@ -82,7 +82,8 @@ export class ReleasesService {
       );
       if (problem instanceof ArchiveProblem) throw DomainError.field('archive', problem.message);
       if (err instanceof TooLargeError) throw tooLarge();
-      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw new DomainError('unavailable', 'the release store has no space left; nothing was changed');
+      // PostgreSQL's disk_full: the release store is the database.
+      if ((err as { code?: string }).code === '53100') throw new DomainError('unavailable', 'the release store has no space left; nothing was changed');
       throw err;
     }
   }

@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,20 +76,13 @@ async function upload(appId: number, body: Buffer | ReadableStream<Uint8Array>, 
 }
 
 /**
- * Every file (dot files and partials included) in the installation's release store of the app,
- * but an archive's manifest beside it (kept with it, gone with it): one stored archive is one file.
+ * Every archive (partial uploads included) the release store holds for the app, and every chunk
+ * that belongs to none: one stored archive is one entry.
  */
-function storedFiles(appId: number): string[] {
-  const dir = join(fx.env.RELEASES_DIR, fx.env.DOCKER_NAME_PREFIX, String(appId));
-  try {
-    const files = readdirSync(dir, { recursive: true, withFileTypes: true })
-      .filter((e) => !e.isDirectory())
-      .map((e) => join(e.parentPath, e.name));
-    return files.filter((f) => !(f.endsWith('.tar.gz.manifest.json') && files.includes(f.slice(0, -'.manifest.json'.length))));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+async function storedFiles(appId: number): Promise<string[]> {
+  const archives = await fx.db.query<{ name: string; complete: boolean }>('SELECT name, complete FROM release_archives WHERE app_id = $1', [appId]);
+  const orphans = await fx.db.query<{ name: string }>('SELECT DISTINCT name FROM release_archive_chunks c WHERE app_id = $1 AND NOT EXISTS (SELECT 1 FROM release_archives a WHERE a.app_id = c.app_id AND a.name = c.name)', [appId]);
+  return [...archives.rows.map((a) => `${a.name}${a.complete ? '' : ' (partial)'}`), ...orphans.rows.map((o) => `${o.name} (orphan chunks)`)];
 }
 
 async function releaseList(appId: number, who: Who = owner) {
@@ -201,11 +194,11 @@ describe('archives that reach outside /srv/app', () => {
       expect(answer.body.errors.archive[0], label).toMatch(problem);
     }
     expect(await releaseList(appId)).toEqual([]);
-    expect(storedFiles(appId)).toEqual([]);
+    expect(await storedFiles(appId)).toEqual([]);
     // The app still takes a good release afterwards.
     const good = await upload(appId, validArchive());
     expect(good.status, good.text).toBe(200);
-    expect(storedFiles(appId)).toHaveLength(1);
+    expect(await storedFiles(appId)).toHaveLength(1);
   });
 
   // Attack: a hard link whose size field announces data, the data being a link to /etc: GNU tar
@@ -243,9 +236,9 @@ describe('one deploy at a time', () => {
     expect((await releaseList(appId)).map((r) => [r.version, r.status])).toEqual([[1, 'deploying']]);
     const rows = await fx.db.query('SELECT version FROM releases WHERE app_id = $1', [appId]);
     expect(rows.rows).toHaveLength(1);
-    const files = storedFiles(appId);
+    const files = await storedFiles(appId);
     expect(files).toHaveLength(1);
-    expect(files[0]).toMatch(/\/[a-z0-9]+\.tar\.gz$/);
+    expect(files[0]).toMatch(/^[a-z0-9]+\.tar\.gz$/);
   });
 
   it('refuses a rollback, a snapshot and another upload while release 1 deploys', async () => {
@@ -256,7 +249,7 @@ describe('one deploy at a time', () => {
     const again = await upload(appId, validArchive());
     expect(again.status, again.text).toBe(409);
     expect(await releaseList(appId)).toHaveLength(1);
-    expect(storedFiles(appId)).toHaveLength(1);
+    expect(await storedFiles(appId)).toHaveLength(1);
   });
 
   // Attack: reach another company's app's releases by its id, or without a valid token.
@@ -287,7 +280,7 @@ describe('one deploy at a time', () => {
     // Through the attacker's own company id, the app is not there either.
     expect((await upload(appId, validArchive(), { authorization: `Token ${other.token}`, company: other.company.id })).status).toBe(404);
     expect(await releaseList(appId)).toHaveLength(1);
-    expect(storedFiles(appId)).toHaveLength(1);
+    expect(await storedFiles(appId)).toHaveLength(1);
   });
 });
 
@@ -309,7 +302,7 @@ describe('roles', () => {
     const rollback = await fx.api.post(`/${owner.company.id}/apps/${appId}/rollback/`, { token: viewer.token });
     expect(rollback.status, rollback.text).toBe(403);
     expect(await releaseList(appId)).toEqual([]);
-    expect(storedFiles(appId)).toEqual([]);
+    expect(await storedFiles(appId)).toEqual([]);
   });
 });
 
@@ -322,7 +315,7 @@ describe('uploads past RELEASE_ARCHIVE_MAX', () => {
     expect(answer.status, answer.text).toBe(413);
     expect(answer.body.code).toBe('payload_too_large');
     expect(answer.body.message).toMatch(/larger than the 2097152 bytes this app may upload/);
-    expect(storedFiles(appId)).toEqual([]);
+    expect(await storedFiles(appId)).toEqual([]);
     expect(await releaseList(appId)).toEqual([]);
   });
 
@@ -333,7 +326,7 @@ describe('uploads past RELEASE_ARCHIVE_MAX', () => {
     const appId = await newApp('chunkedagain');
     const { first, second, closed } = await chunkedThenGet(releasesPath(appId), 3 * MB);
     expect(first).toMatch(/^HTTP\/1\.1 413 /);
-    expect(storedFiles(appId)).toEqual([]);
+    expect(await storedFiles(appId)).toEqual([]);
     // The refused body is drained, not destroyed: the connection goes on answering.
     expect({ second: second.split('\r\n')[0] || '(nothing within 5 s)', closed }).toSatisfy(
       (r: { second: string; closed: boolean }) => r.closed || /^HTTP\/1\.1 200 /.test(r.second),
@@ -348,7 +341,7 @@ describe('uploads past RELEASE_ARCHIVE_MAX', () => {
     const left = () => fx.berth.logs().match(/the client closed the connection before its request body was in/g)?.length ?? 0;
     await eventually('each abandoned upload is logged', async () => left() === 3, 5000);
     expect(fx.berth.logs()).not.toMatch(/backing service unavailable/);
-    await eventually('no partial file is left', async () => storedFiles(appId).length === 0, 5000);
+    await eventually('no partial file is left', async () => (await storedFiles(appId)).length === 0, 5000);
     expect(await releaseList(appId)).toEqual([]);
     // The app takes a whole upload afterwards: no deploy was left holding its lock.
     const answer = await upload(appId, incompressibleArchive(64 * 1024));
@@ -361,7 +354,7 @@ describe('uploads past RELEASE_ARCHIVE_MAX', () => {
     const answer = await upload(appId, chunkedBody(3 * MB));
     expect(answer.status, answer.text).toBe(413);
     expect(answer.body.code).toBe('payload_too_large');
-    expect(storedFiles(appId)).toEqual([]);
+    expect(await storedFiles(appId)).toEqual([]);
     expect((await fx.db.query('SELECT version FROM releases WHERE app_id = $1', [appId])).rows).toEqual([]);
   });
 });

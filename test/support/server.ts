@@ -28,8 +28,10 @@ function troubles(output: string, count = 25): string[] {
 }
 
 /** Starts the built server (`dist/src/main.js`) as its own process on a free port, as an operator would. */
-export async function startBerth(env: Record<string, string>): Promise<BerthProcess> {
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+/** `wrap`: a command Berth runs under (it gets node and its arguments appended), as `unshare ...`. */
+export async function startBerth(env: Record<string, string>, wrap: string[] = []): Promise<BerthProcess> {
+  const [command, ...args] = [...wrap, process.execPath, 'dist/src/main.js'];
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

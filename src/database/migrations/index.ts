@@ -14,6 +14,7 @@ import { Releases1795540000007 } from './1795540000007-releases.js';
 import { LiveEvents1795540000008 } from './1795540000008-live-events.js';
 import { AppMetrics1795540000009 } from './1795540000009-app-metrics.js';
 import { AppNodes1795540000010 } from './1795540000010-app-nodes.js';
+import { ReleaseArchives1795540000011 } from './1795540000011-release-archives.js';
 
 // Every migration, in order. Listed explicitly so the build and the tests load the same set.
 export const MIGRATIONS: Function[] = [
@@ -33,4 +34,5 @@ export const MIGRATIONS: Function[] = [
   LiveEvents1795540000008,
   AppMetrics1795540000009,
   AppNodes1795540000010,
+  ReleaseArchives1795540000011,
 ];

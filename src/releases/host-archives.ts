@@ -1,0 +1,105 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { HostCopies } from './host-copies.js';
+import { CHUNK_BYTES, ReleaseStore } from './release-store.js';
+
+/**
+ * Brings this host's archive copies (HostCopies) in line with the database when a worker starts. A
+ * file the database lacks that a release names was kept by an earlier Berth, which stored archives
+ * only on the host: it moves into the database (and stays as the copy), so no kept release loses
+ * its files. One no release names is a copy of an archive since pruned (by a process on another
+ * host, say), or an upload a crash cut short: it goes. Each move is one transaction holding a lock
+ * on the archive's name, so processes starting together move it once.
+ */
+@Injectable()
+export class HostArchives implements OnApplicationBootstrap {
+  private readonly logger = new Logger('releases');
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly copies: HostCopies,
+  ) {}
+
+  /** In the background: a large store must not hold up the start. */
+  onApplicationBootstrap(): void {
+    this.reconcile().catch((err: Error) => this.logger.warn(`this host's release archive copies were not all checked against the database: ${err.message}`));
+  }
+
+  async reconcile(): Promise<{ moved: number; removed: number }> {
+    let moved = 0;
+    let removed = 0;
+    for (const app of await entries(this.copies.root)) {
+      if (!/^\d+$/.test(app)) continue;
+      const appId = Number(app);
+      for (const name of await entries(join(this.copies.root, app))) {
+        const file = join(this.copies.root, app, name);
+        if (name.startsWith('.') && name.endsWith('.partial')) {
+          if (Date.now() - (await stat(file)).mtimeMs > STALE_PARTIAL_MS) await rm(file, { force: true });
+          continue;
+        }
+        if (!ReleaseStore.isName(name)) continue;
+        const outcome = await this.check(appId, name, file);
+        if (outcome === 'moved') moved++;
+        if (outcome === 'removed') removed++;
+      }
+      await rmdir(join(this.copies.root, app)).catch(() => undefined);
+    }
+    if (moved + removed > 0) this.logger.log({ moved, removed, dir: this.copies.root }, 'checked the release archive copies on this host against the database');
+    return { moved, removed };
+  }
+
+  private async check(appId: number, name: string, file: string): Promise<'kept' | 'moved' | 'removed'> {
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const [lock] = await runner.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS got', [`release-archive:${appId}:${name}`]);
+      const stored: unknown[] = await runner.query('SELECT 1 FROM release_archives WHERE app_id = $1 AND name = $2', [appId, name]);
+      // Another process is on it, or the database has it: the file is the copy it should be.
+      if (!lock.got || stored.length > 0) {
+        await runner.rollbackTransaction();
+        return 'kept';
+      }
+      const named: unknown[] = await runner.query('SELECT 1 FROM releases WHERE app_id = $1 AND archive = $2 LIMIT 1', [appId, name]);
+      if (named.length === 0) {
+        await runner.rollbackTransaction();
+        await removeWithManifest(file);
+        return 'removed';
+      }
+      const manifest = await readFile(`${file}.manifest.json`, 'utf8').catch(() => null);
+      await runner.query('INSERT INTO release_archives (app_id, name, manifest) VALUES ($1, $2, $3)', [appId, name, manifest]);
+      let seq = 0;
+      let size = 0;
+      for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES })) {
+        size += (chunk as Buffer).length;
+        await runner.query('INSERT INTO release_archive_chunks (app_id, name, seq, data) VALUES ($1, $2, $3, $4)', [appId, name, seq++, chunk]);
+      }
+      await runner.query('UPDATE release_archives SET size = $3, chunks = $4, complete = true WHERE app_id = $1 AND name = $2', [appId, name, size, seq]);
+      await runner.commitTransaction();
+      // The manifest is in the database now; the archive stays as this host's copy.
+      await rm(`${file}.manifest.json`, { force: true });
+      return 'moved';
+    } catch (err) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      throw err;
+    } finally {
+      await runner.release();
+    }
+  }
+}
+
+// An upload this old that is still not whole was cut short by a crash.
+const STALE_PARTIAL_MS = 3600_000;
+
+async function entries(dir: string): Promise<string[]> {
+  return readdir(dir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
+}
+
+async function removeWithManifest(file: string): Promise<void> {
+  await rm(file, { force: true });
+  await rm(`${file}.manifest.json`, { force: true });
+}
