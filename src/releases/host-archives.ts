@@ -5,7 +5,7 @@ import { readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { HostCopies } from './host-copies.js';
-import { CHUNK_BYTES, ReleaseStore } from './release-store.js';
+import { CHUNK_BYTES, insertChunk, markComplete, ReleaseStore } from './release-store.js';
 
 /**
  * Brings this host's archive copies (HostCopies) in line with the database when a worker starts. A
@@ -76,9 +76,9 @@ export class HostArchives implements OnApplicationBootstrap {
       let size = 0;
       for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES })) {
         size += (chunk as Buffer).length;
-        await runner.query('INSERT INTO release_archive_chunks (app_id, name, seq, data) VALUES ($1, $2, $3, $4)', [appId, name, seq++, chunk]);
+        await insertChunk(runner, appId, name, seq++, chunk as Buffer);
       }
-      await runner.query('UPDATE release_archives SET size = $3, chunks = $4, complete = true WHERE app_id = $1 AND name = $2', [appId, name, size, seq]);
+      await markComplete(runner, appId, name, size, seq);
       await runner.commitTransaction();
       // The manifest is in the database now; the archive stays as this host's copy.
       await rm(`${file}.manifest.json`, { force: true });

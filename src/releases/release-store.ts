@@ -14,6 +14,21 @@ export class TooLargeError extends Error {
   }
 }
 
+/** Whatever runs SQL: the DataSource, or a QueryRunner inside a transaction. */
+interface Sql {
+  query(text: string, params: unknown[]): Promise<unknown>;
+}
+
+/** Chunk `seq` of an archive. */
+export function insertChunk(sql: Sql, appId: number, name: string, seq: number, data: Buffer): Promise<unknown> {
+  return sql.query('INSERT INTO release_archive_chunks (app_id, name, seq, data) VALUES ($1, $2, $3, $4)', [appId, name, seq, data]);
+}
+
+/** The archive is whole: readers may have it from now on. */
+export function markComplete(sql: Sql, appId: number, name: string, size: number, chunks: number): Promise<unknown> {
+  return sql.query('UPDATE release_archives SET size = $3, chunks = $4, complete = true WHERE app_id = $1 AND name = $2', [appId, name, size, chunks]);
+}
+
 /** The archive is not (or no longer) in the store. */
 export class ArchiveMissingError extends Error {}
 
@@ -83,7 +98,7 @@ export class ReleaseStore {
     try {
       const writer = this.chunkWriter(appId, name, copy);
       await pipeline(bound, writer.stream);
-      await this.db.query('UPDATE release_archives SET size = $3, chunks = $4, complete = true WHERE app_id = $1 AND name = $2', [appId, name, size, writer.count()]);
+      await markComplete(this.db, appId, name, size, writer.count());
       await copy.commit();
     } catch (err) {
       source.unpipe(bound);
@@ -98,8 +113,9 @@ export class ReleaseStore {
   }
 
   /**
-   * Stores what it is given as chunks of CHUNK_BYTES, and in this host's copy. One chunk's insert
-   * runs while the next one fills: the upload waits for the database only when it is a whole chunk ahead.
+   * Stores what it is given as chunks of CHUNK_BYTES (the last one shorter), and in this host's
+   * copy. One chunk's insert runs while the next one fills: the upload waits for the database only
+   * when it is a whole chunk ahead.
    */
   private chunkWriter(appId: number, name: string, copy: HostCopyWriter): { stream: Writable; count: () => number } {
     const db = this.db;
@@ -107,26 +123,28 @@ export class ReleaseStore {
     let bytes = 0;
     let seq = 0;
     let inserting: Promise<unknown> = Promise.resolve();
-    const store = async () => {
+    /** Inserts the first `length` bytes held, once the insert before has ended. */
+    const store = async (length: number) => {
       await inserting;
-      if (bytes === 0) return;
-      const data = Buffer.concat(parts, bytes);
-      parts = [];
-      bytes = 0;
-      inserting = db.query('INSERT INTO release_archive_chunks (app_id, name, seq, data) VALUES ($1, $2, $3, $4)', [appId, name, seq++, data]);
+      const held = Buffer.concat(parts, bytes);
+      const rest = held.subarray(length);
+      parts = rest.length > 0 ? [rest] : [];
+      bytes = rest.length;
+      inserting = insertChunk(db, appId, name, seq++, held.subarray(0, length));
       // Seen by the next store() or by final(); never left unhandled meanwhile.
       inserting.catch(() => undefined);
+    };
+    const full = async () => {
+      while (bytes >= CHUNK_BYTES) await store(CHUNK_BYTES);
     };
     const stream = new Writable({
       write(chunk: Buffer, _encoding, done) {
         parts.push(chunk);
         bytes += chunk.length;
-        const copied = copy.write(chunk);
-        if (bytes < CHUNK_BYTES) return void copied.then(() => done());
-        Promise.all([copied, store()]).then(() => done(), done);
+        Promise.all([copy.write(chunk), full()]).then(() => done(), done);
       },
       final(done) {
-        store()
+        (bytes > 0 ? store(bytes) : Promise.resolve())
           .then(() => inserting)
           .then(() => done(), done);
       },
@@ -143,45 +161,27 @@ export class ReleaseStore {
     const copy = this.copies.open(appId, name);
     if (copy) return copy;
     const db = this.db;
-    const ahead: Array<Promise<Buffer>> = [];
-    let asked = 0;
-    let checked: Promise<void> | null = null;
-    let refill = () => {};
     const chunk = (seq: number): Promise<Buffer> =>
-      // As base64, not as bytea: pg receives bytea as hex text, twice the bytes to send and decode.
-      db.query(`SELECT encode(data, 'base64') AS data FROM release_archive_chunks WHERE app_id = $1 AND name = $2 AND seq = $3`, [appId, name, seq]).then((rows: Array<{ data: string }>) => {
+      db.query('SELECT data FROM release_archive_chunks WHERE app_id = $1 AND name = $2 AND seq = $3', [appId, name, seq]).then((rows: Array<{ data: Buffer }>) => {
         // A whole archive has every chunk it counts: a gap must fail the read, never end it early.
         if (!rows[0]) throw new ArchiveMissingError(`release archive ${name} of app ${appId} lacks its chunk ${seq}`);
-        return Buffer.from(rows[0].data, 'base64');
+        return rows[0].data;
       });
-    const next = async (): Promise<Buffer | null> => {
-      checked ??= db.query('SELECT chunks FROM release_archives WHERE app_id = $1 AND name = $2 AND complete', [appId, name]).then((rows: Array<{ chunks: number }>) => {
-        if (rows.length === 0) throw new ArchiveMissingError(`release archive ${name} of app ${appId} is not in the release store`);
-        // Only chunks that exist are asked for, so none of the reads ahead is wasted.
-        const count = rows[0].chunks;
-        const more = () => {
-          if (asked >= count) return;
-          const p = chunk(asked++);
-          p.catch(() => undefined);
-          ahead.push(p);
-        };
-        for (let i = 0; i < READ_AHEAD; i++) more();
-        refill = more;
-      });
-      await checked;
-      const head = ahead.shift();
-      if (!head) return null;
-      refill();
-      return head;
-    };
-    return new Readable({
-      read() {
-        next().then(
-          (data) => this.push(data),
-          (err: Error) => this.destroy(err),
-        );
-      },
-    });
+    // The generator runs only as far as the reader pulls: at most READ_AHEAD chunks wait unread.
+    async function* chunks(): AsyncGenerator<Buffer> {
+      const rows: Array<{ chunks: number }> = await db.query('SELECT chunks FROM release_archives WHERE app_id = $1 AND name = $2 AND complete', [appId, name]);
+      if (rows.length === 0) throw new ArchiveMissingError(`release archive ${name} of app ${appId} is not in the release store`);
+      const ahead: Array<Promise<Buffer>> = [];
+      for (let seq = 0; seq < rows[0].chunks; seq++) {
+        const next = chunk(seq);
+        // Awaited in turn below; never left unhandled while an earlier one is.
+        next.catch(() => undefined);
+        ahead.push(next);
+        if (ahead.length > READ_AHEAD) yield await ahead.shift()!;
+      }
+      for (const next of ahead) yield await next;
+    }
+    return Readable.from(chunks(), { objectMode: false });
   }
 
   async exists(appId: number, name: string): Promise<boolean> {

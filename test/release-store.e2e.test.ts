@@ -1,0 +1,60 @@
+// The release store against PostgreSQL itself: archives of several chunks come back byte for byte
+// from the database (no host copy), a gap in the chunks fails the read rather than ending it early.
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HostCopies } from '../dist/src/releases/host-copies.js';
+import { ReleaseStore } from '../dist/src/releases/release-store.js';
+import { useBerth } from './support/fixture.js';
+import { register } from './support/http.js';
+
+const fx = useBerth('release_store');
+const copiesDir = mkdtempSync(join(tmpdir(), 'berth-store-copies-'));
+let db: DataSource;
+let store: ReleaseStore;
+let copies: HostCopies;
+let appId: number;
+
+beforeAll(async () => {
+  db = await new DataSource({ type: 'postgres', url: fx.db.url, poolSize: 8 }).initialize();
+  copies = new HostCopies({ releases: { hostDir: copiesDir }, docker: { namePrefix: 'store' } } as never);
+  store = new ReleaseStore(db, copies);
+  const owner = await register(fx.api, 'Store Owner');
+  const [plan] = (await db.query('SELECT id FROM plans ORDER BY id LIMIT 1')) as Array<{ id: number }>;
+  const [runtime] = (await db.query('SELECT image FROM runtimes LIMIT 1')) as Array<{ image: string }>;
+  const [app] = (await db.query('INSERT INTO apps (company_id, name, image, plan_id, host_port, ssh_port) VALUES ($1, $2, $3, $4, 1, 1) RETURNING id', [owner.company.id, 'store', runtime.image, plan.id])) as Array<{ id: number }>;
+  appId = app.id;
+});
+afterAll(async () => {
+  await db?.destroy();
+  rmSync(copiesDir, { recursive: true, force: true });
+});
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of stream) parts.push(part as Buffer);
+  return Buffer.concat(parts);
+}
+
+describe('the release store', () => {
+  it('gives back an archive of several chunks from the database byte for byte, and fails on a missing chunk', async () => {
+    const bytes = randomBytes(3.5 * 1024 ** 2);
+    const { name, size } = await store.write(appId, Readable.from([bytes.subarray(0, 1_000_000), bytes.subarray(1_000_000)]), 10 * 1024 ** 2);
+    expect(size).toBe(bytes.length);
+    expect(await readAll(store.read(appId, name))).toEqual(bytes);
+    // Without this host's copy, from the database.
+    await copies.remove(appId, name);
+    const [row] = (await db.query('SELECT chunks FROM release_archives WHERE app_id = $1 AND name = $2', [appId, name])) as Array<{ chunks: number }>;
+    expect(row.chunks).toBe(4);
+    expect((await readAll(store.read(appId, name))).equals(bytes)).toBe(true);
+    await db.query('DELETE FROM release_archive_chunks WHERE app_id = $1 AND name = $2 AND seq = 2', [appId, name]);
+    await expect(readAll(store.read(appId, name))).rejects.toThrow(`lacks its chunk 2`);
+    await store.remove(appId, name);
+    await expect(readAll(store.read(appId, name))).rejects.toThrow('is not in the release store');
+  });
+});
