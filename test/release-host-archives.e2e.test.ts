@@ -1,7 +1,8 @@
 // Release archives an earlier Berth kept only on the host (RELEASES_DIR/<prefix>/<app id>/<name>.tar.gz)
 // move into the database when a worker on that host starts, and a rollback to their release works.
+// A host that runs only the API drops its copies of archives a worker elsewhere pruned.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,8 +14,13 @@ import { startBerth } from './support/server.js';
 import { SshUser } from './support/ssh.js';
 
 const hostDir = mkdtempSync(join(tmpdir(), 'berth-host-releases-'));
-afterAll(() => rmSync(hostDir, { recursive: true, force: true }));
-const fx = useBerth('host_archives', { BERTH_ROLES: 'api,worker,ssh', RELEASES_DIR: hostDir, QUEUE_PREFIX: `berth-test-host-archives-${process.pid}` });
+// The copies of an API that runs on a host of its own, with no worker.
+const apiHostDir = mkdtempSync(join(tmpdir(), 'berth-api-host-releases-'));
+afterAll(() => {
+  for (const dir of [hostDir, apiHostDir]) rmSync(dir, { recursive: true, force: true });
+});
+// Two releases kept: a third deploy prunes the first.
+const fx = useBerth('host_archives', { BERTH_ROLES: 'api,worker,ssh', RELEASES_DIR: hostDir, RELEASES_KEPT: '2', QUEUE_PREFIX: `berth-test-host-archives-${process.pid}` });
 const user = new SshUser();
 const key = user.key('host-archives');
 
@@ -70,5 +76,37 @@ describe('release archives kept on the host by an earlier Berth', () => {
     expect((await waitForOperation(fx.api, owner.token, owner.company.id, rollback.body.operation_id, 120_000)).status).toBe('success');
     const served = await user.ssh(app.sshPort, key.path, ['cat /srv/app/server.js']);
     expect(served.stdout.toString()).toContain("s.end('one')");
+  }, 300_000);
+
+  it('on a host that runs only the API, the copy of an archive a worker elsewhere pruned goes at the next check', async () => {
+    const elsewhere = await startBerth({ ...fx.env, BERTH_ROLES: 'api', RELEASES_DIR: apiHostDir, RELEASES_HOST_CHECK_EVERY_MS: '1000' });
+    try {
+      const owner = await register(fx.api, 'API Host Copies');
+      const app = await createApp(fx.api, owner, user, key, { name: 'pruned' });
+      const copies = join(apiHostDir, fx.env.DOCKER_NAME_PREFIX, String(app.id));
+      const archiveOf = async (version: number): Promise<string> => (await fx.db.query('SELECT archive FROM releases WHERE app_id = $1 AND version = $2', [app.id, version])).rows[0].archive;
+      let first = '';
+      for (const [version, text] of [[1, 'one'], [2, 'two'], [3, 'three']] as const) {
+        const answer = await fetch(`${elsewhere.url}/${owner.company.id}/apps/${app.id}/releases/`, { method: 'POST', headers: { authorization: `Token ${owner.token}`, 'content-type': 'application/gzip' }, body: new Uint8Array(archive(`p${version}`, text)) });
+        const body = await answer.json();
+        expect(answer.status, JSON.stringify(body)).toBe(200);
+        expect((await waitForOperation(fx.api, owner.token, owner.company.id, body.operation_id, 120_000)).status).toBe('success');
+        if (version === 1) {
+          first = await archiveOf(1);
+          // The API's host keeps a copy of what it took; the worker's host has none (it read the database).
+          expect(readdirSync(copies)).toEqual([first]);
+          expect(existsSync(join(hostDir, fx.env.DOCKER_NAME_PREFIX, String(app.id), first))).toBe(false);
+        }
+      }
+      // The third deploy pruned release 1 and its archive, in the worker, from the database.
+      expect((await fx.db.query('SELECT 1 FROM release_archives WHERE app_id = $1 AND name = $2', [app.id, first])).rows).toEqual([]);
+      const kept = [await archiveOf(2), await archiveOf(3)].sort();
+      await eventually('the API host drops its copy of the pruned archive', async () => readdirSync(copies).sort().join() === kept.join(), 15_000);
+      // The copies of the kept archives stay, through further checks.
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(readdirSync(copies).sort()).toEqual(kept);
+    } finally {
+      await elsewhere.stop();
+    }
   }, 300_000);
 });

@@ -176,6 +176,11 @@ export interface EdgeConfig {
 export interface ReleasesConfig {
   /** This host's copies of the release archives its API took (the archives are in the database); see HostCopies. */
   hostDir: string;
+  /**
+   * How often a process holding copies (an API or a worker) checks them against the database: a
+   * copy of an archive that a process on another host pruned goes at the next check.
+   */
+  hostCheckEveryMs: number;
   /** Largest archive a deploy may upload, in bytes; the plan's disk bounds it too. */
   archiveMaxBytes: number;
   /** Largest tree an archive may unpack to, in bytes; the plan's disk bounds it too. */
@@ -283,6 +288,7 @@ export function loadConfig(env: Env = process.env): BerthConfig {
     },
     releases: {
       hostDir: read.matching('RELEASES_DIR', '/var/lib/berth/releases', /^\/[^\0]*[^/]$/, 'an absolute path'),
+      hostCheckEveryMs: read.int('RELEASES_HOST_CHECK_EVERY_MS', 3_600_000, 1000, 7 * 24 * 3_600_000),
       archiveMaxBytes: read.size('RELEASE_ARCHIVE_MAX', '256mb', 1024, 64 * 1024 ** 3),
       unpackedMaxBytes: read.size('RELEASE_UNPACKED_MAX', '1gb', 1024, 256 * 1024 ** 3),
       entriesMax: read.int('RELEASE_ENTRIES_MAX', 200_000, 1, 10_000_000),

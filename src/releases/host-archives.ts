@@ -1,54 +1,74 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { every, type Periodic } from '../common/periodic.js';
+import { BerthConfig } from '../config/config.js';
+import { CONFIG } from '../config/config.module.js';
 import { HostCopies } from './host-copies.js';
 import { CHUNK_BYTES, insertChunk, markComplete, ReleaseStore } from './release-store.js';
 
 /**
- * Brings this host's archive copies (HostCopies) in line with the database when a worker starts. A
- * file the database lacks that a release names was kept by an earlier Berth, which stored archives
- * only on the host: it moves into the database (and stays as the copy), so no kept release loses
- * its files. One no release names is a copy of an archive since pruned (by a process on another
- * host, say), or an upload a crash cut short: it goes. Each move is one transaction holding a lock
- * on the archive's name, so processes starting together move it once.
+ * Brings this host's archive copies (HostCopies) in line with the database when an API or a worker
+ * starts, and every `releases.hostCheckEveryMs` after. A file the database lacks that a release
+ * names was kept by an earlier Berth, which stored archives only on the host: it moves into the
+ * database (and stays as the copy), so no kept release loses its files. One no release names is a
+ * copy of an archive since pruned, or an upload a crash cut short: it goes. Pruning runs in the
+ * worker, which removes its own host's copy; a host that runs only the API would otherwise keep
+ * the copies of every archive it ever took. Each move is one transaction holding a lock on the
+ * archive's name, so processes checking together move it once.
  */
 @Injectable()
-export class HostArchives implements OnApplicationBootstrap {
+export class HostArchives implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('releases');
+  private periodic: Periodic | null = null;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
+    @Inject(CONFIG) private readonly config: BerthConfig,
     private readonly copies: HostCopies,
   ) {}
 
   /** In the background: a large store must not hold up the start. */
   onApplicationBootstrap(): void {
-    this.reconcile().catch((err: Error) => this.logger.warn(`this host's release archive copies were not all checked against the database: ${err.message}`));
+    const failed = (err: Error) => this.logger.warn(`this host's release archive copies were not all checked against the database: ${err.message}`);
+    this.periodic = every(this.config.releases.hostCheckEveryMs, () => this.reconcile(), failed, 0);
+  }
+
+  onApplicationShutdown(): void {
+    this.periodic?.stop();
   }
 
   async reconcile(): Promise<{ moved: number; removed: number }> {
     let moved = 0;
     let removed = 0;
+    let failed: Error | null = null;
     for (const app of await entries(this.copies.root)) {
       if (!/^\d+$/.test(app)) continue;
       const appId = Number(app);
       for (const name of await entries(join(this.copies.root, app))) {
         const file = join(this.copies.root, app, name);
-        if (name.startsWith('.') && name.endsWith('.partial')) {
-          if (Date.now() - (await stat(file)).mtimeMs > STALE_PARTIAL_MS) await rm(file, { force: true });
-          continue;
+        // One file that cannot be checked (gone meanwhile: another process on this host checks
+        // too) must not keep the others from being checked; the first failure is reported.
+        try {
+          if (name.startsWith('.') && name.endsWith('.partial')) {
+            if (Date.now() - (await stat(file)).mtimeMs > STALE_PARTIAL_MS) await rm(file, { force: true });
+            continue;
+          }
+          if (!ReleaseStore.isName(name)) continue;
+          const outcome = await this.check(appId, name, file);
+          if (outcome === 'moved') moved++;
+          if (outcome === 'removed') removed++;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') failed ??= err as Error;
         }
-        if (!ReleaseStore.isName(name)) continue;
-        const outcome = await this.check(appId, name, file);
-        if (outcome === 'moved') moved++;
-        if (outcome === 'removed') removed++;
       }
       await rmdir(join(this.copies.root, app)).catch(() => undefined);
     }
     if (moved + removed > 0) this.logger.log({ moved, removed, dir: this.copies.root }, 'checked the release archive copies on this host against the database');
+    if (failed) throw failed;
     return { moved, removed };
   }
 
