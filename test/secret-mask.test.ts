@@ -15,4 +15,35 @@ describe('SecretMask', () => {
     expect(mask.apply('secret-and-more / secret / a.*b / axxb / abc')).toBe('*** / *** / *** / axxb / abc');
     expect(new SecretMask([]).apply('nothing to hide')).toBe('nothing to hide');
   });
+
+  describe('pieces of a line that was cut', () => {
+    const secret = 'Kx9-secret-value-0042';
+    const mask = new SecretMask([secret]);
+    const line = `token=${secret} done`;
+
+    it('masks a value cut in two, in both pieces, wherever the cut falls', () => {
+      // Cuts that leave 4 characters or more of the value on each side.
+      for (let cut = 'token='.length + 4; cut <= 'token='.length + secret.length - 4; cut++) {
+        const first = mask.applyPiece(line.slice(0, cut), false, true);
+        const second = mask.applyPiece(line.slice(cut), true, false);
+        expect(`${first}|${second}`, `cut at ${cut}`).toBe('token=***|*** done');
+      }
+    });
+
+    it('masks a piece that lies inside a value, and whole values as ever', () => {
+      expect(mask.applyPiece(secret.slice(5, 15), true, true)).toBe('***');
+      expect(mask.applyPiece(`${secret} and ${secret.slice(0, 6)}`, false, true)).toBe('*** and ***');
+      expect(mask.applyPiece(`${secret.slice(-6)} and ${secret}`, true, false)).toBe('*** and ***');
+    });
+
+    it('leaves text alone that only looks like a value at a cut, and pieces of fewer than 4 characters', () => {
+      // The end of the value at the end of a piece, its start at the start of the next: not a value cut in two.
+      expect(mask.applyPiece(`a ${secret.slice(-6)}`, false, true)).toBe(`a ${secret.slice(-6)}`);
+      expect(mask.applyPiece(`${secret.slice(0, 6)} b`, true, false)).toBe(`${secret.slice(0, 6)} b`);
+      expect(mask.applyPiece('progress 45%', false, true)).toBe('progress 45%');
+      expect(mask.applyPiece(`x ${secret.slice(0, 3)}`, false, true)).toBe(`x ${secret.slice(0, 3)}`);
+      // Not a cut piece: only whole values.
+      expect(mask.applyPiece(`x ${secret.slice(0, 8)}`, false, false)).toBe(`x ${secret.slice(0, 8)}`);
+    });
+  });
 });

@@ -10,14 +10,17 @@ const PROCESS_NAME = /^[A-Za-z0-9_.:@-]{1,128}$/;
 /**
  * A line of the container's output as a log entry: the runtime's berth-log listener tags each
  * program's line with its name and stream (docker/runtimes/runtime-base/berth-log); anything
- * else is the container's own output.
+ * else is the container's own output. `continues`: the listener cut the program's line there (it
+ * was very long, or printed in parts with a pause between), and the next entry of the same
+ * program and stream goes on with it.
  */
-export function toLogEntry(line: ContainerLogLine): LogEntry {
+export function toLogEntry(line: ContainerLogLine): LogEntry & { continues?: boolean } {
   if (line.text.startsWith(TAG)) {
     try {
-      const tagged = JSON.parse(line.text) as { p?: unknown; s?: unknown; m?: unknown };
+      const tagged = JSON.parse(line.text) as { p?: unknown; s?: unknown; m?: unknown; c?: unknown };
       if (typeof tagged.p === 'string' && PROCESS_NAME.test(tagged.p) && typeof tagged.m === 'string') {
-        return { timestamp: line.time, process: tagged.p, stream: tagged.s === 'stderr' ? 'stderr' : 'stdout', message: tagged.m };
+        const entry = { timestamp: line.time, process: tagged.p, stream: tagged.s === 'stderr' ? 'stderr' : 'stdout', message: tagged.m } as const;
+        return tagged.c === 1 ? { ...entry, continues: true } : entry;
       }
     } catch {
       // Not the listener's after all: kept as the container's own line.
@@ -52,11 +55,16 @@ export async function copyLogs(driver: ContainerDriver, store: LogStore, appId: 
     if (failure !== null) throw failure;
   };
   let scheduled = false;
+  // The programs and streams whose last line was cut: a secret across the cut is masked in both pieces.
+  const cut = new Set<string>();
   for await (const line of driver.logs(appId, { since, follow, signal })) {
     if (failure !== null) throw failure;
     if (since !== undefined && line.time <= since) continue;
-    const entry = toLogEntry(line);
-    entry.message = mask.apply(entry.message);
+    const { continues, ...entry } = toLogEntry(line);
+    const key = `${entry.stream} ${entry.process}`;
+    entry.message = mask.applyPiece(entry.message, cut.has(key), continues === true);
+    if (continues) cut.add(key);
+    else cut.delete(key);
     batch.push(entry);
     if (batch.length >= BATCH) await flush();
     else if (!scheduled) {

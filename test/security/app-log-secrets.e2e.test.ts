@@ -15,6 +15,9 @@ type Line = { process: string; message: string };
 // Lines the engine splits at 16 KiB: the key (32 characters) after this many x's straddles the
 // split of the tagged line ({"berth-log":1,...,"m":" is 43 bytes) for most of them.
 const PADS = Array.from({ length: 36 }, (_, i) => 16_310 + i);
+// Lines longer than the runtime's 100 000-character records: this many characters of the key
+// (32 characters) end the first record, the rest starts the next.
+const CUTS = [4, 9, 16, 28];
 const logs = (query: string) => fx.api.get(`/${company()}/apps/${app.appId}/logs/${query}`, { token: app.viewer.token });
 
 describe('secrets in the app log', () => {
@@ -28,7 +31,8 @@ describe('secrets in the app log', () => {
    *   old value is what the program sees) are masked as *** in the log as read and as
    *   followed. A value sealed after it was printed is masked when the log is read. So is a
    *   secret at the end of a line long enough for the engine to keep it in two parts, with the
-   *   secret cut in half between them.
+   *   secret cut in half between them; and a secret cut in two by the runtime, in a line longer
+   *   than its records, or printed in two parts with a pause between: both pieces are masked.
    *   The program did see the values (their hashes, printed beside, are in the log).
    * Reference: OWASP API Security Top 10 2023, API3:2023 Broken Object Property Level
    *   Authorization; Heroku and GitHub Actions mask secrets in the logs they show.
@@ -49,7 +53,19 @@ console.log('late=' + e.LATE_SECRET);
 console.log(JSON.stringify(e));
 for (const pad of ${JSON.stringify(PADS)}) console.log('x'.repeat(pad) + e.API_KEY);
 console.log('key-hash=' + hash(e.API_KEY) + ' password-hash=' + hash(e.DATABASE_PASSWORD));
-console.log('printed all');
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+(async () => {
+  // Paced, so that the follower keeps up with 100 kB lines.
+  for (const cut of ${JSON.stringify(CUTS)}) {
+    console.log('y'.repeat(100000 - cut) + e.API_KEY + 'z');
+    await pause(300);
+  }
+  // Part of the key, and the rest after a pause longer than the runtime waits for a line's end.
+  process.stdout.write('part=' + e.API_KEY.slice(0, 12));
+  await pause(2000);
+  console.log(e.API_KEY.slice(12));
+  console.log('printed all');
+})();
 require('node:http').createServer((q, s) => s.end('ok')).listen(e.PORT);
 `,
     });
@@ -75,6 +91,13 @@ require('node:http').createServer((q, s) => s.end('ok')).listen(e.PORT);
       // Whole again, and masked: not two lines, each with half of the key.
       const long = lines.filter((l) => l.message.startsWith('xxxx')).map((l) => `${l.message.length}:${l.message.slice(-4)}`);
       expect(long).toEqual(PADS.map((pad) => `${pad + 3}:x***`));
+      // Cut in two by the runtime: each piece masked, the line's pieces in turn.
+      const cut = lines.findIndex((l) => l.message.startsWith('yyyy'));
+      expect(lines.slice(cut, cut + 2 * CUTS.length).map((l) => (l.message.startsWith('yyyy') ? `${l.message.length}:${l.message.slice(-4)}` : l.message))).toEqual(
+        CUTS.flatMap((n) => [`${100_000 - n + 3}:y***`, '***z']),
+      );
+      const part = lines.findIndex((l) => l.message.startsWith('part='));
+      expect(lines.slice(part, part + 2).map((l) => l.message)).toEqual(['part=***', '***']);
       for (const secret of app.forbidden()) expect(text).not.toContain(secret);
       // Not a secret when printed: readers with access to the variables see it.
       expect(text).toContain(`late=${LATE}`);

@@ -15,6 +15,8 @@ const MIN_LENGTH = 4;
  */
 export class SecretMask {
   private readonly pattern: RegExp | null;
+  /** Longest first. */
+  private readonly forms: string[];
 
   constructor(values: Iterable<string>) {
     const forms = new Set<string>();
@@ -23,12 +25,42 @@ export class SecretMask {
         if (form.length >= MIN_LENGTH) forms.add(form);
       }
     }
-    const sorted = [...forms].sort((a, b) => b.length - a.length);
-    this.pattern = sorted.length ? new RegExp(sorted.map(escape).join('|'), 'g') : null;
+    this.forms = [...forms].sort((a, b) => b.length - a.length);
+    this.pattern = this.forms.length ? new RegExp(this.forms.map(escape).join('|'), 'g') : null;
   }
 
   apply(text: string): string {
     return this.pattern ? text.replace(this.pattern, MASKED) : text;
+  }
+
+  /**
+   * Masks one piece of a line that was cut in pieces (a very long line, or one printed in parts
+   * with a pause between): besides whole values, the start of a value at its end when the line
+   * goes on (`continues`), the rest of one at its start when it is the line's continuation
+   * (`continued`), and the whole piece when it lies inside a value. Only pieces of MIN_LENGTH
+   * characters or more: a shorter one is ordinary text as often as not, and gives little away.
+   */
+  applyPiece(text: string, continued: boolean, continues: boolean): string {
+    if (!this.pattern || (!continued && !continues)) return this.apply(text);
+    if (continued && continues && text.length >= MIN_LENGTH && this.forms.some((form) => form.includes(text))) return MASKED;
+    let head = 0;
+    let tail = text.length;
+    for (const form of this.forms) {
+      // The end of a value the piece before began: the piece starts with it.
+      if (continued) {
+        for (let k = Math.min(form.length - 1, text.length); k >= MIN_LENGTH && k > head; k--) {
+          if (text.startsWith(form.slice(form.length - k))) head = k;
+        }
+      }
+      // The start of a value the next piece ends: the piece ends with it.
+      if (continues) {
+        for (let k = Math.min(form.length - 1, text.length); k >= MIN_LENGTH && text.length - k < tail; k--) {
+          if (text.endsWith(form.slice(0, k))) tail = text.length - k;
+        }
+      }
+    }
+    if (head >= tail) return MASKED;
+    return (head > 0 ? MASKED : '') + this.apply(text.slice(head, tail)) + (tail < text.length ? MASKED : '');
   }
 }
 
