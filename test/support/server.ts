@@ -1,6 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REDIS_URL } from './services.js';
 
@@ -31,6 +34,9 @@ function troubles(output: string, count = 25): string[] {
 /** `wrap`: a command Berth runs under (it gets node and its arguments appended), as `unshare ...`. */
 export async function startBerth(env: Record<string, string>, wrap: string[] = []): Promise<BerthProcess> {
   const [command, ...args] = [...wrap, process.execPath, 'dist/src/main.js'];
+  // Never the machine's own RELEASES_DIR: an API or a worker checks the archive copies there
+  // against its database, and a test's database is not the installation's that keeps them.
+  const releasesDir = env.RELEASES_DIR ? null : mkdtempSync(join(tmpdir(), 'berth-releases-'));
   const child = spawn(command, args, {
     cwd: ROOT,
     env: {
@@ -48,6 +54,7 @@ export async function startBerth(env: Record<string, string>, wrap: string[] = [
       RATE_LIMIT_DEPLOYS_PER_MINUTE: '0',
       // Test files run in parallel against one Redis: each server gets queues of its own.
       QUEUE_PREFIX: `berth-test-${randomBytes(4).toString('hex')}`,
+      ...(releasesDir ? { RELEASES_DIR: releasesDir } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -69,6 +76,7 @@ export async function startBerth(env: Record<string, string>, wrap: string[] = [
     child.stderr!.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
+      if (releasesDir) rmSync(releasesDir, { recursive: true, force: true });
       reject(new Error(`berth exited with ${code} before starting:\n${output}`));
     });
   });
@@ -90,9 +98,11 @@ export async function startBerth(env: Record<string, string>, wrap: string[] = [
       return `the Berth process is ${state}; ${lines.length ? `its last warnings:\n${lines.join('\n')}` : 'it logged no warning'}`;
     },
     stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await once(child, 'exit');
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+      }
+      if (releasesDir) rmSync(releasesDir, { recursive: true, force: true });
     },
   };
 }

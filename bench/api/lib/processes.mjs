@@ -26,6 +26,9 @@ export const benchUrl = new URL(adminUrl);
 benchUrl.pathname = `/${dbName}`;
 adminUrl.pathname = '/postgres';
 export const logPath = path.join(os.tmpdir(), `${dbName}.log`);
+// Berth's RELEASES_DIR for the run: an API checks the archive copies there against its database,
+// and the bench's database is not that of the installation whose copies the default one holds.
+const releasesDir = path.join(os.tmpdir(), `${dbName}-releases`);
 
 const children = new Set(); // { name, proc }
 let dbCreated = false;
@@ -71,6 +74,7 @@ export function cleanup() {
         await admin.end().catch(() => {});
       }
     }
+    fs.rmSync(releasesDir, { recursive: true, force: true });
     const keep = keepLog || problems.length > 0;
     if (!keep) fs.rmSync(logPath, { force: true });
   })();
@@ -226,6 +230,7 @@ export async function startBerth(redisUrl, options) {
     LOG_LEVEL: options.logLevel,
     BERTH_ROLES: 'api',
     MIGRATIONS_RUN: 'true',
+    RELEASES_DIR: releasesDir,
   };
   delete env.DATABASE_POOL_SIZE;
   if (options.poolSize) env.DATABASE_POOL_SIZE = options.poolSize;
