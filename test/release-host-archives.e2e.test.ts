@@ -1,15 +1,16 @@
 // Release archives an earlier Berth kept only on the host (RELEASES_DIR/<prefix>/<app id>/<name>.tar.gz)
 // move into the database when a worker on that host starts, and a rollback to their release works.
-// A host that runs only the API drops its copies of archives a worker elsewhere pruned.
+// A host that runs only the API drops its copies of archives a worker elsewhere pruned, and old
+// copies of archives that no deploy or rollback without a version would read.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from './support/apps.js';
 import { eventually } from './support/docker.js';
 import { useBerth } from './support/fixture.js';
-import { register, waitForOperation } from './support/http.js';
+import { client, register, waitForOperation } from './support/http.js';
 import { startBerth } from './support/server.js';
 import { SshUser } from './support/ssh.js';
 
@@ -19,8 +20,8 @@ const apiHostDir = mkdtempSync(join(tmpdir(), 'berth-api-host-releases-'));
 afterAll(() => {
   for (const dir of [hostDir, apiHostDir]) rmSync(dir, { recursive: true, force: true });
 });
-// Two releases kept: a third deploy prunes the first.
-const fx = useBerth('host_archives', { BERTH_ROLES: 'api,worker,ssh', RELEASES_DIR: hostDir, RELEASES_KEPT: '2', QUEUE_PREFIX: `berth-test-host-archives-${process.pid}` });
+// Three releases kept: a fourth deploy prunes the first.
+const fx = useBerth('host_archives', { BERTH_ROLES: 'api,worker,ssh', RELEASES_DIR: hostDir, RELEASES_KEPT: '3', QUEUE_PREFIX: `berth-test-host-archives-${process.pid}` });
 const user = new SshUser();
 const key = user.key('host-archives');
 
@@ -78,33 +79,42 @@ describe('release archives kept on the host by an earlier Berth', () => {
     expect(served.stdout.toString()).toContain("s.end('one')");
   }, 300_000);
 
-  it('on a host that runs only the API, the copy of an archive a worker elsewhere pruned goes at the next check', async () => {
+  it('on a host that runs only the API, the copy of an archive a worker elsewhere pruned goes at the next check, and so do old copies no deploy is likely to need', async () => {
     const elsewhere = await startBerth({ ...fx.env, BERTH_ROLES: 'api', RELEASES_DIR: apiHostDir, RELEASES_HOST_CHECK_EVERY_MS: '1000' });
     try {
       const owner = await register(fx.api, 'API Host Copies');
       const app = await createApp(fx.api, owner, user, key, { name: 'pruned' });
       const copies = join(apiHostDir, fx.env.DOCKER_NAME_PREFIX, String(app.id));
       const archiveOf = async (version: number): Promise<string> => (await fx.db.query('SELECT archive FROM releases WHERE app_id = $1 AND version = $2', [app.id, version])).rows[0].archive;
-      let first = '';
-      for (const [version, text] of [[1, 'one'], [2, 'two'], [3, 'three']] as const) {
-        const answer = await fetch(`${elsewhere.url}/${owner.company.id}/apps/${app.id}/releases/`, { method: 'POST', headers: { authorization: `Token ${owner.token}`, 'content-type': 'application/gzip' }, body: new Uint8Array(archive(`p${version}`, text)) });
+      const texts = ['one', 'two', 'three', 'four'];
+      for (const [i, text] of texts.entries()) {
+        const answer = await fetch(`${elsewhere.url}/${owner.company.id}/apps/${app.id}/releases/`, { method: 'POST', headers: { authorization: `Token ${owner.token}`, 'content-type': 'application/gzip' }, body: new Uint8Array(archive(`p${i + 1}`, text)) });
         const body = await answer.json();
         expect(answer.status, JSON.stringify(body)).toBe(200);
         expect((await waitForOperation(fx.api, owner.token, owner.company.id, body.operation_id, 120_000)).status).toBe('success');
-        if (version === 1) {
-          first = await archiveOf(1);
+        if (i === 0) {
           // The API's host keeps a copy of what it took; the worker's host has none (it read the database).
-          expect(readdirSync(copies)).toEqual([first]);
-          expect(existsSync(join(hostDir, fx.env.DOCKER_NAME_PREFIX, String(app.id), first))).toBe(false);
+          expect(readdirSync(copies)).toEqual([await archiveOf(1)]);
+          expect(existsSync(join(hostDir, fx.env.DOCKER_NAME_PREFIX, String(app.id), await archiveOf(1)))).toBe(false);
         }
       }
-      // The third deploy pruned release 1 and its archive, in the worker, from the database.
-      expect((await fx.db.query('SELECT 1 FROM release_archives WHERE app_id = $1 AND name = $2', [app.id, first])).rows).toEqual([]);
-      const kept = [await archiveOf(2), await archiveOf(3)].sort();
-      await eventually('the API host drops its copy of the pruned archive', async () => readdirSync(copies).sort().join() === kept.join(), 15_000);
-      // The copies of the kept archives stay, through further checks.
+      const [second, third, fourth] = [await archiveOf(2), await archiveOf(3), await archiveOf(4)];
+      // The fourth deploy pruned release 1, in the worker, with its archive: its copy goes at the next check.
+      expect((await fx.db.query('SELECT version FROM releases WHERE app_id = $1 ORDER BY version', [app.id])).rows.map((r) => r.version)).toEqual([2, 3, 4]);
+      await eventually('the API host drops its copy of the pruned archive', async () => readdirSync(copies).sort().join() === [second, third, fourth].sort().join(), 15_000);
+      // New copies stay whatever their release; an old one stays for the active release (4) and
+      // the one a rollback goes back to (3), not for release 2, whose archive the database keeps.
       await new Promise((r) => setTimeout(r, 2500));
-      expect(readdirSync(copies).sort()).toEqual(kept);
+      expect(readdirSync(copies).sort()).toEqual([second, third, fourth].sort());
+      const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+      for (const name of [second, third, fourth]) utimesSync(join(copies, name), twoHoursAgo, twoHoursAgo);
+      await eventually('the old copy of release 2 goes', async () => readdirSync(copies).sort().join() === [third, fourth].sort().join(), 15_000);
+      expect((await fx.db.query('SELECT 1 FROM release_archives WHERE app_id = $1 AND name = $2 AND complete', [app.id, second])).rows).toHaveLength(1);
+      // A rollback to it reads the database.
+      const back = await client(elsewhere.url, elsewhere).post(`/${owner.company.id}/apps/${app.id}/rollback/`, { token: owner.token, body: { version: 2 } });
+      expect(back.status, back.text).toBe(200);
+      expect((await waitForOperation(fx.api, owner.token, owner.company.id, back.body.operation_id, 120_000)).status).toBe('success');
+      expect((await user.ssh(app.sshPort, key.path, ['cat /srv/app/server.js'])).stdout.toString()).toContain("s.end('two')");
     } finally {
       await elsewhere.stop();
     }

@@ -1,8 +1,9 @@
 // The release store against PostgreSQL itself: archives of several chunks come back byte for byte
-// from the database (no host copy), a gap in the chunks fails the read rather than ending it early.
+// from the database (no host copy), a gap in the chunks fails the read rather than ending it early,
+// and a host copy removed while it is read is read whole.
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -56,5 +57,20 @@ describe('the release store', () => {
     await expect(readAll(store.read(appId, name))).rejects.toThrow(`lacks its chunk 2`);
     await store.remove(appId, name);
     await expect(readAll(store.read(appId, name))).rejects.toThrow('is not in the release store');
+  });
+
+  it('reads a host copy removed after the read began whole, and the database when the copy is gone', async () => {
+    const bytes = randomBytes(2.5 * 1024 ** 2);
+    const { name } = await store.write(appId, Readable.from([bytes]), 10 * 1024 ** 2);
+    const [first] = (await db.query('SELECT data FROM release_archive_chunks WHERE app_id = $1 AND name = $2 AND seq = 0', [appId, name])) as Array<{ data: Buffer }>;
+    // The copy is what is read while it is there: one that differs from the database shows it.
+    const file = copies.path(appId, name);
+    writeFileSync(file, Buffer.concat([Buffer.from('copy:'), bytes]));
+    const reading = store.read(appId, name);
+    // Removed (as HostArchives drops old copies) once the read has begun: still read whole.
+    rmSync(file);
+    expect((await readAll(reading)).subarray(0, 5).toString()).toBe('copy:');
+    expect((await readAll(store.read(appId, name))).equals(bytes)).toBe(true);
+    expect(first.data.equals(bytes.subarray(0, 1024 ** 2))).toBe(true);
   });
 });

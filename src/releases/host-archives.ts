@@ -79,10 +79,17 @@ export class HostArchives implements OnApplicationBootstrap, OnApplicationShutdo
       await runner.startTransaction();
       const [lock] = await runner.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS got', [`release-archive:${appId}:${name}`]);
       const stored: unknown[] = await runner.query('SELECT 1 FROM release_archives WHERE app_id = $1 AND name = $2', [appId, name]);
-      // Another process is on it, or the database has it: the file is the copy it should be.
-      if (!lock.got || stored.length > 0) {
+      if (!lock.got) {
         await runner.rollbackTransaction();
         return 'kept';
+      }
+      if (stored.length > 0) {
+        await runner.rollbackTransaction();
+        if (await this.worthKeeping(appId, name, file)) return 'kept';
+        // Kept in the database for a rollback further back; a copy of every kept release would
+        // double the disk they take here.
+        await removeWithManifest(file);
+        return 'removed';
       }
       const named: unknown[] = await runner.query('SELECT 1 FROM releases WHERE app_id = $1 AND archive = $2 LIMIT 1', [appId, name]);
       if (named.length === 0) {
@@ -110,10 +117,28 @@ export class HostArchives implements OnApplicationBootstrap, OnApplicationShutdo
       await runner.release();
     }
   }
+
+  /**
+   * Whether the copy of an archive the database holds is worth its disk: it is the archive of the
+   * app's active or deploying release, or of the release a rollback goes back to (the active one's
+   * predecessor), or it is new (an upload whose release is not recorded yet, a deploy queued
+   * behind another).
+   */
+  private async worthKeeping(appId: number, name: string, file: string): Promise<boolean> {
+    if (Date.now() - (await stat(file)).mtimeMs < NEW_COPY_MS) return true;
+    const named: unknown[] = await this.db.query(
+      `SELECT 1 FROM releases WHERE app_id = $1 AND archive = $2 AND (status IN ('active', 'deploying') OR id = (
+         SELECT id FROM releases WHERE app_id = $1 AND status = 'superseded' AND activated_at IS NOT NULL ORDER BY activated_at DESC LIMIT 1)) LIMIT 1`,
+      [appId, name],
+    );
+    return named.length > 0;
+  }
 }
 
 // An upload this old that is still not whole was cut short by a crash.
 const STALE_PARTIAL_MS = 3600_000;
+// A copy younger than this is kept whatever its release: it may not be recorded yet.
+const NEW_COPY_MS = 3600_000;
 
 async function entries(dir: string): Promise<string[]> {
   return readdir(dir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createReadStream, createWriteStream, existsSync, ReadStream, WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, openSync, ReadStream, WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthConfig } from '../config/config.js';
@@ -25,10 +25,19 @@ export class HostCopies {
     return join(this.root, String(appId), name);
   }
 
-  /** The copy's bytes, or null when this host has none. */
+  /**
+   * The copy's bytes, or null when this host has none. Opened here and now: a copy removed a moment
+   * later (HostArchives drops those no deploy is likely to need) is still read whole.
+   */
   open(appId: number, name: string): ReadStream | null {
     const file = this.path(appId, name);
-    return existsSync(file) ? createReadStream(file) : null;
+    try {
+      return createReadStream(file, { fd: openSync(file, 'r') });
+    } catch (err) {
+      // Only ever a copy: the database has the archive.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.logger.warn(`a release archive copy could not be opened; reading the database instead: ${(err as Error).message}`);
+      return null;
+    }
   }
 
   /** A copy being written; it takes the name `name` only on commit(). */
