@@ -17,8 +17,9 @@ import { CHUNK_BYTES, insertChunk, markComplete, ReleaseStore } from './release-
  * database (and stays as the copy), so no kept release loses its files. One no release names is a
  * copy of an archive since pruned, or an upload a crash cut short: it goes. Pruning runs in the
  * worker, which removes its own host's copy; a host that runs only the API would otherwise keep
- * the copies of every archive it ever took. Each move is one transaction holding a lock on the
- * archive's name, so processes checking together move it once.
+ * the copies of every archive it ever took. An old copy that no deploy is likely to read goes too
+ * (worthKeeping): the database has the archive. Each move is one transaction holding a lock on
+ * the archive's name, so processes checking together move it once.
  */
 @Injectable()
 export class HostArchives implements OnApplicationBootstrap, OnApplicationShutdown {
