@@ -39,7 +39,8 @@ interface Lease {
  * round trip per request: each process reserves units in chunks (smaller as the limit nears, one
  * at a time at the end) and spends them locally. Redis never grants more than the limit, so the
  * limit holds under any parallel load; units a process reserved and did not use are lost to the
- * window, a few at most. Fixed one-minute windows (`X-RateLimit-Reset` is the window's end).
+ * window, a few at most. Fixed one-minute windows (`X-RateLimit-Reset` is the window's end). While
+ * Redis cannot be reached, each process holds the limit on its own count.
  */
 @Injectable()
 export class TokenRateLimit {
@@ -79,12 +80,16 @@ export class TokenRateLimit {
       lease.granted += got;
       lease.reservedEverywhere = Math.max(lease.reservedEverywhere, total);
     } catch (err) {
-      // Redis away: requests go on (the API cannot do much else then), and the operator is told.
+      // Redis away: the API goes on answering what needs no Redis, and a token is never unlimited
+      // meanwhile. Each process counts the window's requests of the token on its own, so with
+      // several API processes a token may get the limit from each until Redis is back.
       if (Date.now() - this.lastWarned > 10_000) {
         this.lastWarned = Date.now();
-        this.logger.warn(`rate limits not counted, Redis is unavailable: ${(err as Error).message}`);
+        this.logger.warn(`rate limits counted by each process on its own, Redis is unavailable: ${(err as Error).message}`);
       }
-      return { allowed: true, limit, remaining: limit, reset: this.reset(lease) };
+      if (lease.used >= limit) return { allowed: false, limit, remaining: 0, reset: this.reset(lease) };
+      lease.granted = ++lease.used;
+      return { allowed: true, limit, remaining: limit - lease.used, reset: this.reset(lease) };
     }
     if (lease.used < lease.granted) return this.spend(lease, limit);
     return this.decision(lease, limit, false);
