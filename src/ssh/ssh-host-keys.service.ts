@@ -13,6 +13,24 @@ export function fingerprint(publicKey: string): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
+/** Whether ssh2 can read both halves of the key: a gateway cannot listen with one it cannot. */
+export function usableHostKey(key: { privateKey: string; publicKey: string }): boolean {
+  return !(ssh2.utils.parseKey(key.privateKey) instanceof Error) && !(ssh2.utils.parseKey(key.publicKey) instanceof Error);
+}
+
+/**
+ * A new ed25519 pair that ssh2 reads back. Its generator drops the leading zero bytes of the public
+ * key, so about one pair in 256 comes out malformed (mscdex/ssh2#1390, #1513): such a pair is made
+ * again (twenty misses in a row would be a broken generator, not chance).
+ */
+function generateHostKey(): { private: string; public: string } {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'berth gateway' });
+    if (usableHostKey({ privateKey: pair.private, publicKey: pair.public })) return pair;
+  }
+  throw new Error('ssh2 made no readable ed25519 host key in 20 attempts');
+}
+
 /** The gateway's persistent ed25519 host key. */
 @Injectable()
 export class SshHostKeys {
@@ -22,8 +40,11 @@ export class SshHostKeys {
   async ensure(): Promise<SshHostKey> {
     const repo = this.db.getRepository(SshHostKey);
     const existing = await repo.findOneBy({ algorithm: HOST_KEY_ALGORITHM });
-    if (existing) return existing;
-    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'berth gateway' });
+    if (existing && usableHostKey(existing)) return existing;
+    // A malformed key stored by an earlier Berth: no gateway could ever listen with it, so no
+    // client knows it. Replaced once by whichever process comes first (the others find the new one).
+    if (existing) await repo.delete({ id: existing.id, privateKey: existing.privateKey });
+    const pair = generateHostKey();
     await repo
       .createQueryBuilder()
       .insert()
