@@ -7,7 +7,9 @@ import { DataSource } from 'typeorm';
 import { every, type Periodic } from '../common/periodic.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
+import { Release } from './entities/release.entity.js';
 import { HostCopies } from './host-copies.js';
+import { alwaysKept } from './release-prune.js';
 import { CHUNK_BYTES, insertChunk, markComplete, ReleaseStore } from './release-store.js';
 
 /**
@@ -120,19 +122,14 @@ export class HostArchives implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   /**
-   * Whether the copy of an archive the database holds is worth its disk: it is the archive of the
-   * app's active or deploying release, or of the release a rollback goes back to (the active one's
-   * predecessor), or it is new (an upload whose release is not recorded yet, a deploy queued
-   * behind another).
+   * Whether the copy of an archive the database holds is worth its disk: it is the archive of a
+   * release pruning always keeps (active, deploying, or the one a rollback goes back to), or it is
+   * new (an upload whose release is not recorded yet, a deploy queued behind another).
    */
   private async worthKeeping(appId: number, name: string, file: string): Promise<boolean> {
     if (Date.now() - (await stat(file)).mtimeMs < NEW_COPY_MS) return true;
-    const named: unknown[] = await this.db.query(
-      `SELECT 1 FROM releases WHERE app_id = $1 AND archive = $2 AND (status IN ('active', 'deploying') OR id = (
-         SELECT id FROM releases WHERE app_id = $1 AND status = 'superseded' AND activated_at IS NOT NULL ORDER BY activated_at DESC LIMIT 1)) LIMIT 1`,
-      [appId, name],
-    );
-    return named.length > 0;
+    const rows = await this.db.getRepository(Release).find({ where: { appId } });
+    return alwaysKept(rows).some((r) => r.archive === name);
   }
 }
 

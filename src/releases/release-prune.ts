@@ -4,14 +4,22 @@ import { Release } from './entities/release.entity.js';
 import { ReleaseStore } from './release-store.js';
 
 /**
+ * Of an app's releases, those never pruned: the active one, a deploying one, and the active one's
+ * predecessor (what a rollback without a version goes back to).
+ */
+export function alwaysKept(rows: Release[]): Release[] {
+  const predecessor = rows.filter((r) => r.status === 'superseded' && r.activatedAt).sort((a, b) => b.activatedAt!.getTime() - a.activatedAt!.getTime())[0];
+  return rows.filter((r) => r.status === 'active' || r.status === 'deploying' || r === predecessor);
+}
+
+/**
  * Keeps an app's newest releases up to `kept` and `keptMaxBytes` of archives (an archive shared
  * by rollbacks counts once); the active release, its predecessor (what a rollback goes back to)
  * and a deploying one always stay. Archives no kept release names are removed. The pruned versions.
  */
 export async function pruneReleases(db: DataSource, store: ReleaseStore, appId: number, limits: Pick<ReleasesConfig, 'kept' | 'keptMaxBytes'>): Promise<number[]> {
   const rows = await db.getRepository(Release).find({ where: { appId }, order: { version: 'DESC' } });
-  const predecessor = rows.filter((r) => r.status === 'superseded' && r.activatedAt).sort((a, b) => b.activatedAt!.getTime() - a.activatedAt!.getTime())[0];
-  const always = new Set(rows.filter((r) => r.status === 'active' || r.status === 'deploying' || r === predecessor).map((r) => r.id));
+  const always = new Set(alwaysKept(rows).map((r) => r.id));
   const archives = new Set<string>();
   let bytes = 0;
   const keep = new Set<number>();

@@ -14,7 +14,7 @@ export function fingerprint(publicKey: string): string {
 }
 
 /** Whether ssh2 can read both halves of the key: a gateway cannot listen with one it cannot. */
-export function usableHostKey(key: { privateKey: string; publicKey: string }): boolean {
+function usableHostKey(key: { privateKey: string; publicKey: string }): boolean {
   return !(ssh2.utils.parseKey(key.privateKey) instanceof Error) && !(ssh2.utils.parseKey(key.publicKey) instanceof Error);
 }
 
