@@ -1,5 +1,6 @@
 // A live stream's client that stops reading is dropped once it leaves LIVE_BUFFER_MAX unread,
-// never buffered for without bound; heartbeats keep an idle stream alive. The HTTP response is
+// never buffered for without bound; a sender that can wait (offer) is told when the client has
+// read, and the client is dropped only if it does not; heartbeats keep an idle stream alive. The HTTP response is
 // faked here (a port: write, end, destroy, writableLength); live-events.e2e.test.ts streams for real.
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
@@ -59,5 +60,35 @@ describe('a live stream', () => {
     await stream.closed;
     await new Promise((r) => setTimeout(r, 60));
     expect(raw.written.filter((w) => w === ': heartbeat\n\n').length).toBe(beats);
+  });
+
+  it('stops offering past the limit without dropping, resumes once the client has read, and drops one that does not read', async () => {
+    const { raw, reply, request } = stalledResponse();
+    const stream = new SseStream(request as never, reply as never, { heartbeatMs: 40, maxBufferedBytes: 1000 });
+    let offered = 0;
+    while (stream.offer(`data: ${'x'.repeat(100)}\n\n`)) offered += 1;
+    expect(offered).toBeGreaterThan(5);
+    expect(offered).toBeLessThan(12);
+    expect(stream.open).toBe(true);
+    let resumed = 0;
+    stream.afterRead(() => (resumed += 1));
+    // The client reads everything: the sender goes on.
+    await new Promise((r) => setTimeout(r, 20));
+    raw.writableLength = 0;
+    raw.emit('drain');
+    expect(resumed).toBe(1);
+    expect(stream.offer('data: again\n\n')).toBe(true);
+    // No heartbeat is written on top of unread bytes, and a client that reads nothing more is dropped after two heartbeats.
+    while (stream.offer(`data: ${'x'.repeat(100)}\n\n`));
+    stream.afterRead(() => (resumed += 1));
+    const before = raw.written.length;
+    await new Promise((r) => setTimeout(r, 60));
+    expect(raw.destroyed).toBe(false);
+    expect(raw.written.length).toBe(before);
+    await stream.closed;
+    expect(raw.destroyed).toBe(true);
+    expect(raw.written.at(-1)).toContain('event: dropped');
+    expect(resumed).toBe(1);
+    expect(stream.offer('data: late\n\n')).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { docker } from './support/docker.js';
 import { useBerth } from './support/fixture.js';
 import { register, waitForOperation } from './support/http.js';
+import { addProgram, appContainer, createPythonApp, until } from './support/app-programs.js';
 import { openSse } from './support/sse.js';
 
 const RETENTION = 256 * 1024;
@@ -18,35 +19,12 @@ let other: Owner;
 let appId = 0;
 let otherAppId = 0;
 
-const container = (id: number) => `${fx.env.DOCKER_NAME_PREFIX}-app-${id}`;
+const container = (id: number) => appContainer(fx, id);
 const logsUrl = (who: Owner, id: number, query = '') => `${fx.berth.url}/${who.company.id}/apps/${id}/logs/${query}`;
-
-async function createApp(who: Owner, name: string): Promise<number> {
-  const plans = (await fx.api.get(`/${who.company.id}/plans/`, { token: who.token })).body;
-  const created = await fx.api.post(`/${who.company.id}/apps/`, { token: who.token, body: { name, image: 'berth/runtime-python:2026.11-1', plan: plans[0].id } });
-  expect(created.status, created.text).toBe(200);
-  expect((await waitForOperation(fx.api, who.token, who.company.id, created.body.operation_id)).status).toBe('success');
-  return created.body.id;
-}
-
-/** Adds a supervisord program to the app's container, as a tenant does in /srv/conf/supervisor.d. */
-async function addProgram(id: number, name: string, script: string): Promise<void> {
-  const conf = `[program:${name}]\ncommand=/usr/bin/python3 -u /srv/app/${name}.py\nautorestart=true\nstdout_logfile=/srv/log/${name}.log\nstderr_logfile=/srv/log/${name}.err\n`;
-  await docker('exec', container(id), 'sh', '-c', `cat > /srv/app/${name}.py <<'EOF'\n${script}\nEOF\ncat > /srv/conf/supervisor.d/${name}.conf <<'EOF'\n${conf}EOF\nsupervisorctl reread >/dev/null && supervisorctl update`);
-}
+const createApp = (who: Owner, name: string) => createPythonApp(fx, who, name);
 
 async function read(who: Owner, id: number, query = ''): Promise<{ status: number; body: any }> {
   return fx.api.get(`/${who.company.id}/apps/${id}/logs/${query}`, { token: who.token });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function action(who: Owner, id: number, name: 'stop' | 'start'): Promise<void> {
@@ -78,7 +56,7 @@ describe('app logs', () => {
     owner = await register(fx.api, 'Logs Owner');
     other = await register(fx.api, 'Logs Other');
     appId = await createApp(owner, 'logsy');
-    await addProgram(appId, 'alpha', BURST);
+    await addProgram(fx, appId, 'alpha', BURST);
     const all = await until('the burst is collected', async () => {
       const answer = await read(owner, appId, '?process=alpha&lines=5000');
       return answer.body.length === 600 && (answer.body as Line[]);
@@ -116,7 +94,7 @@ describe('app logs', () => {
   });
 
   it('delivers a printed line to a follower within a second, and Last-Event-ID resumes after the last line seen', async () => {
-    await addProgram(appId, 'marker', MARKER);
+    await addProgram(fx, appId, 'marker', MARKER);
     await until('the marker program runs', async () => (await docker('exec', container(appId), 'supervisorctl', 'status', 'marker').catch((e) => String(e.stdout))).includes('RUNNING'));
     const follower = await openSse(logsUrl(owner, appId, '?process=marker&lines=1'), owner.token);
     expect(follower.status).toBe(200);
@@ -200,7 +178,7 @@ describe('app logs', () => {
 
   it('keeps at most LOGS_RETENTION_BYTES of an app, the newest lines', async () => {
     const big = `import time\nfor i in range(4000):\n    print(f"bulk {i:05d} " + "x" * 100)\ntime.sleep(1e9)`;
-    await addProgram(appId, 'bulk', big);
+    await addProgram(fx, appId, 'bulk', big);
     const kept = await until('the bulk output is collected', async () => {
       const lines = (await read(owner, appId, '?process=bulk&lines=5000')).body as Line[];
       return lines.at(-1)?.message.startsWith('bulk 03999') && lines;

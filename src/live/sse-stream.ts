@@ -7,6 +7,10 @@ export interface SseOptions {
   maxBufferedBytes: number;
 }
 
+// A client that `offer` stopped sending to is dropped if it still has more than the limit unread
+// this many heartbeat intervals later: it has stopped reading.
+const STALL_HEARTBEATS = 2;
+
 /** One event as it goes on the wire: `id:`, `event:`, `data:` (JSON). */
 export function frame(event: string, data: unknown, id?: string): string {
   return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -14,11 +18,13 @@ export function frame(event: string, data: unknown, id?: string): string {
 
 /**
  * A server-sent events stream on a hijacked Fastify reply: `event:`/`id:`/`data:` frames,
- * heartbeats, and a slow consumer dropped (its stream closed with a last `dropped` event it may
- * never read) rather than buffered for. `closed` resolves once the stream ends, either side.
+ * heartbeats, and a slow consumer never buffered for: `send` drops it (its stream closed with a
+ * last `dropped` event it may never read), `offer` waits for it to read, and drops it if it does
+ * not. `closed` resolves once the stream ends, either side.
  */
 export class SseStream {
   private heartbeat: NodeJS.Timeout;
+  private stall: NodeJS.Timeout | null = null;
   private done = false;
   private resolveClosed!: () => void;
   readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
@@ -44,7 +50,8 @@ export class SseStream {
       ...headers,
     });
     raw.write(`retry: 2000\n: connected\n\n`);
-    this.heartbeat = setInterval(() => this.write(': heartbeat\n\n'), options.heartbeatMs);
+    // A stream with bytes still unread needs no heartbeat (and `write` would drop a paused one).
+    this.heartbeat = setInterval(() => this.full || this.write(': heartbeat\n\n'), options.heartbeatMs);
     this.heartbeat.unref();
     raw.on('close', () => this.finish());
     request.raw.on('close', () => this.finish());
@@ -64,6 +71,37 @@ export class SseStream {
     return this.write(frame);
   }
 
+  /**
+   * Sends a frame unless the client has more than the limit unread: false then, and the frame is
+   * not sent. For a sender that can send the rest later (a log follower reads it back from the
+   * store): it stops, and `afterRead` tells it when to go on.
+   */
+  offer(frame: string): boolean {
+    if (this.done || this.full) return false;
+    this.reply.raw.write(frame);
+    return true;
+  }
+
+  /**
+   * Calls `resume` once the client has read what was unread when `offer` refused. A client that
+   * still has more than the limit unread two heartbeat intervals later has stopped reading: it is
+   * dropped (its slot and its unread bytes let go of) and `resume` is never called.
+   */
+  afterRead(resume: () => void): void {
+    if (this.done) return;
+    const raw = this.reply.raw;
+    const go = () => {
+      raw.off('drain', go);
+      if (this.stall) clearTimeout(this.stall);
+      this.stall = null;
+      if (!this.done) resume();
+    };
+    raw.on('drain', go);
+    if (this.stall) clearTimeout(this.stall);
+    this.stall = setTimeout(() => (this.full ? this.drop() : go()), this.options.heartbeatMs * STALL_HEARTBEATS);
+    this.stall.unref();
+  }
+
   close(): void {
     if (this.done) return;
     this.reply.raw.end();
@@ -72,22 +110,31 @@ export class SseStream {
 
   private write(frame: string): boolean {
     if (this.done) return false;
-    const raw = this.reply.raw;
-    if (raw.writableLength > this.options.maxBufferedBytes) {
-      raw.end(`event: dropped\ndata: ${JSON.stringify({ reason: 'the client read too slowly' })}\n\n`);
-      // end() would wait for the unread bytes: the connection goes now.
-      raw.destroy();
-      this.finish();
+    if (this.full) {
+      this.drop();
       return false;
     }
-    raw.write(frame);
+    this.reply.raw.write(frame);
     return true;
+  }
+
+  private get full(): boolean {
+    return this.reply.raw.writableLength > this.options.maxBufferedBytes;
+  }
+
+  private drop(): void {
+    const raw = this.reply.raw;
+    raw.end(`event: dropped\ndata: ${JSON.stringify({ reason: 'the client read too slowly' })}\n\n`);
+    // end() would wait for the unread bytes: the connection goes now.
+    raw.destroy();
+    this.finish();
   }
 
   private finish(): void {
     if (this.done) return;
     this.done = true;
     clearInterval(this.heartbeat);
+    if (this.stall) clearTimeout(this.stall);
     this.resolveClosed();
   }
 }

@@ -16,19 +16,32 @@ export function idAfter(a: string, b: string): boolean {
   return am > bm || (am === bm && as > bs);
 }
 
+/** Where a follower's lines go: an SSE stream, which may have too much unread to take more. */
+export interface FollowSink {
+  /** Sends the line (or leaves it out); false when it was not sent: its client has too much unread. */
+  deliver(entry: StoredEntry): boolean;
+  /** Calls `resume` once its client has read enough to take lines again. */
+  afterRead(resume: () => void): void;
+  fail(err: Error): void;
+}
+
 interface Follower {
+  sink: FollowSink;
   /** Id of the last line it was given. */
   last: string;
-  deliver(entry: StoredEntry): void;
-  fail(err: Error): void;
   /** Lines that came while its gap was being filled, given after it. */
   held: StoredEntry[] | null;
+  /** Given nothing until its client has read: then it goes on from its last line, read from the store. */
+  paused: boolean;
+  gone: boolean;
 }
 
 /**
  * The API process's followers of apps' logs: one blocking read of Redis for every app followed
  * here, however many follow each, so a follower costs no query (and no exec) of its own.
  * Adding an app wakes the blocked read (CLIENT UNBLOCK) so that it reads that app's log too.
+ * The store is every follower's buffer: one whose client has too much unread is given nothing
+ * until it has read it, and then catches up from the store, as a follower joining behind does.
  */
 @Injectable()
 export class LogFollowHub implements OnApplicationShutdown {
@@ -51,11 +64,12 @@ export class LogFollowHub implements OnApplicationShutdown {
   }
 
   /**
-   * Gives `deliver` every line of the app after `after`, as they are stored, until the returned
-   * function is called. `fail` is called (and the follow ends) when Redis cannot be read.
+   * Gives `sink` every line of the app after `after`, in order and once each, as they are stored,
+   * until the returned function is called. `fail` is called (and the follow ends) when Redis
+   * cannot be read.
    */
-  follow(appId: number, after: string, deliver: (entry: StoredEntry) => void, fail: (err: Error) => void): () => void {
-    const follower: Follower = { last: after, deliver, fail, held: null };
+  follow(appId: number, after: string, sink: FollowSink): () => void {
+    const follower: Follower = { sink, last: after, held: null, paused: false, gone: false };
     let app = this.apps.get(appId);
     if (!app) {
       app = { cursor: after, followers: new Set() };
@@ -63,15 +77,21 @@ export class LogFollowHub implements OnApplicationShutdown {
       this.wake();
     } else if (idAfter(app.cursor, after)) {
       // The shared read is past where this follower is: fill the gap first, holding what comes meanwhile.
-      follower.held = [];
-      void this.fill(appId, follower, app.cursor);
+      this.catchUp(appId, follower, app.cursor);
     }
     app.followers.add(follower);
     this.start();
     return () => {
+      follower.gone = true;
       app.followers.delete(follower);
       if (app.followers.size === 0 && this.apps.get(appId) === app) this.apps.delete(appId);
     };
+  }
+
+  /** Gives the follower the lines after its last one up to `until` from the store, then what came meanwhile. */
+  private catchUp(appId: number, follower: Follower, until: string): void {
+    follower.held = [];
+    void this.fill(appId, follower, until);
   }
 
   private async fill(appId: number, follower: Follower, until: string): Promise<void> {
@@ -79,26 +99,43 @@ export class LogFollowHub implements OnApplicationShutdown {
       let after = follower.last;
       for (;;) {
         const entries = await this.store.range(appId, after, until, READ_COUNT);
-        for (const entry of entries) this.give(follower, entry, true);
+        // Paused (or gone): it goes on from its last line once its client has read.
+        for (const entry of entries) if (!this.give(appId, follower, entry, true)) return;
         if (entries.length < READ_COUNT) break;
         after = entries[entries.length - 1].id;
       }
       const held = follower.held ?? [];
       follower.held = null;
-      for (const entry of held) this.give(follower, entry, true);
+      for (const entry of held) if (!this.give(appId, follower, entry, true)) return;
     } catch (err) {
-      follower.fail(err as Error);
+      follower.sink.fail(err as Error);
     }
   }
 
-  private give(follower: Follower, entry: StoredEntry, filling = false): void {
+  /** False when the follower takes nothing more for now (it is paused, or gone). */
+  private give(appId: number, follower: Follower, entry: StoredEntry, filling = false): boolean {
+    if (follower.paused || follower.gone) return false;
     if (follower.held && !filling) {
       follower.held.push(entry);
-      return;
+      return true;
     }
-    if (!idAfter(entry.id, follower.last)) return;
+    if (!idAfter(entry.id, follower.last)) return true;
+    if (!follower.sink.deliver(entry)) {
+      // What it misses meanwhile stays in the store: nothing is held for it.
+      follower.paused = true;
+      follower.held = null;
+      follower.sink.afterRead(() => this.resume(appId, follower));
+      return false;
+    }
     follower.last = entry.id;
-    follower.deliver(entry);
+    return true;
+  }
+
+  private resume(appId: number, follower: Follower): void {
+    const app = this.apps.get(appId);
+    if (follower.gone || !app?.followers.has(follower)) return;
+    follower.paused = false;
+    this.catchUp(appId, follower, app.cursor);
   }
 
   private start(): void {
@@ -121,10 +158,11 @@ export class LogFollowHub implements OnApplicationShutdown {
         this.reads++;
         result = (await reader.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...cursors)) as typeof result;
       } catch (err) {
+        if (this.closed) return;
         this.logger.warn(`reading apps' logs: ${(err as Error).message}`);
         this.reader?.disconnect();
         this.reader = null;
-        for (const app of this.apps.values()) for (const f of app.followers) f.fail(err as Error);
+        for (const app of this.apps.values()) for (const f of app.followers) f.sink.fail(err as Error);
         this.apps.clear();
         return;
       }
@@ -135,7 +173,7 @@ export class LogFollowHub implements OnApplicationShutdown {
         app.cursor = rows[rows.length - 1][0];
         for (const row of rows) {
           const entry = toEntry(row);
-          for (const follower of app.followers) this.give(follower, entry);
+          for (const follower of app.followers) this.give(appId, follower, entry);
         }
       }
     }

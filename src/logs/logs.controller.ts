@@ -23,7 +23,8 @@ export class LogsController {
    * oldest first, kept across stops and starts (LOGS_RETENTION_BYTES and LOGS_RETENTION_SECONDS per
    * app, off the plan's disk). With `follow=true` or `Accept: text/event-stream`, server-sent
    * events: `event: log` with a line as data and `id:` its place in the log, so `Last-Event-ID`
-   * resumes after it; such a stream counts toward LIVE_STREAMS_PER_COMPANY.
+   * resumes after it; a client that reads more slowly than the app prints still gets every line
+   * (past LIVE_BUFFER_MAX unread it waits, then catches up). Counts toward LIVE_STREAMS_PER_COMPANY.
    */
   @Get('logs')
   @appIdParam

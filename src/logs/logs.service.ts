@@ -50,22 +50,33 @@ export class LogsService {
       // Read before the answer is an event stream: a bad query or an unreachable store is answered as an error.
       const { lines: backlog, until: after } = STREAM_ID.test(resume) ? { lines: [], until: resume } : await this.backlog(appId, query);
       let unfollow = () => {};
+      let stopped = false;
       const start = (stream: SseStream) => {
-        for (const entry of backlog) stream.send('log', toDto(entry), entry.id);
-        unfollow = this.hub.follow(
-          appId,
-          after,
-          (entry) => {
-            // Made once per line for all of its followers in this process.
-            if (keep(entry)) stream.sendFrame((entry.frame ??= frame('log', toDto(entry), entry.id)));
-          },
-          () => {
+        const sink = {
+          // Made once per line for all of its followers in this process.
+          deliver: (entry: StoredEntry) => !keep(entry) || stream.offer((entry.frame ??= frame('log', toDto(entry), entry.id))),
+          afterRead: (resume: () => void) => stream.afterRead(resume),
+          fail: () => {
             stream.send('error', { code: 'unavailable', message: 'the log store (Redis) is unavailable; reconnect shortly' });
             stream.close();
           },
-        );
+        };
+        // The backlog as fast as the client reads it, then the lines after it.
+        const send = (from: number) => {
+          for (let i = from; i < backlog.length; i++) {
+            if (!stream.offer(frame('log', toDto(backlog[i]), backlog[i].id))) return stream.afterRead(() => send(i));
+          }
+          if (!stopped) unfollow = this.hub.follow(appId, after, sink);
+        };
+        send(0);
       };
-      return { start, stop: () => unfollow() };
+      return {
+        start,
+        stop: () => {
+          stopped = true;
+          unfollow();
+        },
+      };
     });
   }
 

@@ -79,7 +79,7 @@ require('node:http').createServer((q, s) => s.end('ok')).listen(e.PORT);
       return answer.body as Line[];
     };
     const before = await read();
-    for (const lines of [live, before]) {
+    for (const [how, lines] of [['as followed', live], ['as read', before]] as const) {
       const text = lines.map((l) => l.message).join('\n');
       // The program saw the secrets: the old API_KEY (not applied yet) and the password.
       expect(text).toContain(sha256(app.secret));
@@ -90,7 +90,7 @@ require('node:http').createServer((q, s) => s.end('ok')).listen(e.PORT);
       expect(text).toContain('"API_KEY":"***"');
       // Whole again, and masked: not two lines, each with half of the key.
       const long = lines.filter((l) => l.message.startsWith('xxxx')).map((l) => `${l.message.length}:${l.message.slice(-4)}`);
-      expect(long).toEqual(PADS.map((pad) => `${pad + 3}:x***`));
+      expect(long, how).toEqual(PADS.map((pad) => `${pad + 3}:x***`));
       // Cut in two by the runtime: each piece masked, the line's pieces in turn.
       const cut = lines.findIndex((l) => l.message.startsWith('yyyy'));
       expect(lines.slice(cut, cut + 2 * CUTS.length).map((l) => (l.message.startsWith('yyyy') ? `${l.message.length}:${l.message.slice(-4)}` : l.message))).toEqual(

@@ -17,12 +17,26 @@ export interface SseClient {
   ended: Promise<void>;
   /** Waits until `predicate` holds for the events so far. */
   until(predicate: (events: SseEvent[]) => boolean, ms?: number): Promise<SseEvent[]>;
+  /** Stops reading the answer (as a slow client does: what the server sends waits unread) until `resume`. */
+  pause(): void;
+  resume(): void;
+  /** Whether the server ended the stream (or it was closed), and how. */
+  end: string | null;
   close(): void;
+}
+
+/** Events in short, for a failure's message: how many, and the last few with long texts cut. */
+export function summary(events: SseEvent[]): string {
+  const short = events.slice(-5).map((e) => `${e.event}${e.id ? `#${e.id}` : ''} ${JSON.stringify(e.data).slice(0, 120)}`);
+  return `${events.length} events, the last: ${short.join(' | ')}`;
 }
 
 export async function openSse(url: string, token: string, headers: Record<string, string> = {}): Promise<SseClient> {
   const abort = new AbortController();
   const response = await fetch(url, { headers: { authorization: `Token ${token}`, accept: 'text/event-stream', ...headers }, signal: abort.signal });
+  // Set while paused: the reader waits on it before taking the next chunk.
+  let gate: Promise<void> | null = null;
+  let open = () => {};
   const client: SseClient = {
     status: response.status,
     headers: response.headers,
@@ -32,11 +46,19 @@ export async function openSse(url: string, token: string, headers: Record<string
     until: async (predicate, ms = 30_000) => {
       const end = Date.now() + ms;
       while (!predicate(client.events)) {
-        if (Date.now() > end) throw new Error(`the stream did not get there within ${ms} ms: ${JSON.stringify(client.events)}`);
+        if (Date.now() > end) throw new Error(`the stream did not get there within ${ms} ms (ended: ${client.end}); ${summary(client.events)}`);
         await new Promise((r) => setTimeout(r, 20));
       }
       return client.events;
     },
+    pause: () => {
+      gate ??= new Promise((resolve) => (open = resolve));
+    },
+    resume: () => {
+      open();
+      gate = null;
+    },
+    end: null,
     close: () => abort.abort(),
   };
   if (response.status !== 200 || !response.headers.get('content-type')?.startsWith('text/event-stream')) {
@@ -49,6 +71,7 @@ export async function openSse(url: string, token: string, headers: Record<string
     let buffer = '';
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        if (gate) await gate;
         buffer += decoder.decode(chunk, { stream: true });
         let end: number;
         while ((end = buffer.indexOf('\n\n')) !== -1) {
@@ -64,8 +87,10 @@ export async function openSse(url: string, token: string, headers: Record<string
           if (event.event) client.events.push({ event: event.event, id: event.id, data: JSON.parse(event.dataLines.join('\n')) });
         }
       }
-    } catch {
-      // Closed by this side.
+      client.end = 'by the server';
+    } catch (err) {
+      // Closed by this side, or the connection broken.
+      client.end = abort.signal.aborted ? 'closed here' : `broken: ${(err as Error).message}`;
     }
   })();
   return client;
