@@ -38,7 +38,8 @@ def exchange(a, b):
 // program is stopped, waiting for it, and started again without waiting (the HTTP check that
 // follows is the wait). supervisorctl would cost a Python start per call under the plan's CPU,
 // and "restart all" waits a further turn of supervisord's one-second loop with the app down. A
-// program the tenant stopped stays stopped. Prints what it restarted.
+// program the tenant stopped stays stopped, and the runtime's log listener (berth-log) runs on.
+// Prints what it restarted.
 const RESTART = `def restart():
     import http.client, socket, time, xmlrpc.client
     class Unix(http.client.HTTPConnection):
@@ -57,6 +58,8 @@ const RESTART = `def restart():
             time.sleep(0.1)
     for p in infos:
         if p["statename"] not in ("RUNNING", "STARTING", "BACKOFF", "FATAL"): continue
+        # The log listener of the runtime is not a program of the app: restarted, it would lose lines.
+        if p["group"] == "berth-log": continue
         name = p["group"] + ":" + p["name"]
         try: rpc.stopProcess(name, True)
         except xmlrpc.client.Fault as f:
