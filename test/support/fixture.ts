@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { dockerEnv, removeInstallation } from './docker.js';
 import { client, Client } from './http.js';
-import { BerthProcess, startBerth } from './server.js';
-import { createTestDatabase, TestDatabase } from './services.js';
+import { BerthProcess, removeKeys, startBerth } from './server.js';
+import { createTestDatabase, REDIS_URL, TestDatabase } from './services.js';
 
 export interface BerthFixture {
   db: TestDatabase;
@@ -32,6 +32,8 @@ export function useBerth(label: string, env: Record<string, string> = {}): Berth
     await fixture.berth?.stop();
     if (fixture.env) await removeInstallation(fixture.env.DOCKER_NAME_PREFIX);
     if (fixture.env?.RELEASES_DIR) rmSync(fixture.env.RELEASES_DIR, { recursive: true, force: true });
+    // A prefix the test chose is the file's own: its keys go with it (startBerth removes its own).
+    if (fixture.env?.QUEUE_PREFIX) await removeKeys(fixture.env.REDIS_URL ?? REDIS_URL, fixture.env.QUEUE_PREFIX);
     await fixture.db?.drop();
   });
   return fixture;

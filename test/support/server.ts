@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { REDIS_URL } from './services.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -37,6 +38,8 @@ export async function startBerth(env: Record<string, string>, wrap: string[] = [
   // Never the machine's own RELEASES_DIR: an API or a worker checks the archive copies there
   // against its database, and a test's database is not the installation's that keeps them.
   const releasesDir = env.RELEASES_DIR ? null : mkdtempSync(join(tmpdir(), 'berth-releases-'));
+  // A prefix of its own unless the test shares one between processes: its keys go when it stops.
+  const ownPrefix = env.QUEUE_PREFIX ? null : `berth-test-${randomBytes(4).toString('hex')}`;
   const child = spawn(command, args, {
     cwd: ROOT,
     env: {
@@ -53,7 +56,7 @@ export async function startBerth(env: Record<string, string>, wrap: string[] = [
       RATE_LIMIT_PER_MINUTE: '0',
       RATE_LIMIT_DEPLOYS_PER_MINUTE: '0',
       // Test files run in parallel against one Redis: each server gets queues of its own.
-      QUEUE_PREFIX: `berth-test-${randomBytes(4).toString('hex')}`,
+      ...(ownPrefix ? { QUEUE_PREFIX: ownPrefix } : {}),
       ...(releasesDir ? { RELEASES_DIR: releasesDir } : {}),
       ...env,
     },
@@ -103,6 +106,27 @@ export async function startBerth(env: Record<string, string>, wrap: string[] = [
         await once(child, 'exit');
       }
       if (releasesDir) rmSync(releasesDir, { recursive: true, force: true });
+      if (ownPrefix) await removeKeys(env.REDIS_URL ?? REDIS_URL, ownPrefix);
     },
   };
+}
+
+/** Deletes a stopped process's Redis keys (queues, logs, caches): tests leave nothing in the machine's Redis. */
+export async function removeKeys(url: string, prefix: string): Promise<void> {
+  // A test's own Redis may be gone by now: then there is nothing to remove.
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } catch {
+    // Left for Redis's next restart.
+  } finally {
+    redis.disconnect();
+  }
 }
