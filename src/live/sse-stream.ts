@@ -25,6 +25,8 @@ export function frame(event: string, data: unknown, id?: string): string {
 export class SseStream {
   private heartbeat: NodeJS.Timeout;
   private stall: NodeJS.Timeout | null = null;
+  /** What `afterRead` calls once the client has read. */
+  private resume: (() => void) | null = null;
   private done = false;
   private resolveClosed!: () => void;
   readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
@@ -89,15 +91,21 @@ export class SseStream {
    */
   afterRead(resume: () => void): void {
     if (this.done) return;
+    // One wait at a time: a second ask before the client has read replaces the first (two
+    // resumes would send the sender on twice).
+    const waiting = this.resume !== null;
+    this.resume = resume;
+    if (waiting) return;
     const raw = this.reply.raw;
     const go = () => {
       raw.off('drain', go);
       if (this.stall) clearTimeout(this.stall);
       this.stall = null;
-      if (!this.done) resume();
+      const next = this.resume;
+      this.resume = null;
+      if (!this.done) next?.();
     };
     raw.on('drain', go);
-    if (this.stall) clearTimeout(this.stall);
     this.stall = setTimeout(() => (this.full ? this.drop() : go()), this.options.heartbeatMs * STALL_HEARTBEATS);
     this.stall.unref();
   }
