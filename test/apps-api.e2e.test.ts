@@ -1,20 +1,13 @@
 // The apps API's rules: Rosti's field rules, whole-object updates, tenancy, quotas, domains.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBerth } from './support/fixture.js';
+import { newPublicKey } from './support/ssh.js';
 import { register, waitForOperation } from './support/http.js';
 
 const fx = useBerth('appsapi', { BERTH_ROLES: 'api,worker', APPS_PER_COMPANY: '6', JOB_BACKOFF_MS: '200' });
 const IMAGE = 'berth/runtime:2026.11-1';
 
-function sshKey(type: 'ed25519' | 'rsa', bits?: number): string {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-key-'));
-  execFileSync('ssh-keygen', ['-q', '-t', type, ...(bits ? ['-b', String(bits)] : []), '-N', '', '-C', 'dev@laptop', '-f', join(dir, 'id')]);
-  return readFileSync(join(dir, 'id.pub'), 'utf8').trim();
-}
+const sshKey = newPublicKey;
 
 let owner: Awaited<ReturnType<typeof register>>;
 let plan: number;

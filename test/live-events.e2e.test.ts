@@ -3,7 +3,7 @@
 // command's output; a company's stream carries operation and app-status changes and nothing of
 // another company's; heartbeats keep an idle stream alive; streams count toward the company's limit.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -58,6 +58,7 @@ describe('live events', () => {
     writeFileSync(join(dir, 'server.js'), "require('node:http').createServer((q, s) => s.end('ok')).listen(process.env.PORT);\n");
     writeFileSync(join(dir, 'berth.json'), JSON.stringify({ release: 'sleep 1; echo first line; echo second line >&2; echo third line' }));
     const archive = execFileSync('tar', ['-czf', '-', '-C', dir, '.']);
+    rmSync(dir, { recursive: true, force: true });
     const posted = await fetch(url(`/${owner.company.id}/apps/${appId}/releases/`), {
       method: 'POST',
       headers: { authorization: `Token ${owner.token}`, 'content-type': 'application/gzip' },

@@ -2,12 +2,9 @@
 // SQLSTATE 22021, which used to surface as a 500 with an error-level log line; a lone UTF-16
 // surrogate (valid in JSON as "\ud800") is silently replaced by U+FFFD by `pg`, so what is stored
 // is not what was sent. Both are refused at the door, naming the field.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBerth } from '../support/fixture.js';
+import { newPublicKey } from '../support/ssh.js';
 import { register } from '../support/http.js';
 
 const fx = useBerth('sec_nul');
@@ -20,9 +17,7 @@ let sshKey: string;
 beforeAll(async () => {
   owner = await register(fx.api);
   plan = (await fx.api.get(`/${owner.company.id}/plans/`, { token: owner.token })).body[0].id;
-  const dir = mkdtempSync(join(tmpdir(), 'berth-key-'));
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'dev@laptop', '-f', join(dir, 'id')]);
-  sshKey = readFileSync(join(dir, 'id.pub'), 'utf8').trim();
+  sshKey = newPublicKey();
 });
 
 const expectRefused = (answer: { status: number; body: any; text: string }, field: string, problem = NUL) => {

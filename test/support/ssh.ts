@@ -1,9 +1,10 @@
 // The real OpenSSH client tools (ssh, scp, sftp, rsync), run as a user would.
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 
 export interface Run {
   code: number | null;
@@ -29,6 +30,18 @@ export function runTool(cmd: string, args: string[], options: { input?: Buffer |
   });
 }
 
+
+/** A new public key line (`type` and `bits` as ssh-keygen takes them), its private half thrown away. */
+export function newPublicKey(type: 'ed25519' | 'rsa' = 'ed25519', bits?: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-key-'));
+  try {
+    execFileSync('ssh-keygen', ['-q', '-t', type, ...(bits ? ['-b', String(bits)] : []), '-N', '', '-C', 'dev@laptop', '-f', join(dir, 'id')]);
+    return readFileSync(join(dir, 'id.pub'), 'utf8').trim();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export class SshUser {
   readonly dir = mkdtempSync(join(tmpdir(), 'berth-ssh-'));
   readonly knownHosts = join(this.dir, 'known_hosts');
@@ -37,6 +50,8 @@ export class SshUser {
 
   constructor(readonly host = '127.0.0.1') {
     writeFileSync(this.knownHosts, '');
+    // Made at a test file's top level: its keys and files go when the file ends.
+    afterAll(() => rmSync(this.dir, { recursive: true, force: true }));
   }
 
   /** A new ed25519 key pair; returns the private key's path and the public key line. */
