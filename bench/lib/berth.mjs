@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -88,10 +89,12 @@ export async function query(url, sql, params = []) {
 export function installationEnv(databaseUrl, ports) {
   const id = randomBytes(3).toString('hex');
   const prefix = `bbench${id}`;
+  const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
   onCleanup(() => removeInstallation(prefix));
+  onCleanup(() => removeRedisKeys(redisUrl, `berth-bench-${id}`));
   return {
     DATABASE_URL: databaseUrl,
-    REDIS_URL: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+    REDIS_URL: redisUrl,
     QUEUE_PREFIX: `berth-bench-${id}`,
     // Benchmarks drive one token far past any per-token limit.
     RATE_LIMIT_PER_MINUTE: '0',
@@ -110,6 +113,23 @@ export function installationEnv(databaseUrl, ports) {
     // bench/edge turns the edge on with ports of its own; the others reach apps on their published ports.
     EDGE_ROUTER: 'off',
   };
+}
+
+/** The run's queues, logs and caches in Redis (after its Berth processes have stopped). */
+async function removeRedisKeys(url, prefix) {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export async function removeInstallation(prefix) {
