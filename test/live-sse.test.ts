@@ -96,4 +96,15 @@ describe('a live stream', () => {
     expect(resumed).toBe(1);
     expect(stream.offer('data: late\n\n')).toBe(false);
   });
+
+  it('drops at its heartbeat a client that has more than the limit unread and no sender waiting for it', async () => {
+    const { raw, reply, request } = stalledResponse();
+    const stream = new SseStream(request as never, reply as never, { heartbeatMs: 20, maxBufferedBytes: 1000 });
+    // Written while under the limit, and over it afterwards: no event follows to drop it.
+    expect(stream.send('app', { padding: 'x'.repeat(1500) })).toBe(true);
+    expect(raw.destroyed).toBe(false);
+    await stream.closed;
+    expect(raw.destroyed).toBe(true);
+    expect(raw.written.at(-1)).toContain('event: dropped');
+  });
 });

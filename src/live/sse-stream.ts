@@ -52,8 +52,9 @@ export class SseStream {
       ...headers,
     });
     raw.write(`retry: 2000\n: connected\n\n`);
-    // A stream with bytes still unread needs no heartbeat (and `write` would drop a paused one).
-    this.heartbeat = setInterval(() => this.full || this.write(': heartbeat\n\n'), options.heartbeatMs);
+    // A sender waiting for its client to read (afterRead) has its own limit on the wait; any other
+    // stream with more than the limit unread is dropped at its heartbeat, as at a `send`.
+    this.heartbeat = setInterval(() => this.resume !== null || this.write(': heartbeat\n\n'), options.heartbeatMs);
     this.heartbeat.unref();
     raw.on('close', () => this.finish());
     request.raw.on('close', () => this.finish());
