@@ -40,27 +40,49 @@ def exchange(a, b):
 // and "restart all" waits a further turn of supervisord's one-second loop with the app down. A
 // program the tenant stopped stays stopped, and the runtime's log listener (berth-log) runs on.
 // Prints what it restarted.
-const RESTART = `def restart():
-    import http.client, socket, time, xmlrpc.client
+//
+// A program that starts while the tree is switched would run the new release twice: started
+// before the switch, it may still be reading its files after it (a Python program reads its
+// modules as it starts), and started by supervisord after the switch, it runs the new tree
+// already. Both happen on a container made a moment before (supervisord is starting its
+// programs), and to a program supervisord restarts on its own. So the switch waits for programs
+// that are starting to be up first (settle), and the restart leaves alone a program whose process
+// began after the switch (`after`, CLOCK_BOOTTIME, the clock of /proc/<pid>/stat's start time).
+export const RESTART = `import http.client, os, socket, time, xmlrpc.client
+def connect():
     class Unix(http.client.HTTPConnection):
         def connect(self):
             self.sock = socket.socket(socket.AF_UNIX); self.sock.connect("/srv/run/supervisor.sock")
     class Transport(xmlrpc.client.Transport):
         def make_connection(self, host): return Unix("localhost")
     rpc = xmlrpc.client.ServerProxy("http://localhost", transport=Transport()).supervisor
-    # A container made again this round (a rollback restoring a config) may still be starting supervisord.
+    # A container made a moment ago (or again, by a rollback restoring a config) may still be starting supervisord.
     for attempt in range(150):
         try:
-            infos = rpc.getAllProcessInfo()
-            break
+            rpc.getState()
+            return rpc
         except (ConnectionRefusedError, FileNotFoundError):
             if attempt == 149: raise
             time.sleep(0.1)
-    for p in infos:
+def programs(rpc):
+    # The log listener of the runtime is not a program of the app: restarted, it would lose lines.
+    return [p for p in rpc.getAllProcessInfo() if p["group"] != "berth-log"]
+def settle(rpc):
+    for attempt in range(100):
+        if not any(p["statename"] == "STARTING" for p in programs(rpc)): return
+        time.sleep(0.1)
+def began_after(pid, after):
+    try: stat = open("/proc/%d/stat" % pid).read()
+    except OSError: return False
+    # Field 22, counted after the command name (which may hold spaces and parentheses): ticks since boot.
+    return int(stat.rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK") > after
+def restart(rpc, after):
+    for p in programs(rpc):
         if p["statename"] not in ("RUNNING", "STARTING", "BACKOFF", "FATAL"): continue
-        # The log listener of the runtime is not a program of the app: restarted, it would lose lines.
-        if p["group"] == "berth-log": continue
         name = p["group"] + ":" + p["name"]
+        if after is not None and p["pid"] and began_after(p["pid"], after):
+            print("started on the new tree, not restarted: " + name)
+            continue
         try: rpc.stopProcess(name, True)
         except xmlrpc.client.Fault as f:
             if f.faultCode != 70: raise
@@ -74,16 +96,20 @@ try: sys.stdout.write(open("/srv/app/berth.json", encoding="utf-8", errors="repl
 except FileNotFoundError: pass`;
 
 // One Python start does the whole switch (a start costs a few hundred ms under a small plan's CPU):
-// swap argv[1] and /srv/app, move argv[1] (now the old tree) to argv[2], record which archive it
-// is (argv[3], empty when unknown) and the swap (argv[4]), then restart and print the manifest.
+// once no program is starting, swap argv[1] and /srv/app, move argv[1] (now the old tree) to
+// argv[2], record which archive it is (argv[3], empty when unknown) and the swap (argv[4]), then
+// restart what began before the swap and print the manifest.
 const SWITCH = `${EXCHANGE}
 ${RESTART}
 tree, keep, known, state = sys.argv[1:5]
+rpc = connect()
+settle(rpc)
 exchange(tree, "/srv/app")
+after = time.clock_gettime(time.CLOCK_BOOTTIME)
 if keep != tree: os.rename(tree, keep)
 open("${PREVIOUS_ARCHIVE}", "w").write(known)
 open("${STATE}", "w").write(state + "\\n")
-restart()
+restart(rpc, after)
 ${PRINT_MANIFEST}`;
 
 // Which archive /srv/app is, if nothing in it changed since it became active (an rsync, say): ctime
@@ -139,7 +165,7 @@ export const settled = (archive: string) => `rm -rf ${TRASH} && rm -f ${STATE} &
 /** Restarts the programs and prints the manifest, for a deploy resumed after its switch. */
 export const RESTART_PROGRAMS = `python3 -c '${EXCHANGE}
 ${RESTART}
-restart()
+restart(connect(), None)
 ${PRINT_MANIFEST}'`;
 
 export interface Manifest {
