@@ -34,13 +34,16 @@ function generateHostKey(): { private: string; public: string } {
 /** The gateway's persistent ed25519 host key. */
 @Injectable()
 export class SshHostKeys {
+  /** The stored pair this process already found readable: parsing it costs more than the read. */
+  private checked: string | null = null;
+
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** The host key, made on first use; every process (gateway or API) agrees on the first one stored. */
   async ensure(): Promise<SshHostKey> {
     const repo = this.db.getRepository(SshHostKey);
     const existing = await repo.findOneBy({ algorithm: HOST_KEY_ALGORITHM });
-    if (existing && usableHostKey(existing)) return existing;
+    if (existing && this.usable(existing)) return existing;
     // A malformed key stored by an earlier Berth: no gateway could ever listen with it, so no
     // client knows it. Replaced once by whichever process comes first (the others find the new one).
     if (existing) await repo.delete({ id: existing.id, privateKey: existing.privateKey });
@@ -52,5 +55,13 @@ export class SshHostKeys {
       .orIgnore()
       .execute();
     return repo.findOneByOrFail({ algorithm: HOST_KEY_ALGORITHM });
+  }
+
+  private usable(key: SshHostKey): boolean {
+    const pair = `${key.privateKey}\n${key.publicKey}`;
+    if (pair === this.checked) return true;
+    if (!usableHostKey(key)) return false;
+    this.checked = pair;
+    return true;
   }
 }
