@@ -3,8 +3,7 @@
 // than a large backlog is sent) gets every line, in order, once each, and then the live ones; a
 // client that stops reading altogether is dropped, never buffered for.
 import { describe, expect, it } from 'vitest';
-import { addProgram, appContainer, createPythonApp, until } from './support/app-programs.js';
-import { docker } from './support/docker.js';
+import { addProgram, burst as burstIn, BURSTER, createPythonApp, PAD, programRuns, until } from './support/app-programs.js';
 import { useBerth } from './support/fixture.js';
 import { register } from './support/http.js';
 import { openSse, summary, type SseClient } from './support/sse.js';
@@ -25,20 +24,8 @@ let appId = 0;
 // Lines of a burst: about 4 kB each, 10 MB in all, 160 times LIVE_BUFFER_MAX and more than the
 // kernel's buffers on loopback and the client's own hold (about 4 MB), so the server has to wait.
 const COUNT = 2500;
-const PAD = 'x'.repeat(4000);
 
-// Prints `count` lines "<tag> <i> <pad>" each time /srv/var/burst appears (written beside it and
-// renamed into place), then removes it.
-const BURSTER = `import os, time
-while True:
-    if os.path.exists('/srv/var/burst'):
-        tag, count = open('/srv/var/burst').read().split()
-        os.remove('/srv/var/burst')
-        for i in range(int(count)):
-            print(f"{tag} {i} ${PAD}")
-    time.sleep(0.01)`;
-
-const burst = (tag: string, count: number) => docker('exec', appContainer(fx, appId), 'sh', '-c', `echo ${tag} ${count} > /srv/var/burst.new && mv /srv/var/burst.new /srv/var/burst`);
+const burst = (tag: string, count: number) => burstIn(fx, appId, tag, count);
 const lines = (tag: string, count: number) => Array.from({ length: count }, (_, i) => `${tag} ${i} ${PAD}`);
 const follow = (query: string) => openSse(`${fx.berth.url}/${owner.company.id}/apps/${appId}/logs/?process=burster&follow=true&${query}`, owner.token);
 const messages = (client: SseClient) => client.events.filter((e) => e.event === 'log').map((e) => e.data.message as string);
@@ -58,7 +45,7 @@ describe('following a log through bursts', () => {
     owner = await register(fx.api, 'Burst Owner');
     appId = await createPythonApp(fx, owner, 'bursty');
     await addProgram(fx, appId, 'burster', BURSTER);
-    await until('the burster runs', async () => (await docker('exec', appContainer(fx, appId), 'supervisorctl', 'status', 'burster').catch((e) => String(e.stdout))).includes('RUNNING'));
+    await programRuns(fx, appId, 'burster');
 
     const client = await follow('lines=1');
     expect(client.status).toBe(200);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { REDIS } from '../common/redis/redis.module.js';
-import { LogStore, StoredEntry, toEntry } from './log-store.js';
+import { idAfter, LogStore, StoredEntry, toEntry } from './log-store.js';
 
 // A blocked read wakes at least this often, so a follower that left is let go of.
 const BLOCK_MS = 5000;
@@ -9,19 +9,14 @@ const READ_COUNT = 1000;
 const RETRY_MS = 1000;
 const WAKE_AGAIN_MS = 50;
 
-/** Whether stream id `a` comes after `b` (ids are `milliseconds-sequence`). */
-export function idAfter(a: string, b: string): boolean {
-  const [am, as] = a.split('-').map(Number);
-  const [bm, bs] = b.split('-').map(Number);
-  return am > bm || (am === bm && as > bs);
-}
-
 /** Where a follower's lines go: an SSE stream, which may have too much unread to take more. */
 export interface FollowSink {
   /** Sends the line (or leaves it out); false when it was not sent: its client has too much unread. */
   deliver(entry: StoredEntry): boolean;
   /** Calls `resume` once its client has read enough to take lines again. */
   afterRead(resume: () => void): void;
+  /** Lines after `after` were trimmed from the log (retention) before the follower got them; false as `deliver`. */
+  gap(after: string): boolean;
   fail(err: Error): void;
 }
 
@@ -29,6 +24,8 @@ interface Follower {
   sink: FollowSink;
   /** Id of the last line it was given. */
   last: string;
+  /** That line's number, when known (the first line it is given is compared with nothing). */
+  n: number | undefined;
   /** Lines that came while its gap was being filled, given after it. */
   held: StoredEntry[] | null;
   /** Given nothing until its client has read: then it goes on from its last line, read from the store. */
@@ -69,7 +66,7 @@ export class LogFollowHub implements OnApplicationShutdown {
    * cannot be read.
    */
   follow(appId: number, after: string, sink: FollowSink): () => void {
-    const follower: Follower = { sink, last: after, held: null, paused: false, gone: false };
+    const follower: Follower = { sink, last: after, n: undefined, held: null, paused: false, gone: false };
     let app = this.apps.get(appId);
     if (!app) {
       app = { cursor: after, followers: new Set() };
@@ -88,7 +85,10 @@ export class LogFollowHub implements OnApplicationShutdown {
     };
   }
 
-  /** Gives the follower the lines after its last one up to `until` from the store, then what came meanwhile. */
+  /**
+   * Gives the follower the lines after its last one up to `until` from the store, then what came
+   * meanwhile.
+   */
   private catchUp(appId: number, follower: Follower, until: string): void {
     follower.held = [];
     void this.fill(appId, follower, until);
@@ -120,7 +120,10 @@ export class LogFollowHub implements OnApplicationShutdown {
       return true;
     }
     if (!idAfter(entry.id, follower.last)) return true;
-    if (!follower.sink.deliver(entry)) {
+    // A number skipped: the lines between were trimmed from the log (retention) before this
+    // follower got them, whether it waited for its client or a burst outran the shared read.
+    const skipped = entry.n !== undefined && follower.n !== undefined && entry.n > follower.n + 1;
+    if ((skipped && !this.gap(follower, entry)) || !follower.sink.deliver(entry)) {
       // What it misses meanwhile stays in the store: nothing is held for it.
       follower.paused = true;
       follower.held = null;
@@ -128,6 +131,15 @@ export class LogFollowHub implements OnApplicationShutdown {
       return false;
     }
     follower.last = entry.id;
+    follower.n = entry.n;
+    return true;
+  }
+
+  /** Tells the follower of the lines missed before `entry`, once; false when its client has too much unread. */
+  private gap(follower: Follower, entry: StoredEntry): boolean {
+    if (!follower.sink.gap(follower.last)) return false;
+    // Told: should the line itself have to wait for the client, it is no news again.
+    follower.n = entry.n! - 1;
     return true;
   }
 

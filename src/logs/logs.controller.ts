@@ -24,7 +24,9 @@ export class LogsController {
    * app, off the plan's disk). With `follow=true` or `Accept: text/event-stream`, server-sent
    * events: `event: log` with a line as data and `id:` its place in the log, so `Last-Event-ID`
    * resumes after it; a client that reads more slowly than the app prints still gets every line
-   * (past LIVE_BUFFER_MAX unread it waits, then catches up). Counts toward LIVE_STREAMS_PER_COMPANY.
+   * (past LIVE_BUFFER_MAX unread it waits, then catches up). Lines trimmed from the log before a
+   * client got them (it waited, or resumed after an old id) are announced by an `event: gap`
+   * naming the last id it had, `{after, message}`. Counts toward LIVE_STREAMS_PER_COMPANY.
    */
   @Get('logs')
   @appIdParam

@@ -17,6 +17,14 @@ import { LogEntry, LogStore, StoredEntry } from './log-store.js';
 const DEFAULT_LINES = 100;
 const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 
+/**
+ * The SSE `gap` event: lines after `after` (a `log` event's id) were trimmed from the log
+ * (LOGS_RETENTION_*) before this client got them. It carries no id: reconnecting after it resumes
+ * after the last line received, and is told again.
+ */
+const gapFrame = (after: string) =>
+  frame('gap', { after, message: `lines after ${after} were trimmed from the log (LOGS_RETENTION_BYTES, LOGS_RETENTION_SECONDS) before this client received them` });
+
 const toDto = (e: LogEntry): LogLineDto => ({ timestamp: e.timestamp, process: e.process, stream: e.stream, message: e.message });
 
 /** Reads and follows an app's log (docs/logs.md). */
@@ -49,6 +57,9 @@ export class LogsService {
     await this.live.serve(companyId, request, reply, async () => {
       // Read before the answer is an event stream: a bad query or an unreachable store is answered as an error.
       const { lines: backlog, until: after } = STREAM_ID.test(resume) ? { lines: [], until: resume } : await this.backlog(appId, query);
+      // Coming back after a line whose successors were trimmed since: told first. (While it
+      // follows, the hub tells it of lines trimmed before it got them by their numbers.)
+      const trimmed = STREAM_ID.test(resume) && (await this.trimmedAfter(appId, resume));
       let unfollow = () => {};
       let stopped = false;
       const start = (stream: SseStream) => {
@@ -56,6 +67,7 @@ export class LogsService {
           // Made once per line for all of its followers in this process.
           deliver: (entry: StoredEntry) => !keep(entry) || stream.offer((entry.frame ??= frame('log', toDto(entry), entry.id))),
           afterRead: (resume: () => void) => stream.afterRead(resume),
+          gap: (last: string) => stream.offer(gapFrame(last)),
           fail: () => {
             stream.send('error', { code: 'unavailable', message: 'the log store (Redis) is unavailable; reconnect shortly' });
             stream.close();
@@ -68,6 +80,7 @@ export class LogsService {
           }
           if (!stopped) unfollow = this.hub.follow(appId, after, sink);
         };
+        if (trimmed) stream.offer(gapFrame(after));
         send(0);
       };
       return {
@@ -95,6 +108,14 @@ export class LogsService {
       return { lines: found.map((e) => ({ ...e, message: mask.apply(e.message) })), until };
     } catch (err) {
       if (err instanceof DomainError) throw err;
+      throw new DomainError('unavailable', 'the log store (Redis) is unavailable; try again shortly');
+    }
+  }
+
+  private async trimmedAfter(appId: number, after: string): Promise<boolean> {
+    try {
+      return (await this.store.trimmedAfter(appId, after)) !== null;
+    } catch {
       throw new DomainError('unavailable', 'the log store (Redis) is unavailable; try again shortly');
     }
   }

@@ -36,3 +36,25 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** The 4 kB a burster's line carries after its tag and number. */
+export const PAD = 'x'.repeat(4000);
+
+// Prints `count` lines "<tag> <i> <PAD>" each time /srv/var/burst appears (written beside it and
+// renamed into place), then removes it.
+export const BURSTER = `import os, time
+while True:
+    if os.path.exists('/srv/var/burst'):
+        tag, count = open('/srv/var/burst').read().split()
+        os.remove('/srv/var/burst')
+        for i in range(int(count)):
+            print(f"{tag} {i} ${PAD}")
+    time.sleep(0.01)`;
+
+/** Makes the app's burster program (BURSTER) print `count` lines tagged `tag`. */
+export const burst = (fx: BerthFixture, id: number, tag: string, count: number) =>
+  docker('exec', appContainer(fx, id), 'sh', '-c', `echo ${tag} ${count} > /srv/var/burst.new && mv /srv/var/burst.new /srv/var/burst`);
+
+/** Waits until supervisord runs the app's program `name`. */
+export const programRuns = (fx: BerthFixture, id: number, name: string) =>
+  until(`${name} runs`, async () => (await docker('exec', appContainer(fx, id), 'supervisorctl', 'status', name).catch((e) => String(e.stdout))).includes('RUNNING'));
