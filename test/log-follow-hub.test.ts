@@ -54,6 +54,12 @@ function client(room: number) {
         got.push(entry.message);
         return true;
       },
+      gap(after: string) {
+        if (space === 0) return false;
+        space -= 1;
+        got.push(`gap after ${after}`);
+        return true;
+      },
       afterRead(resume: () => void) {
         waiting = resume;
       },
@@ -114,5 +120,23 @@ describe('the log follow hub', () => {
     slow.read();
     await new Promise((r) => setTimeout(r, 200));
     expect(slow.got).toEqual(numbers(5));
+  });
+
+  it('tells a follower starting from a numbered line of the lines trimmed after it, then goes on', async () => {
+    await print(3, 0, 10);
+    const stored = await store.range(3, '0-0', '+', 100);
+    expect(stored.map((e) => e.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    // Retention takes the oldest lines first: up to line 5, past line 2 where the follower starts.
+    await redis.xdel(store.key(3), ...stored.slice(0, 6).map((e) => e.id));
+    const reader = client(Number.MAX_SAFE_INTEGER);
+    const stop = hub.follow(3, stored[2].id, reader.sink, stored[2].n);
+    await print(3, 10, 1);
+    await until('the follower has the new line', () => reader.got.includes('line 10'));
+    expect(reader.got).toEqual([`gap after ${stored[2].id}`, 'line 6', 'line 7', 'line 8', 'line 9', 'line 10']);
+    stop();
+    // Without the line's number (a client coming back after a line trimmed since), the hub cannot
+    // tell: the API asks the store (trimmedAfter) and tells the client first.
+    expect(await store.trimmedAfter(3, stored[2].id)).toBe(stored[5].id);
+    expect(await store.trimmedAfter(3, stored[5].id)).toBeNull();
   });
 });

@@ -61,12 +61,12 @@ export class LogFollowHub implements OnApplicationShutdown {
   }
 
   /**
-   * Gives `sink` every line of the app after `after`, in order and once each, as they are stored,
-   * until the returned function is called. `fail` is called (and the follow ends) when Redis
-   * cannot be read.
+   * Gives `sink` every line of the app after `after` (whose number is `n`, when known), in order
+   * and once each, as they are stored, until the returned function is called; `gap` when lines
+   * were trimmed before it got them. `fail` is called (and the follow ends) when Redis cannot be read.
    */
-  follow(appId: number, after: string, sink: FollowSink): () => void {
-    const follower: Follower = { sink, last: after, n: undefined, held: null, paused: false, gone: false };
+  follow(appId: number, after: string, sink: FollowSink, n?: number): () => void {
+    const follower: Follower = { sink, last: after, n, held: null, paused: false, gone: false };
     let app = this.apps.get(appId);
     if (!app) {
       app = { cursor: after, followers: new Set() };

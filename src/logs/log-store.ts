@@ -127,10 +127,16 @@ export class LogStore {
     await this.redis.del(key, `${key}:bytes`, `${key}:cursor`, `${key}:seq`);
   }
 
-  /** Id of the newest line, `0-0` when there is none: a follower starts after it. */
-  async lastId(appId: number): Promise<string> {
-    const [newest] = (await this.redis.xrevrange(this.key(appId), '+', '-', 'COUNT', 1)) as [string, string[]][];
-    return newest?.[0] ?? '0-0';
+  /** The newest line's id (`0-0` when there is none) and number: a follower starts after it. */
+  async newest(appId: number): Promise<{ id: string; n: number | undefined }> {
+    const [row] = (await this.redis.xrevrange(this.key(appId), '+', '-', 'COUNT', 1)) as [string, string[]][];
+    return row ? { id: row[0], n: toEntry(row).n } : { id: '0-0', n: undefined };
+  }
+
+  /** The number of the line `id`, if it is still stored (and was numbered). */
+  async numberOf(appId: number, id: string): Promise<number | undefined> {
+    const [row] = (await this.redis.xrange(this.key(appId), id, id, 'COUNT', 1)) as [string, string[]][];
+    return row ? toEntry(row).n : undefined;
   }
 
   /**

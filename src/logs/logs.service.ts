@@ -25,6 +25,14 @@ const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 const gapFrame = (after: string) =>
   frame('gap', { after, message: `lines after ${after} were trimmed from the log (LOGS_RETENTION_BYTES, LOGS_RETENTION_SECONDS) before this client received them` });
 
+/** What a follower is sent first, the line it goes on after (and its number, when known), and whether lines after that one were trimmed. */
+interface Start {
+  lines: StoredEntry[];
+  until: string;
+  n?: number;
+  gap: boolean;
+}
+
 const toDto = (e: LogEntry): LogLineDto => ({ timestamp: e.timestamp, process: e.process, stream: e.stream, message: e.message });
 
 /** Reads and follows an app's log (docs/logs.md). */
@@ -56,10 +64,7 @@ export class LogsService {
     const keep = this.filter(query);
     await this.live.serve(companyId, request, reply, async () => {
       // Read before the answer is an event stream: a bad query or an unreachable store is answered as an error.
-      const { lines: backlog, until: after } = STREAM_ID.test(resume) ? { lines: [], until: resume } : await this.backlog(appId, query);
-      // Coming back after a line whose successors were trimmed since: told first. (While it
-      // follows, the hub tells it of lines trimmed before it got them by their numbers.)
-      const trimmed = STREAM_ID.test(resume) && (await this.trimmedAfter(appId, resume));
+      const { lines: backlog, until: after, n, gap } = STREAM_ID.test(resume) ? await this.resumed(appId, resume) : await this.backlog(appId, query);
       let unfollow = () => {};
       let stopped = false;
       const start = (stream: SseStream) => {
@@ -78,9 +83,9 @@ export class LogsService {
           for (let i = from; i < backlog.length; i++) {
             if (!stream.offer(frame('log', toDto(backlog[i]), backlog[i].id))) return stream.afterRead(() => send(i));
           }
-          if (!stopped) unfollow = this.hub.follow(appId, after, sink);
+          if (!stopped) unfollow = this.hub.follow(appId, after, sink, n);
         };
-        if (trimmed) stream.offer(gapFrame(after));
+        if (gap) stream.offer(gapFrame(after));
         send(0);
       };
       return {
@@ -94,7 +99,7 @@ export class LogsService {
   }
 
   /** The matching lines up to the newest now, and the id a follower goes on after. */
-  private async backlog(appId: number, query: LogQueryDto): Promise<{ lines: StoredEntry[]; until: string }> {
+  private async backlog(appId: number, query: LogQueryDto): Promise<Start> {
     const lines = query.lines ?? DEFAULT_LINES;
     if (lines > this.config.logs.linesMax) throw DomainError.field('lines', `must be at most ${this.config.logs.linesMax} (LOGS_LINES_MAX)`);
     const since = query.since ? new Date(query.since) : null;
@@ -102,19 +107,26 @@ export class LogsService {
     // New lines are masked as they are stored; this also masks lines stored before a value became secret.
     const mask = await appSecretMask(this.environment, appId);
     try {
-      const until = await this.store.lastId(appId);
-      if (until === '0-0') return { lines: [], until };
+      const { id: until, n } = await this.store.newest(appId);
+      if (until === '0-0') return { lines: [], until, gap: false };
       const found = await this.store.tail(appId, until, lines, since?.getTime() ?? 0, this.filter(query));
-      return { lines: found.map((e) => ({ ...e, message: mask.apply(e.message) })), until };
+      return { lines: found.map((e) => ({ ...e, message: mask.apply(e.message) })), until, n, gap: false };
     } catch (err) {
       if (err instanceof DomainError) throw err;
       throw new DomainError('unavailable', 'the log store (Redis) is unavailable; try again shortly');
     }
   }
 
-  private async trimmedAfter(appId: number, after: string): Promise<boolean> {
+  /**
+   * Where a client coming back with `Last-Event-ID` goes on: after that line, from its number while
+   * it is stored (the hub then sees any line skipped since); once trimmed, whether lines after it
+   * were trimmed too, which it is told first.
+   */
+  private async resumed(appId: number, after: string): Promise<Start> {
     try {
-      return (await this.store.trimmedAfter(appId, after)) !== null;
+      const n = await this.store.numberOf(appId, after);
+      if (n !== undefined) return { lines: [], until: after, n, gap: false };
+      return { lines: [], until: after, gap: (await this.store.trimmedAfter(appId, after)) !== null };
     } catch {
       throw new DomainError('unavailable', 'the log store (Redis) is unavailable; try again shortly');
     }
