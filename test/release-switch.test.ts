@@ -47,7 +47,7 @@ it('waits for a program that is starting before it switches, then restarts it on
   await starting;
   expect(output).toMatch(/^restarted slow:slow$/m);
   expect(await sh('cat /srv/app/marker')).toBe('new\n');
-  await new Promise((r) => setTimeout(r, 1500));
+  for (let i = 0; i < 100 && (await starts('slow')).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
   // Before the wait, the program read `new` half a second into its start, then the restart ran it again.
   expect(await starts('slow')).toEqual(['old', 'new']);
   expect(await sh('supervisorctl status slow || true')).toMatch(/STARTING|RUNNING/);
