@@ -3,16 +3,13 @@
 // expected: who, with which token, from where, what, to which target. Events read newest first
 // and filter; admins and owners read them, nobody else; each account reads its own, failed
 // logins included; and no secret the test used is anywhere in the events table.
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_ACTIONS } from '../dist/src/events/event-actions.js';
 import { startDns } from './support/dns.js';
 import { useBerth } from './support/fixture.js';
 import { type Answer, waitForOperation } from './support/http.js';
+import { newPublicKey } from './support/ssh.js';
 import { dropStoragesOnServers } from './support/storage-clients.js';
 
 const dns = await startDns(0);
@@ -115,9 +112,7 @@ describe('recording', () => {
   });
 
   it('records every app change, naming the fields changed and never their values', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'berth-audit-'));
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'audit@laptop', '-f', join(dir, 'id')]);
-    const key = secret(readFileSync(join(dir, 'id.pub'), 'utf8').trim());
+    const key = secret(newPublicKey());
     const created = ok(await as(dev).post(`/${company()}/apps/`, { name: 'audited', image: 'berth/runtime:2026.11-1', plan: 1 }));
     appId = created.id;
     expectEvent(dev, 'app.create', ['app', appId], { name: 'audited', operation_id: created.operation_id });

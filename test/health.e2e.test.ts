@@ -104,6 +104,8 @@ describe('health', () => {
     expect(Date.now() - began).toBeLessThan(10_000);
     expect(code).toBe(1);
     expect(worker.logs()).toMatch(/berth did not stop within SHUTDOWN_TIMEOUT_MS: exiting anyway/);
+    // Exited already: this removes what it was given (its releases directory).
+    await worker.stop();
   });
 
   it('exposes a trivial public version route', async () => {
