@@ -22,16 +22,19 @@ export interface BerthFixture {
  */
 export function useBerth(label: string, env: Record<string, string> = {}): BerthFixture {
   const fixture = {} as BerthFixture;
+  let ownReleases: string | null = null;
   beforeAll(async () => {
     fixture.db = await createTestDatabase(label);
-    fixture.env = { ...dockerEnv(), DATABASE_URL: fixture.db.url, RELEASES_DIR: mkdtempSync(join(tmpdir(), 'berth-releases-')), ...env };
+    // A releases directory of its own, unless the test brings one (it removes that itself).
+    fixture.env = { ...dockerEnv(), DATABASE_URL: fixture.db.url, ...env };
+    if (!env.RELEASES_DIR) fixture.env.RELEASES_DIR = ownReleases = mkdtempSync(join(tmpdir(), 'berth-releases-'));
     fixture.berth = await startBerth(fixture.env);
     fixture.api = client(fixture.berth.url, fixture.berth);
   });
   afterAll(async () => {
     await fixture.berth?.stop();
     if (fixture.env) await removeInstallation(fixture.env.DOCKER_NAME_PREFIX);
-    if (fixture.env?.RELEASES_DIR) rmSync(fixture.env.RELEASES_DIR, { recursive: true, force: true });
+    if (ownReleases) rmSync(ownReleases, { recursive: true, force: true });
     // A prefix the test chose is the file's own: its keys go with it (startBerth removes its own).
     if (fixture.env?.QUEUE_PREFIX) await removeKeys(fixture.env.REDIS_URL ?? REDIS_URL, fixture.env.QUEUE_PREFIX);
     await fixture.db?.drop();
