@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import pg from 'pg';
+import { removeRedisKeys } from './redis-keys.mjs';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
@@ -113,23 +113,6 @@ export function installationEnv(databaseUrl, ports) {
     // bench/edge turns the edge on with ports of its own; the others reach apps on their published ports.
     EDGE_ROUTER: 'off',
   };
-}
-
-/** The run's queues, logs and caches in Redis (after its Berth processes have stopped). */
-async function removeRedisKeys(url, prefix) {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 export async function removeInstallation(prefix) {

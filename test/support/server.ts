@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import { removeRedisKeys } from '../../bench/lib/redis-keys.mjs';
 import { REDIS_URL } from './services.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -114,19 +114,5 @@ export async function startBerth(env: Record<string, string>, wrap: string[] = [
 /** Deletes a stopped process's Redis keys (queues, logs, caches): tests leave nothing in the machine's Redis. */
 export async function removeKeys(url: string, prefix: string): Promise<void> {
   // A test's own Redis may be gone by now: then there is nothing to remove.
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } catch {
-    // Left for Redis's next restart.
-  } finally {
-    redis.disconnect();
-  }
+  await removeRedisKeys(url, prefix).catch(() => undefined);
 }
