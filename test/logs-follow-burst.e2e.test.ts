@@ -3,7 +3,7 @@
 // than a large backlog is sent) gets every line, in order, once each, and then the live ones; a
 // client that stops reading altogether is dropped, never buffered for.
 import { describe, expect, it } from 'vitest';
-import { addProgram, burst as burstIn, BURSTER, createPythonApp, PAD, programRuns, until } from './support/app-programs.js';
+import { addProgram, burst as burstIn, BURSTER, burstStored, createPythonApp, PAD, programRuns, until } from './support/app-programs.js';
 import { useBerth } from './support/fixture.js';
 import { register } from './support/http.js';
 import { openSse, summary, type SseClient } from './support/sse.js';
@@ -33,12 +33,7 @@ const messages = (client: SseClient) => client.events.filter((e) => e.event === 
 const heads = (all: string[]) => all.map((m) => (m.endsWith(` ${PAD}`) ? m.slice(0, -PAD.length - 1) : `cut: ${m.slice(0, 20)}`));
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function stored(tag: string, count: number): Promise<void> {
-  await until(`${tag}'s burst is stored`, async () => {
-    const last = await fx.api.get(`/${owner.company.id}/apps/${appId}/logs/?process=burster&lines=1`, { token: owner.token });
-    return last.body[0]?.message === `${tag} ${count - 1} ${PAD}`;
-  }, 35_000);
-}
+const stored = (tag: string, count: number) => burstStored(fx, owner, appId, tag, count);
 
 describe('following a log through bursts', () => {
   it('gives a client that reads more slowly than the app prints every line, in order, once each, then the live ones', async () => {

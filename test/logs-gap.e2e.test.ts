@@ -3,7 +3,7 @@
 // line it had, before the lines still stored; never a silent hole. Both ways it happens: a client
 // that waited (it read too slowly) and a client that reconnects with an old Last-Event-ID.
 import { describe, expect, it } from 'vitest';
-import { addProgram, burst, BURSTER, createPythonApp, PAD, programRuns, until } from './support/app-programs.js';
+import { addProgram, burst, BURSTER, burstStored, createPythonApp, PAD, programRuns } from './support/app-programs.js';
 import { useBerth } from './support/fixture.js';
 import { register } from './support/http.js';
 import { openSse, summary, type SseClient, type SseEvent } from './support/sse.js';
@@ -32,12 +32,7 @@ const line = (e: SseEvent) => (e.event === 'log' ? (e.data.message as string).sl
 const numbers = (events: SseEvent[], tag: string) => events.filter((e) => e.event === 'log' && e.data.message.startsWith(`${tag} `)).map((e) => Number(e.data.message.split(' ')[1]));
 const isRun = (list: number[]) => list.every((n, i) => i === 0 || n === list[i - 1] + 1);
 
-async function stored(tag: string, count: number): Promise<void> {
-  await until(`${tag}'s burst is stored`, async () => {
-    const last = await fx.api.get(`/${owner.company.id}/apps/${appId}/logs/?process=burster&lines=1`, { token: owner.token });
-    return last.body[0]?.message === `${tag} ${count - 1} ${PAD}`;
-  }, 35_000);
-}
+const stored = (tag: string, count: number) => burstStored(fx, owner, appId, tag, count);
 
 const received = (client: SseClient, message: string) => client.until((events) => events.some((e) => e.data?.message === message), 60_000);
 

@@ -58,3 +58,10 @@ export const burst = (fx: BerthFixture, id: number, tag: string, count: number) 
 /** Waits until supervisord runs the app's program `name`. */
 export const programRuns = (fx: BerthFixture, id: number, name: string) =>
   until(`${name} runs`, async () => (await docker('exec', appContainer(fx, id), 'supervisorctl', 'status', name).catch((e) => String(e.stdout))).includes('RUNNING'));
+
+/** Waits until the app's log ends with the last line of burst `tag` (`count` lines). */
+export const burstStored = (fx: BerthFixture, who: Owner, id: number, tag: string, count: number) =>
+  until(`${tag}'s burst is stored`, async () => {
+    const last = await fx.api.get(`/${who.company.id}/apps/${id}/logs/?process=burster&lines=1`, { token: who.token });
+    return last.body[0]?.message === `${tag} ${count - 1} ${PAD}`;
+  }, 35_000);
