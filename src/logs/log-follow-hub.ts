@@ -85,10 +85,7 @@ export class LogFollowHub implements OnApplicationShutdown {
     };
   }
 
-  /**
-   * Gives the follower the lines after its last one up to `until` from the store, then what came
-   * meanwhile.
-   */
+  /** Gives the follower the lines after its last one up to `until` from the store, then what came meanwhile. */
   private catchUp(appId: number, follower: Follower, until: string): void {
     follower.held = [];
     void this.fill(appId, follower, until);
