@@ -75,7 +75,7 @@ export interface BerthConfig {
     heartbeatMs: number;
     /** Live streams a company may hold open at once, over every API process. */
     streamsPerCompany: number;
-    /** Bytes a stream's client may leave unread: past them it is sent nothing more (a log follower) or dropped. */
+    /** Bytes a stream's client may leave unread: past them it is sent nothing more until it reads (a log or an operation follower) or dropped. */
     maxBufferedBytes: number;
     /** How long a stream ticket (for a browser's EventSource) opens its stream. */
     ticketTtlMs: number;

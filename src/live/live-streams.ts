@@ -5,11 +5,9 @@ import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import type { OperationDto } from '../operations/dto/operation.dto.js';
 import { LiveEvent, LiveEvents } from './live-events.js';
+import { OperationFeed } from './operation-feed.js';
 import { SseStream } from './sse-stream.js';
 import { StreamSlots } from './stream-slots.js';
-
-const RANK: Record<string, number> = { pending: 0, running: 1, success: 2, error: 2 };
-const ended = (op: OperationDto) => op.status === 'success' || op.status === 'error';
 
 /** Whether a request asks for server-sent events (`Accept: text/event-stream`). */
 export function wantsEvents(request: FastifyRequest): boolean {
@@ -45,29 +43,21 @@ export class LiveStreams {
    * stream ends with its final state. `current` reads it (404 before any stream opens).
    */
   async operation(companyId: number, operationId: number, current: () => Promise<OperationDto>, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    let stream: SseStream | null = null;
-    let seq = 0;
-    let rank = -1;
+    let feed: OperationFeed | null = null;
     const pending: LiveEvent[] = [];
     const deliver = (event: LiveEvent) => {
-      if (!stream?.open) return;
-      if (event.kind === 'operation') {
-        // Changes that committed before the state read first may still arrive: never a step back.
-        if (RANK[event.operation.status] < rank) return;
-        rank = RANK[event.operation.status];
-        stream.send('operation', event.operation, `${operationId}-${++seq}`);
-        if (ended(event.operation)) stream.close();
-      } else if (event.kind === 'output') stream.send('output', { line: event.line }, `${operationId}-${++seq}`);
+      if (event.kind === 'operation') feed!.state(event.operation);
+      else if (event.kind === 'output') feed!.output(event.line);
     };
     await this.open(companyId, request, reply, (event) => {
       const mine = (event.kind === 'operation' && event.operation.id === operationId) || (event.kind === 'output' && event.operation_id === operationId);
       if (!mine) return;
-      if (stream) deliver(event);
+      if (feed) deliver(event);
       else pending.push(event);
     }, async (opened) => {
       const now = await current();
-      stream = opened;
-      deliver({ kind: 'operation', company_id: companyId, operation: now });
+      feed = new OperationFeed(opened, operationId);
+      feed.state(now);
       for (const event of pending.splice(0)) deliver(event);
     }, current);
   }

@@ -30,7 +30,9 @@ export class OperationsController {
   /**
    * One operation: follow it until its status is success or error. With `Accept: text/event-stream`,
    * its changes as server-sent events (`event: operation`, then `event: output` for lines it prints,
-   * such as a release command's), ending with its final state.
+   * such as a release command's), ending with its final state. A client that reads more slowly than
+   * the lines come is sent `event: gap` (`{skipped, message}`) in place of the lines it missed, once it
+   * has caught up; the release's log keeps them.
    */
   @Get(':id')
   @ApiParam({ name: 'id', schema: { type: 'integer', minimum: 1 } })
