@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containersOf, dockerEnv, eventually, inspect, removeInstallation } from './support/docker.js';
 import { client, Client, register, waitForOperation } from './support/http.js';
-import { BerthProcess, startBerth } from './support/server.js';
-import { createTestDatabase, TestDatabase } from './support/services.js';
+import { BerthProcess, removeKeys, startBerth } from './support/server.js';
+import { createTestDatabase, REDIS_URL, TestDatabase } from './support/services.js';
 
 const IMAGE = 'berth/runtime:2026.11-1';
 const NO_DOCKER = 'unix:///tmp/berth-test-no-docker.sock';
@@ -35,6 +35,8 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const process of [api, ...workers]) await process?.stop();
   if (env) await removeInstallation(env.DOCKER_NAME_PREFIX);
+  // The prefix is this file's own, shared by its processes: its keys go with them.
+  if (env) await removeKeys(REDIS_URL, env.QUEUE_PREFIX);
   await db?.drop();
 });
 

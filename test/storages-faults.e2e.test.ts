@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createServer, connect, Server, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, register, waitForOperation } from './support/http.js';
-import { BerthProcess, startBerth } from './support/server.js';
+import { BerthProcess, removeKeys, startBerth } from './support/server.js';
 import { dockerEnv } from './support/docker.js';
 import { createTestDatabase, REDIS_URL, TestDatabase } from './support/services.js';
 import { dropStoragesOnServers, mariadb } from './support/storage-clients.js';
@@ -176,9 +176,10 @@ describe('a job that disappeared from the queue', () => {
     } finally {
       await worker?.stop();
       await apiOnly.stop();
-      await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();
       await redis.quit();
+      // Every queue's keys under the prefix, not only this queue's.
+      await removeKeys(REDIS_URL, prefix);
     }
     // Longer than waitForOperation's minute, so a failure still runs the cleanup above.
   }, 90_000);

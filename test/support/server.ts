@@ -80,7 +80,9 @@ export async function startBerth(env: Record<string, string>, wrap: string[] = [
     child.once('exit', (code) => {
       clearTimeout(timer);
       if (releasesDir) rmSync(releasesDir, { recursive: true, force: true });
-      reject(new Error(`berth exited with ${code} before starting:\n${output}`));
+      // A process that refused to start may have made its queues' keys first.
+      const removed = ownPrefix ? removeKeys(env.REDIS_URL ?? REDIS_URL, ownPrefix) : Promise.resolve();
+      void removed.then(() => reject(new Error(`berth exited with ${code} before starting:\n${output}`)));
     });
   });
   return {
