@@ -25,6 +25,7 @@ import {
   sh,
   startBerth,
   waitForOperation,
+  runSucceeded,
 } from '../lib/berth.mjs';
 import { clientKey, gatewayKnownHost, sshOptions, waitForSsh } from '../lib/ssh.mjs';
 
@@ -75,13 +76,6 @@ fs.writeFileSync(path.join(dir, 'app.conf'), PROGRAM);
 // Below Linux's ephemeral ports and apart from the tests' blocks (20000-29999, 10000-19999) and Berth's defaults.
 const db = await createDatabase('config');
 const env = installationEnv(db, { apps: '32100-32199', ssh: '32200-32299' });
-// Berth's logs: deleted after a good run, kept (and named) when it was not.
-let valid = false;
-onCleanup(() => {
-  const logs = ['api', 'worker', 'ssh'].map((role) => path.join(process.env.TMPDIR || '/tmp', `${env.QUEUE_PREFIX}-${role}.log`));
-  if (valid) logs.forEach((file) => fs.rmSync(file, { force: true }));
-  else console.error(`bench: Berth's logs are kept: ${logs.join(' ')}`);
-});
 const events = watchDockerEvents(env.DOCKER_NAME_PREFIX);
 const apiRole = await startBerth(env, 'api', 'api');
 const workerRole = await startBerth(env, 'worker', 'worker');
@@ -271,6 +265,6 @@ console.log('');
 console.log(JSON.stringify({ configMs: configRuns.map((r) => r.ms), restartMs: restartRuns.map((r) => r.ms), medianConfigMs: a, medianRestartMs: b, ratio, target: TARGET, met: ratio <= TARGET, runs: { config: configRuns, restart: restartRuns, warmup } }));
 
 log('cleaning up');
-valid = true;
+runSucceeded();
 await cleanup();
 process.exit(0);

@@ -29,6 +29,7 @@ import {
   sh,
   startBerth,
   waitForOperation,
+  runSucceeded,
 } from '../lib/berth.mjs';
 import { clientKey, gatewayKnownHost, sshOptions, waitForSsh } from '../lib/ssh.mjs';
 import { makeTree, MB, refreshTree } from '../lib/tree.mjs';
@@ -83,7 +84,7 @@ log(`tree: ${(bytes / MB).toFixed(1)} MB in ${fileCount} files`);
 
 const db = await createDatabase('deploy');
 const env = { ...installationEnv(db, PORTS), ...edgeEnv(EDGE) };
-// Berth's logs: deleted at the end; on a failed run their last warnings and errors are printed first (BENCH_KEEP_LOGS=1 keeps them).
+// A failed run prints its Berth logs' last warnings and errors (the logs are kept; startBerth's cleanup names them).
 let valid = false;
 const logs = ['api', 'worker', 'ssh-edge'].map((name) => path.join(process.env.TMPDIR || '/tmp', `${env.QUEUE_PREFIX}-${name}.log`));
 onCleanup(() => {
@@ -95,8 +96,6 @@ onCleanup(() => {
       if (tail.length) console.error(`bench: warnings and errors of ${path.basename(file)}:\n${tail.join('\n')}`);
     }
   }
-  if (process.env.BENCH_KEEP_LOGS === '1') console.error(`bench: Berth's logs are kept: ${logs.join(' ')}`);
-  else logs.forEach((file) => fs.rmSync(file, { force: true }));
 });
 const apiRole = await startBerth(env, 'api', 'api');
 await startBerth(env, 'worker', 'worker');
@@ -369,5 +368,6 @@ console.log(
 
 log('cleaning up');
 valid = true;
+runSucceeded();
 await cleanup();
 process.exit(0);

@@ -9,7 +9,7 @@ import autocannon from 'autocannon';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { api, cleanup, createDatabase, edgeEnv, installationEnv, installCleanup, median, onCleanup, query, registerAccount, sh, startBerth, waitForOperation } from '../lib/berth.mjs';
+import { api, cleanup, createDatabase, edgeEnv, installationEnv, installCleanup, median, onCleanup, query, registerAccount, sh, runSucceeded, startBerth, waitForOperation } from '../lib/berth.mjs';
 
 const TARGET = 0.8;
 const CONNECTIONS = 64;
@@ -112,6 +112,7 @@ for (const r of results) {
 console.log('');
 console.log(JSON.stringify({ target: TARGET, results: results.map(({ plan, a, b, ratio, caddyUs, p99, edge, direct }) => ({ plan, medianRps: { edge: a, direct: b }, ratio, met: ratio >= TARGET, caddyCpuUsPerRequest: caddyUs, p99, edge, direct })) }));
 
+runSucceeded();
 log('cleaning up');
 await cleanup();
 process.exit(0);

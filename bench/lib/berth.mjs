@@ -40,8 +40,25 @@ export function onCleanup(fn) {
 export function cleanup() {
   cleaning ??= (async () => {
     for (const fn of cleanups) await Promise.resolve().then(fn).catch((err) => console.error(`bench: cleanup: ${err.message}`));
+    removeLogs();
   })();
   return cleaning;
+}
+
+// Berth's logs (one file per process startBerth started): deleted at the end of a run that got its
+// figures, kept (and named) otherwise or with BENCH_KEEP_LOGS=1.
+const logFiles = [];
+let gotFigures = false;
+
+/** The run got its figures: Berth's logs are not needed any more. */
+export function runSucceeded() {
+  gotFigures = true;
+}
+
+function removeLogs() {
+  if (logFiles.length === 0) return;
+  if (gotFigures && process.env.BENCH_KEEP_LOGS !== '1') logFiles.forEach((file) => fs.rmSync(file, { force: true }));
+  else console.error(`bench: Berth's logs are kept: ${logFiles.join(' ')}`);
 }
 
 /** Cleans up on signals, uncaught errors and after `limitMs`, then exits. */
@@ -177,7 +194,9 @@ const STOP_GRACE_MS = 20_000;
 export async function startBerth(env, roles, logName) {
   const main = path.join(ROOT, 'dist/src/main.js');
   if (!fs.existsSync(main)) throw new Error('dist/src/main.js is missing: run `npm run build` first');
-  const log = fs.createWriteStream(path.join(process.env.TMPDIR || '/tmp', `${env.QUEUE_PREFIX}-${logName}.log`));
+  const logFile = path.join(process.env.TMPDIR || '/tmp', `${env.QUEUE_PREFIX}-${logName}.log`);
+  logFiles.push(logFile);
+  const log = fs.createWriteStream(logFile);
   const proc = spawn(process.execPath, [main], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', ...env, BERTH_ROLES: roles, LOG_LEVEL: 'info' },

@@ -12,7 +12,7 @@
 import os from 'node:os';
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { api, cleanup, createDatabase, docker, installationEnv, sh, installCleanup, registerAccount, startBerth, waitForOperation } from '../lib/berth.mjs';
+import { api, cleanup, createDatabase, docker, installationEnv, sh, installCleanup, registerAccount, runSucceeded, startBerth, waitForOperation } from '../lib/berth.mjs';
 
 const FOLLOWERS = Number(process.env.BENCH_FOLLOWERS || 100);
 const RATE = 1000;
@@ -185,7 +185,10 @@ async function samplerCost(base, account, plan, workerProc, container) {
 }
 
 main()
-  .then(() => cleanup())
+  .then(() => {
+    runSucceeded();
+    return cleanup();
+  })
   .catch(async (err) => {
     console.error(`bench: ${err.stack ?? err}`);
     await cleanup();

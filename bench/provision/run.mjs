@@ -24,6 +24,7 @@ import {
   rssMb,
   startBerth,
   waitForOperation,
+  runSucceeded,
 } from '../lib/berth.mjs';
 
 const RUNS = 5;
@@ -146,6 +147,7 @@ console.log(`  worker process (pid ${String(workerRole.pid).padEnd(7)}) ${idle.w
 console.log('');
 console.log(JSON.stringify({ berthMs: berth, rawMs: raw, medianBerthMs: a, medianRawMs: b, ratio, target: TARGET, met: ratio <= TARGET, resizeMs: { grow, shrink, rebuild }, rssMb: { idle, loaded, apps: APPS } }));
 
+runSucceeded();
 log('cleaning up');
 await cleanup();
 process.exit(0);

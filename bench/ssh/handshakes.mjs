@@ -11,7 +11,7 @@ import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import autocannon from 'autocannon';
-import { api, cleanup, createDatabase, installationEnv, installCleanup, onCleanup, registerAccount, startBerth, waitForOperation } from '../lib/berth.mjs';
+import { api, cleanup, createDatabase, installationEnv, installCleanup, onCleanup, registerAccount, runSucceeded, startBerth, waitForOperation } from '../lib/berth.mjs';
 
 const WINDOW_S = Number(process.env.BENCH_DURATION ?? 10);
 // A rate the API meets with room to spare: latency, not throughput, is what is compared.
@@ -106,5 +106,6 @@ const perConnectionMs = (((mean(loaded.map((w) => w.berthCpuPct)) - mean(quiet.m
 console.log(`API p99 (GET /api/v1/version, ${RATE} req/s, median of ${ROUNDS} windows each): no SSH load ${p99.quiet.toFixed(1)} ms, ` +
   `under SSH flood ${p99.loaded.toFixed(1)} ms, ratio ${ratio.toFixed(2)}; Berth ≈ ${perConnectionMs.toFixed(1)} ms CPU per flood connection`);
 console.log(JSON.stringify({ kex: KEX || 'ssh2 default', concurrency: CONCURRENCY, p99, ratio: Number(ratio.toFixed(2)), berthCpuMsPerConnection: Number(perConnectionMs.toFixed(1)), quiet, loaded, floods }));
+runSucceeded();
 await cleanup();
 process.exit(0);

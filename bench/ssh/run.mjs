@@ -20,6 +20,7 @@ import {
   sh,
   startBerth,
   waitForOperation,
+  runSucceeded,
 } from '../lib/berth.mjs';
 import { clientKey, gatewayKnownHost, sshOptions, waitForSsh } from '../lib/ssh.mjs';
 import { makeTree, MB } from '../lib/tree.mjs';
@@ -116,6 +117,7 @@ console.log(`ssh ... true, median of ${LATENCY_RUNS}:  gateway ${lat.gateway.toF
 console.log('');
 console.log(JSON.stringify({ bytes, runs: results, medianMBps: { gateway: a, sshd: b }, ratio, target: TARGET, met: ratio >= TARGET, sshTrueMs: lat }));
 
+runSucceeded();
 log('cleaning up');
 await cleanup();
 process.exit(0);

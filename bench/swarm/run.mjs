@@ -40,6 +40,7 @@ import {
   sh,
   startBerth,
   waitForOperation,
+  runSucceeded,
 } from '../lib/berth.mjs';
 
 const SET = 'bsw';
@@ -89,16 +90,6 @@ const swarmEnv = {
 const P_DOCKER = dockerEnv.DOCKER_NAME_PREFIX;
 const P_SWARM = swarmEnv.DOCKER_NAME_PREFIX;
 
-// Berth's logs (and the drain's output): deleted after a good run, kept (and named) when it was not.
-let valid = false;
-const logs = [
-  ...['api', 'worker'].map((role) => path.join(process.env.TMPDIR || '/tmp', `${dockerEnv.QUEUE_PREFIX}-${role}.log`)),
-  ...['api', 'worker', ...(SWARM_VOLUMES === 'agent' ? [1, 2, 3].map((i) => `node-${nodeName(i)}`) : [])].map((role) => path.join(process.env.TMPDIR || '/tmp', `${swarmEnv.QUEUE_PREFIX}-${role}.log`)),
-];
-onCleanup(() => {
-  if (valid) logs.forEach((file) => fs.rmSync(file, { force: true }));
-  else console.error(`bench: Berth's logs are kept: ${logs.join(' ')}`);
-});
 
 // --- The Swarm -----------------------------------------------------------------------------
 // Registered before `up` and before Berth starts: it runs after Berth has stopped (cleanups run
@@ -517,7 +508,7 @@ console.log(
 );
 if (matching !== DRAIN_APPS) throw new Error(`${DRAIN_APPS - matching} checksums differ after the drain`);
 
-valid = true;
+runSucceeded();
 log('cleaning up');
 await cleanup();
 process.exit(0);
