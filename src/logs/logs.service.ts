@@ -22,8 +22,14 @@ const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
  * (LOGS_RETENTION_*) before this client got them. It carries no id: reconnecting after it resumes
  * after the last line received, and is told again.
  */
-const gapFrame = (after: string) =>
-  frame('gap', { after, message: `lines after ${after} were trimmed from the log (LOGS_RETENTION_BYTES, LOGS_RETENTION_SECONDS) before this client received them` });
+const gapFrame = (after: string, process: string | undefined) =>
+  frame('gap', {
+    after,
+    message:
+      `lines after ${after} were trimmed from the log (LOGS_RETENTION_BYTES, LOGS_RETENTION_SECONDS) before this client received them` +
+      // The log is numbered as a whole: the lines trimmed may all be other programs'.
+      (process === undefined ? '' : `; they may be of any program, not only ${process}`),
+  });
 
 /** What a follower is sent first, the line it goes on after (and its number, when known), and whether lines after that one were trimmed. */
 interface Start {
@@ -72,7 +78,7 @@ export class LogsService {
           // Made once per line for all of its followers in this process.
           deliver: (entry: StoredEntry) => !keep(entry) || stream.offer((entry.frame ??= frame('log', toDto(entry), entry.id))),
           afterRead: (resume: () => void) => stream.afterRead(resume),
-          gap: (last: string) => stream.offer(gapFrame(last)),
+          gap: (last: string) => stream.offer(gapFrame(last, query.process)),
           fail: () => {
             stream.send('error', { code: 'unavailable', message: 'the log store (Redis) is unavailable; reconnect shortly' });
             stream.close();
@@ -85,7 +91,7 @@ export class LogsService {
           }
           if (!stopped) unfollow = this.hub.follow(appId, after, sink, n);
         };
-        if (gap) stream.offer(gapFrame(after));
+        if (gap) stream.offer(gapFrame(after, query.process));
         send(0);
       };
       return {
