@@ -97,14 +97,31 @@ describe('a live stream', () => {
     expect(stream.offer('data: late\n\n')).toBe(false);
   });
 
-  it('drops at its heartbeat a client that has more than the limit unread and no sender waiting for it', async () => {
+  it('drops a client that has more than the limit unread and no sender waiting for it two heartbeats after a heartbeat finds it', async () => {
     const { raw, reply, request } = stalledResponse();
-    const stream = new SseStream(request as never, reply as never, { heartbeatMs: 20, maxBufferedBytes: 1000 });
-    // Written while under the limit, and over it afterwards: no event follows to drop it.
+    const stream = new SseStream(request as never, reply as never, { heartbeatMs: 40, maxBufferedBytes: 1000 });
+    // Written while under the limit, and over it afterwards: no event follows to find it out.
     expect(stream.send('app', { padding: 'x'.repeat(1500) })).toBe(true);
+    // The first heartbeat (at 40 ms) neither writes on top of it nor drops it.
+    await new Promise((r) => setTimeout(r, 70));
     expect(raw.destroyed).toBe(false);
+    expect(raw.written.some((w) => w.includes('heartbeat'))).toBe(false);
     await stream.closed;
     expect(raw.destroyed).toBe(true);
     expect(raw.written.at(-1)).toContain('event: dropped');
+  });
+
+  it('keeps such a client when it reads in time, and goes on with heartbeats', async () => {
+    const { raw, reply, request } = stalledResponse();
+    const stream = new SseStream(request as never, reply as never, { heartbeatMs: 40, maxBufferedBytes: 1000 });
+    expect(stream.send('app', { padding: 'x'.repeat(1500) })).toBe(true);
+    await new Promise((r) => setTimeout(r, 70));
+    raw.writableLength = 0;
+    raw.emit('drain');
+    raw.write = (chunk: string) => (raw.written.push(chunk), true);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(stream.open).toBe(true);
+    expect(raw.written.filter((w) => w === ': heartbeat\n\n').length).toBeGreaterThanOrEqual(2);
+    stream.close();
   });
 });

@@ -20,7 +20,8 @@ export function frame(event: string, data: unknown, id?: string): string {
  * A server-sent events stream on a hijacked Fastify reply: `event:`/`id:`/`data:` frames,
  * heartbeats, and a slow consumer never buffered for: `send` drops it (its stream closed with a
  * last `dropped` event it may never read), `offer` waits for it to read, and drops it if it does
- * not. `closed` resolves once the stream ends, either side.
+ * not; a heartbeat that finds it behind gives it the same time to read. `closed` resolves once the
+ * stream ends, either side.
  */
 export class SseStream {
   private heartbeat: NodeJS.Timeout;
@@ -52,9 +53,14 @@ export class SseStream {
       ...headers,
     });
     raw.write(`retry: 2000\n: connected\n\n`);
-    // A sender waiting for its client to read (afterRead) has its own limit on the wait; any other
-    // stream with more than the limit unread is dropped at its heartbeat, as at a `send`.
-    this.heartbeat = setInterval(() => this.resume !== null || this.write(': heartbeat\n\n'), options.heartbeatMs);
+    this.heartbeat = setInterval(() => {
+      // A sender waiting for its client to read (afterRead) has its own limit on the wait.
+      if (this.resume !== null) return;
+      // More than the limit unread, and no event since to find it out: the client gets the time a
+      // waiting sender gives it (two heartbeats) before it is dropped.
+      if (this.full) return this.afterRead(() => undefined);
+      this.write(': heartbeat\n\n');
+    }, options.heartbeatMs);
     this.heartbeat.unref();
     raw.on('close', () => this.finish());
     request.raw.on('close', () => this.finish());
