@@ -1,21 +1,25 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client } from './support/http.js';
-import { ROOT, startBerth } from './support/server.js';
+import { removeKeys, ROOT, startBerth } from './support/server.js';
 import { createTestDatabase, REDIS_URL, TestDatabase } from './support/services.js';
 
 let db: TestDatabase;
+// The processes runUntil starts share a queue prefix of this file's own, not the machine's `berth`.
+const prefix = `berth-test-roles-${randomBytes(4).toString('hex')}`;
 beforeAll(async () => {
   db = await createTestDatabase('roles');
 });
 afterAll(async () => {
+  await removeKeys(REDIS_URL, prefix);
   await db?.drop();
 });
 
 /** Runs the server until it logs `until` or exits; returns its output and exit code. */
 function runUntil(env: Record<string, string>, until: RegExp): Promise<{ output: string; code: number | null }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', REDIS_URL, ...env } });
+    const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', REDIS_URL, QUEUE_PREFIX: prefix, ...env } });
     let output = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     const onData = (chunk: Buffer) => {
