@@ -30,6 +30,7 @@ import {
   startBerth,
   waitForOperation,
   runSucceeded,
+  berthLogs,
 } from '../lib/berth.mjs';
 import { clientKey, gatewayKnownHost, sshOptions, waitForSsh } from '../lib/ssh.mjs';
 import { makeTree, MB, refreshTree } from '../lib/tree.mjs';
@@ -85,11 +86,10 @@ log(`tree: ${(bytes / MB).toFixed(1)} MB in ${fileCount} files`);
 const db = await createDatabase('deploy');
 const env = { ...installationEnv(db, PORTS), ...edgeEnv(EDGE) };
 // A failed run prints its Berth logs' last warnings and errors (the logs are kept; startBerth's cleanup names them).
-let valid = false;
-const logs = ['api', 'worker', 'ssh-edge'].map((name) => path.join(process.env.TMPDIR || '/tmp', `${env.QUEUE_PREFIX}-${name}.log`));
 onCleanup(() => {
-  if (!valid) {
-    for (const file of logs.filter((f) => fs.existsSync(f))) {
+  const { files, succeeded } = berthLogs();
+  if (!succeeded) {
+    for (const file of files.filter((f) => fs.existsSync(f))) {
       // Warnings, errors and anything that is not a log line (a stack trace, say).
       const worth = (line) => !/^\{"level":[123]0,/.test(line);
       const tail = fs.readFileSync(file, 'utf8').trimEnd().split('\n').filter(worth).slice(-10);
@@ -367,7 +367,6 @@ console.log(
 );
 
 log('cleaning up');
-valid = true;
 runSucceeded();
 await cleanup();
 process.exit(0);

@@ -55,6 +55,11 @@ export function runSucceeded() {
   gotFigures = true;
 }
 
+/** The logs of the Berth processes started so far, and whether the run got its figures. */
+export function berthLogs() {
+  return { files: [...logFiles], succeeded: gotFigures };
+}
+
 function removeLogs() {
   if (logFiles.length === 0) return;
   if (gotFigures && process.env.BENCH_KEEP_LOGS !== '1') logFiles.forEach((file) => fs.rmSync(file, { force: true }));

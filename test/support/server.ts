@@ -66,10 +66,11 @@ export async function startBerth(env: Record<string, string>, wrap: string[] = [
   const url = await new Promise<string>((resolve, reject) => {
     // Generous: a loaded CI machine runs several test files' servers and containers at once.
     const timer = setTimeout(() => reject(new Error(`berth did not start within 60 s:\n${output}`)), 60_000);
+    let started = false;
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const started = /"msg":"berth started"/.test(output);
-      if (started) {
+      if (!started && /"msg":"berth started"/.test(output)) {
+        started = true;
         clearTimeout(timer);
         // A process without the api role listens nowhere: its url stays empty.
         resolve(/"api":"(http:\/\/[^"]+)".*"msg":"berth started"/.exec(output)?.[1] ?? '');
@@ -80,6 +81,8 @@ export async function startBerth(env: Record<string, string>, wrap: string[] = [
     child.once('exit', (code) => {
       clearTimeout(timer);
       if (releasesDir) rmSync(releasesDir, { recursive: true, force: true });
+      // Once started, stop() removes its keys.
+      if (started) return;
       // A process that refused to start may have made its queues' keys first.
       const removed = ownPrefix ? removeKeys(env.REDIS_URL ?? REDIS_URL, ownPrefix) : Promise.resolve();
       void removed.then(() => reject(new Error(`berth exited with ${code} before starting:\n${output}`)));
