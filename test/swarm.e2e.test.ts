@@ -230,8 +230,18 @@ describe('a node that fails', () => {
         throw new Error(`${err.message}\n${seen.join('\n')}\n${fx.berth.describe()}`);
       },
     );
-    const back = await status(beta, two);
-    expect(back.errors.filter((e: string) => e.includes('unreachable'))).toEqual([]);
+    // The manager's view of the node (read once a second) may lag the edge by a moment: asked again until it
+    // agrees, and should it not, the error has its last answer.
+    let last = '';
+    await eventually('apps-status no longer says the node is unreachable', async () => {
+      const answer = await fx.api.get(`/${beta.company.id}/apps-status/${two.id}/`, { token: beta.token });
+      last = `${answer.status} ${answer.text}`;
+      // Not a failure by itself (the node is rejoining), but worth seeing in the run's output.
+      if (answer.status !== 200) console.warn(`apps-status while the node rejoins: ${last}`);
+      return answer.status === 200 && !answer.body.errors.some((e: string) => e.includes('unreachable'));
+    }, 30_000).catch((err: Error) => {
+      throw new Error(`${err.message}; its last answer: ${last}`);
+    });
     expect((await sshAs(`${SET}-n3`, one, 'cat /srv/var/marker')).stdout.toString().trim()).toMatch(/^[0-9a-f]{16}$/);
   }, 240_000);
 
