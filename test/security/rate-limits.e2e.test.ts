@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerEnv, removeInstallation } from '../support/docker.js';
 import { client, Client, register } from '../support/http.js';
-import { BerthProcess, startBerth } from '../support/server.js';
-import { createTestDatabase, TestDatabase } from '../support/services.js';
+import { BerthProcess, removeKeys, startBerth } from '../support/server.js';
+import { createTestDatabase, REDIS_URL, TestDatabase } from '../support/services.js';
 
 const LIMIT = 20;
 const DEPLOYS = 3;
@@ -34,6 +34,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(processes.map((p) => p.stop()));
+  // The two processes share a prefix, so neither owns it: its queues' keys go here.
+  await removeKeys(REDIS_URL, env.QUEUE_PREFIX);
   await removeInstallation(env.DOCKER_NAME_PREFIX);
   await db?.drop();
 });
