@@ -10,6 +10,8 @@ const BLOCK = 4096;
 // ext4 spends a few percent on its journal and inode tables: the image is grown until
 // what `df` shows is within this share of the plan's size (and never above it).
 const SIZE_TOLERANCE = 0.01;
+// Each resize lands closer (ext4's own overhead changes with the size); this many get there.
+const RESIZE_ROUNDS = 6;
 const COMMAND_TIMEOUT_MS = 120_000;
 // The uid and gid of the runtime images' user `app`, who owns /srv.
 const APP_OWNER = '1000:1000';
@@ -159,7 +161,7 @@ export class LoopVolumeStore implements VolumeStore {
    */
   private async resize(image: string, path: string, sizeMb: number): Promise<string | undefined> {
     const wanted = sizeMb * MiB;
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; ; round++) {
       const fs = await statfs(path);
       const total = fs.blocks * fs.bsize;
       if (total <= wanted && total >= wanted * (1 - SIZE_TOLERANCE)) return undefined;
@@ -167,6 +169,8 @@ export class LoopVolumeStore implements VolumeStore {
       if (total > wanted && used > wanted * 0.95) {
         return `/srv holds ${Math.ceil(used / MiB)} MB, more than the plan's ${sizeMb} MB: it keeps its ${Math.floor(total / MiB)} MB until files are deleted and the app is rebuilt`;
       }
+      // Never reported done at a size the plan does not have: the job fails this try, saying why, and tries again.
+      if (round === RESIZE_ROUNDS) throw new Error(`/srv is ${Math.floor(total / MiB)} MB after ${RESIZE_ROUNDS} resizes to the plan's ${sizeMb} MB`);
       const imageBytes = (await stat(image)).size;
       // A bigger filesystem spends a little more on itself, so growing lands just under the wanted
       // size; a smaller one spends a little less, so a shrink aims half the tolerance below it.
@@ -178,7 +182,6 @@ export class LoopVolumeStore implements VolumeStore {
       if (target < imageBytes) await truncate(image, target);
       await this.mount(image, path);
     }
-    return undefined;
   }
 
   /** Mount point → source device, from this process's mount table. */
