@@ -182,13 +182,6 @@ export interface ContainerDriver {
   /** Starts a process in the running container. */
   exec(appId: number, argv: string[], options?: ExecOptions): Promise<ExecSession>;
   /**
-   * Unpacks a tar archive (gzip'd or not) into `dir`, an existing directory of the app's container,
-   * with the owners and modes its headers give. The engine does the work, not a process in the
-   * container: it is not bounded by the plan's CPU. UnpackError when the engine refuses the archive
-   * or runs out of room.
-   */
-  putArchive(appId: number, dir: string, archive: NodeJS.ReadableStream): Promise<void>;
-  /**
    * The container's output from its first line, or after `since` (a line's time), in order; with
    * `follow` it goes on until the container stops or `signal` aborts. Works on a stopped container.
    */
@@ -207,9 +200,6 @@ export class ContainerEngineUnavailableError extends Error {}
 
 /** A failure that retrying cannot fix (an image that is not on the host, say). */
 export class ContainerSpecError extends Error {}
-
-/** An archive the engine could not unpack (no room left, say): the archive's fault or the app's, not the engine's. */
-export class UnpackError extends Error {}
 
 /** The host port is taken by something outside Berth. */
 export class HostPortTakenError extends Error {

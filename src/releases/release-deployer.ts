@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { pipeline } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppEnvironment } from '../app-config/app-environment.js';
@@ -8,7 +8,8 @@ import { appSecretMask } from '../app-config/app-secret-mask.js';
 import { App } from '../apps/entities/app.entity.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
-import { CONTAINER_DRIVER, ContainerDriver, UnpackError } from '../containers/container-driver.js';
+import { CONTAINER_DRIVER, ContainerDriver } from '../containers/container-driver.js';
+import { within } from '../common/within.js';
 import { Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { Plan } from '../plans/plan.entity.js';
@@ -217,19 +218,26 @@ export class ReleaseDeployer {
   }
 
   /**
-   * Has the engine unpack the archive (its members `keep` accepts) beside /srv/app, owned by `app`:
-   * not a process in the container, so not bounded by the plan's CPU. It never lands in /srv as an archive.
+   * Unpacks the archive (its members `keep` accepts) beside /srv/app, as the app's user: a tar in the
+   * container reads it from stdin, decompressed here (so its CPU is not the plan's). Never the
+   * engine's own unpacking: it runs as root and follows links the tenant plants in the directory it
+   * unpacks into, into the container's read-only root filesystem
+   * (test/security/release-unpack-links.e2e.test.ts). It never lands in /srv as an archive.
    */
   private async unpack(appId: number, archive: string, keep?: (path: string) => boolean): Promise<string | null> {
-    try {
-      // The engine unpacks as root and keeps the owners headers name: every member becomes app's.
-      const tar = pipeline(this.store.read(appId, archive), createGunzip(), new TarOwner(APP_UID, APP_UID, 'app', keep), () => undefined);
-      await this.driver.putArchive(appId, INCOMING, tar);
-      return null;
-    } catch (err) {
-      if (err instanceof UnpackError) return err.message;
-      throw err;
-    }
+    // By its path: the image's, which the tenant cannot change, not a `tar` of theirs in /srv/bin.
+    const session = await this.driver.exec(appId, ['/usr/bin/tar', '-x', '-f', '-', '-C', INCOMING, '--no-same-owner']);
+    const stderr = collectTail(session.stderr);
+    session.stdout.resume();
+    // A tar that stops early (/srv full) closes its stdin: its own message says why, not the EPIPE.
+    const fed = await pipelineAsync(this.store.read(appId, archive), createGunzip(), new TarOwner(APP_UID, APP_UID, 'app', keep), session.stdin).then(
+      () => null,
+      (err: Error) => err,
+    );
+    const exitCode = await within(session.exit, STEP_TIMEOUT_MS, 'unpacking the archive').finally(() => session.socket.destroy());
+    if (exitCode !== 0) return (await stderr).trim().split('\n').slice(-3).join('; ') || `tar exited with code ${exitCode}`;
+    if (fed) throw fed;
+    return null;
   }
 
   /**

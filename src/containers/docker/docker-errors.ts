@@ -1,4 +1,4 @@
-import { ContainerEngineUnavailableError, ContainerSpecError, HostPortTakenError, UnpackError } from '../container-driver.js';
+import { ContainerEngineUnavailableError, ContainerSpecError, HostPortTakenError } from '../container-driver.js';
 
 // How dockerode reports failures: HTTP errors carry statusCode and the engine's
 // message in json; a socket that is not there fails with a Node errno.
@@ -42,9 +42,3 @@ export function engineFailure(err: unknown, engineDown: string): Error {
   return new Error(describeDockerError(err));
 }
 
-/** What a driver throws for an archive the engine did not unpack: the engine's fault, a missing container, or the archive's (UnpackError). */
-export function unpackFailure(err: unknown, engineDown: string): Error {
-  if (isUnavailable(err)) return new ContainerEngineUnavailableError(`${engineDown}: ${describeDockerError(err)}`);
-  if (isNotFound(err)) return new Error(describeDockerError(err));
-  return new UnpackError(describeDockerError(err));
-}

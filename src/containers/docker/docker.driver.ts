@@ -18,7 +18,7 @@ import {
 import type { VolumeStore } from '../volumes/volume-store.js';
 import { runToEnd, startExec } from './docker-exec.js';
 import { containerLogs } from './docker-logs.js';
-import { describeDockerError, engineFailure, found, isNotFound, unpackFailure } from './docker-errors.js';
+import { describeDockerError, engineFailure, found, isNotFound } from './docker-errors.js';
 import { memoryUsedBytes, readSample, readStats } from './docker-stats.js';
 import { ensureNetwork } from './docker-network.js';
 import { DockerEngine } from './docker-engine.js';
@@ -209,16 +209,6 @@ export class DockerDriver implements ContainerDriver {
 
   async exec(appId: number, argv: string[], options: ExecOptions = {}): Promise<ExecSession> {
     return this.call(() => startExec(this.streams.getContainer(this.containerName(appId)), argv, options));
-  }
-
-  async putArchive(appId: number, dir: string, archive: NodeJS.ReadableStream): Promise<void> {
-    try {
-      // The streaming client: an archive takes as long as it takes. (copyUIDGID would look the
-      // container's user up in the host's passwd, not the container's: owners come from the headers.)
-      await this.streams.getContainer(this.containerName(appId)).putArchive(archive as never, { path: dir, noOverwriteDirNonDir: '1' });
-    } catch (err) {
-      throw unpackFailure(err, ENGINE_DOWN);
-    }
   }
 
   async getArchive(appId: number, path: string): Promise<NodeJS.ReadableStream> {

@@ -19,7 +19,7 @@ import {
 } from '../container-driver.js';
 import type { VolumeStore } from '../volumes/volume-store.js';
 import { DockerEngine } from '../docker/docker-engine.js';
-import { engineFailure, found, unpackFailure } from '../docker/docker-errors.js';
+import { engineFailure, found } from '../docker/docker-errors.js';
 import { runToEnd, startExec } from '../docker/docker-exec.js';
 import { containerLogs } from '../docker/docker-logs.js';
 import { memoryUsedBytes, readSample, readStats } from '../docker/docker-stats.js';
@@ -260,15 +260,6 @@ export class SwarmDriver implements ContainerDriver {
 
   async exec(appId: number, argv: string[], options: ExecOptions = {}): Promise<ExecSession> {
     return this.call(async () => startExec((await this.container(appId, true)).stream, argv, options));
-  }
-
-  async putArchive(appId: number, dir: string, archive: NodeJS.ReadableStream): Promise<void> {
-    const { stream } = await this.call(() => this.container(appId, true));
-    try {
-      await stream.putArchive(archive as never, { path: dir, noOverwriteDirNonDir: '1' });
-    } catch (err) {
-      throw unpackFailure(err, NODE_UNREACHABLE);
-    }
   }
 
   async getArchive(appId: number, path: string): Promise<NodeJS.ReadableStream> {
