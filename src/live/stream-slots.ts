@@ -16,6 +16,14 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`;
 
+// Holds a slot for another three heartbeats, and the key with it: the key's own expiry (set when a
+// slot is taken) would otherwise forget every slot of a company whose streams outlive it, and let
+// as many more open. A slot a stalled process lost is counted again: its stream is still open.
+const REFRESH = `
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1`;
+
 /** A held slot: refresh it while the stream lives, give it back when it ends. */
 export interface StreamSlot {
   refresh(): void;
@@ -52,7 +60,7 @@ export class StreamSlots {
       });
     }
     return {
-      refresh: () => void this.redis.zadd(key, 'XX', Date.now() + this.ttlMs, id).catch(() => undefined),
+      refresh: () => void this.redis.eval(REFRESH, 1, key, Date.now() + this.ttlMs, id, this.ttlMs).catch(() => undefined),
       release: () => void this.redis.zrem(key, id).catch(() => undefined),
     };
   }
