@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import type { SecretMask } from '../common/redact/secret-mask.js';
 import { REDIS } from '../common/redis/redis.module.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
@@ -19,8 +20,9 @@ export interface StoredEntry extends LogEntry {
   id: string;
   /** Its number in the app's log, one more than the line before (none on lines stored before numbering). */
   n?: number;
-  /** The entry as an SSE frame, made by the first follower that sends it. */
+  /** The entry as an SSE frame, made by the first follower that sends it, with the mask it was made with. */
   frame?: string;
+  frameMask?: SecretMask;
 }
 
 // Appends the lines newer than the app's cursor (the time of the last line stored), so two

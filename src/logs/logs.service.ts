@@ -8,6 +8,8 @@ import { App } from '../apps/entities/app.entity.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
+import { SecretMask } from '../common/redact/secret-mask.js';
+import { TtlCache } from '../common/ttl-cache.js';
 import { frame, type SseStream } from '../live/sse-stream.js';
 import { LiveStreams } from '../live/live-streams.js';
 import type { LogLineDto, LogQueryDto } from './dto/log.dto.js';
@@ -16,6 +18,10 @@ import { LogEntry, LogStore, StoredEntry } from './log-store.js';
 
 const DEFAULT_LINES = 100;
 const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+// A follower's secret mask is read again this often: a value sealed while it follows (without a
+// restart, so the collector, which masks as it stores, still has the mask from before) is masked
+// from then on, in the lines it stores later as in those stored earlier.
+const MASK_FRESH_MS = 1000;
 
 /**
  * The SSE `gap` event: lines after `after` (a `log` event's id) were trimmed from the log
@@ -41,9 +47,18 @@ interface Start {
 
 const toDto = (e: LogEntry): LogLineDto => ({ timestamp: e.timestamp, process: e.process, stream: e.stream, message: e.message });
 
+/** The line as an SSE `log` event, masked, kept on the entry for the next follower with the same mask. */
+function logFrame(entry: StoredEntry, mask: SecretMask): string {
+  entry.frameMask = mask;
+  return (entry.frame = frame('log', toDto({ ...entry, message: mask.apply(entry.message) }), entry.id));
+}
+
 /** Reads and follows an app's log (docs/logs.md). */
 @Injectable()
 export class LogsService {
+  /** Each followed app's current mask, shared by its followers in this process. */
+  private readonly masks = new TtlCache<number, SecretMask>(MASK_FRESH_MS);
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(CONFIG) private readonly config: BerthConfig,
@@ -71,12 +86,16 @@ export class LogsService {
     await this.live.serve(companyId, request, reply, async () => {
       // Read before the answer is an event stream: a bad query or an unreachable store is answered as an error.
       const { lines: backlog, until: after, n, gap } = STREAM_ID.test(resume) ? await this.resumed(appId, resume) : await this.backlog(appId, query);
+      // Lines come from the store as they were stored: masked here with the app's mask as it is now.
+      let mask = await this.freshMask(appId);
+      const remask = setInterval(() => void this.mask(appId).then((m) => (mask = m), () => undefined), MASK_FRESH_MS);
+      remask.unref();
       let unfollow = () => {};
       let stopped = false;
       const start = (stream: SseStream) => {
         const sink = {
-          // Made once per line for all of its followers in this process.
-          deliver: (entry: StoredEntry) => !keep(entry) || stream.offer((entry.frame ??= frame('log', toDto(entry), entry.id))),
+          // Made once per line and mask for all of its followers in this process.
+          deliver: (entry: StoredEntry) => !keep(entry) || stream.offer(entry.frameMask === mask ? entry.frame! : logFrame(entry, mask)),
           afterRead: (resume: () => void) => stream.afterRead(resume),
           gap: (last: string) => stream.offer(gapFrame(last, query.process)),
           fail: () => {
@@ -98,6 +117,7 @@ export class LogsService {
         start,
         stop: () => {
           stopped = true;
+          clearInterval(remask);
           unfollow();
         },
       };
@@ -111,7 +131,7 @@ export class LogsService {
     const since = query.since ? new Date(query.since) : null;
     if (since && Number.isNaN(since.getTime())) throw DomainError.field('since', 'must be an RFC 3339 date-time, like 2026-12-02T10:00:00Z');
     // New lines are masked as they are stored; this also masks lines stored before a value became secret.
-    const mask = await appSecretMask(this.environment, appId);
+    const mask = await this.freshMask(appId);
     try {
       const { id: until, n } = await this.store.newest(appId);
       if (until === '0-0') return { lines: [], until, gap: false };
@@ -136,6 +156,18 @@ export class LogsService {
     } catch {
       throw new DomainError('unavailable', 'the log store (Redis) is unavailable; try again shortly');
     }
+  }
+
+  /** The mask as the app's config has it now: what a read and a follow's start use. */
+  private async freshMask(appId: number): Promise<SecretMask> {
+    const mask = await appSecretMask(this.environment, appId);
+    this.masks.set(appId, mask);
+    return mask;
+  }
+
+  /** The mask at most MASK_FRESH_MS old, one read for all followers of the app: what a follow goes on with. */
+  private mask(appId: number): Promise<SecretMask> {
+    return this.masks.get(appId, () => appSecretMask(this.environment, appId));
   }
 
   private filter(query: LogQueryDto): (e: LogEntry) => boolean {
