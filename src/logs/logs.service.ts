@@ -14,7 +14,7 @@ import { frame, type SseStream } from '../live/sse-stream.js';
 import { LiveStreams } from '../live/live-streams.js';
 import type { LogLineDto, LogQueryDto } from './dto/log.dto.js';
 import { LogFollowHub } from './log-follow-hub.js';
-import { LogEntry, LogStore, StoredEntry } from './log-store.js';
+import { idAfter, LogEntry, LogStore, StoredEntry } from './log-store.js';
 
 const DEFAULT_LINES = 100;
 const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
@@ -150,6 +150,11 @@ export class LogsService {
    */
   private async resumed(appId: number, after: string): Promise<Start> {
     try {
+      // An id past the newest line (made up, or another installation's) goes on from the newest:
+      // the hub's shared read starts where an app's first follower does, and every other follower
+      // of the app would wait there with it.
+      const newest = await this.store.newest(appId);
+      if (idAfter(after, newest.id)) return { lines: [], until: newest.id, n: newest.n, gap: false };
       const n = await this.store.numberOf(appId, after);
       if (n !== undefined) return { lines: [], until: after, n, gap: false };
       return { lines: [], until: after, gap: (await this.store.trimmedAfter(appId, after)) !== null };
