@@ -1,5 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DataSource } from 'typeorm';
+import type { Principal } from '../common/access/principal.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
@@ -22,6 +25,7 @@ export function wantsEvents(request: FastifyRequest): boolean {
 export class LiveStreams {
   constructor(
     @Inject(CONFIG) private readonly config: BerthConfig,
+    @InjectDataSource() private readonly db: DataSource,
     private readonly events: LiveEvents,
     private readonly slots: StreamSlots,
   ) {}
@@ -107,7 +111,12 @@ export class LiveStreams {
       throw err;
     }
     const stream = new SseStream(request, reply, { heartbeatMs: this.config.live.heartbeatMs, maxBufferedBytes: this.config.live.maxBufferedBytes });
-    const refresh = setInterval(() => slot.refresh(), this.config.live.heartbeatMs);
+    // The guards let the request in once; a stream outlives it: asked again each heartbeat.
+    const principal = request.user;
+    const refresh = setInterval(() => {
+      slot.refresh();
+      if (principal) void this.stillAllowed(principal, companyId).then((allowed) => allowed || endAccess(stream), () => undefined);
+    }, this.config.live.heartbeatMs);
     refresh.unref();
     try {
       await feed.start(stream);
@@ -119,4 +128,23 @@ export class LiveStreams {
     feed.stop();
     slot.release();
   }
+
+  /**
+   * Whether the stream's reader may still read the company: its token (or the one behind its
+   * ticket) neither revoked nor expired, its account still a member. A database that does not
+   * answer keeps the stream as it is: the next heartbeat asks again.
+   */
+  private async stillAllowed(principal: Principal, companyId: number): Promise<boolean> {
+    const rows: unknown[] = await this.db.query(
+      `SELECT 1 FROM api_tokens t JOIN memberships m ON m.account_id = t.account_id AND m.company_id = $2
+        WHERE t.id = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())`,
+      [principal.tokenId, companyId],
+    );
+    return rows.length > 0;
+  }
+}
+
+function endAccess(stream: SseStream): void {
+  stream.send('error', { code: 'unauthorized', message: "this stream's access ended: its token was revoked or expired, or its account is no longer a member of the company" });
+  stream.close();
 }

@@ -33,7 +33,9 @@ export function summary(events: SseEvent[]): string {
 
 export async function openSse(url: string, token: string, headers: Record<string, string> = {}): Promise<SseClient> {
   const abort = new AbortController();
-  const response = await fetch(url, { headers: { authorization: `Token ${token}`, accept: 'text/event-stream', ...headers }, signal: abort.signal });
+  // No token: a stream ticket in the URL stands for it, as from a browser's EventSource.
+  const authorization: Record<string, string> = token ? { authorization: `Token ${token}` } : {};
+  const response = await fetch(url, { headers: { ...authorization, accept: 'text/event-stream', ...headers }, signal: abort.signal });
   // Set while paused: the reader waits on it before taking the next chunk.
   let gate: Promise<void> | null = null;
   let open = () => {};
