@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppEnvironment } from '../app-config/app-environment.js';
 import { appSecretMask } from '../app-config/app-secret-mask.js';
@@ -13,6 +13,8 @@ import { within } from '../common/within.js';
 import { Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { Plan } from '../plans/plan.entity.js';
+import { tarBytesMax } from './archive/archive-check.js';
+import { gzipUpTo } from './archive/gzip-up-to.js';
 import { TarOwner } from './archive/tar-owner.js';
 import { Manifest as TarManifest, sizeOf, treeChange, TreeChange } from './archive/tar-manifest.js';
 import { linkRunningTree, removeFromIncoming, runningManifest } from './release-tree.js';
@@ -169,15 +171,21 @@ export class ReleaseDeployer {
     await log.step('archiving /srv/app');
     const plan = await this.db.getRepository(Plan).findOneByOrFail({ id: app.planId });
     const limit = Math.min(this.config.releases.archiveMaxBytes, plan.disk * 1024 ** 3);
-    // Compressed here, not in the container: its CPU is the plan's.
-    const session = await this.driver.exec(app.id, ['tar', '-cf', '-', '-C', '/srv/app', '.']);
+    // What an upload may unpack to bounds the tar too, before it is compressed (here, not in the
+    // container: its CPU is the plan's): a sparse file of terabytes compresses to little, and would
+    // keep a worker compressing zeros for as long. The image's tar, by its path.
+    const tarMax = tarBytesMax({ unpackedMaxBytes: Math.min(this.config.releases.unpackedMaxBytes, plan.disk * 1024 ** 3), entriesMax: this.config.releases.entriesMax });
+    const session = await this.driver.exec(app.id, ['/usr/bin/tar', '-cf', '-', '-C', '/srv/app', '.']);
     session.stdin.end();
     const stderr = collectTail(session.stderr);
     let stored: { name: string; size: number };
     try {
-      stored = await this.store.write(app.id, session.stdout.pipe(createGzip()), limit);
+      stored = await this.store.write(app.id, gzipUpTo(session.stdout, tarMax), limit);
     } catch (err) {
       session.socket.destroy();
+      if (err instanceof TooLargeError && err.limit === tarMax) {
+        return this.fail(release, log, `/srv/app archives to more than ${tarMax} bytes of tar, past what a release may unpack to (RELEASE_UNPACKED_MAX, or the plan's disk)`);
+      }
       if (err instanceof TooLargeError) return this.fail(release, log, `/srv/app archives to more than the ${limit} bytes a release may hold`);
       throw err;
     }

@@ -25,6 +25,11 @@ export interface ArchiveSummary {
 const OVERHEAD_PER_ENTRY = 1536;
 const OVERHEAD_FIXED = 1024 * 1024;
 
+/** The most bytes of tar an archive within `limits` can take: its files' data, headers and padding. */
+export function tarBytesMax(limits: ArchiveLimits): number {
+  return limits.unpackedMaxBytes + limits.entriesMax * OVERHEAD_PER_ENTRY + OVERHEAD_FIXED;
+}
+
 /**
  * Reads a `tar.gz` to its end and refuses it, naming the entry, when anything in it would
  * reach outside the tree it unpacks to: an absolute path, a `..`, a member under a symbolic
@@ -51,7 +56,7 @@ export async function checkArchive(source: NodeJS.ReadableStream, limits: Archiv
     manifest.entry(entry);
   }, (chunk) => manifest.data(chunk));
   let inflated = 0;
-  const inflatedMax = limits.unpackedMaxBytes + limits.entriesMax * OVERHEAD_PER_ENTRY + OVERHEAD_FIXED;
+  const inflatedMax = tarBytesMax(limits);
   const bound = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       inflated += chunk.length;

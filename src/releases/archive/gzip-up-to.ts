@@ -1,0 +1,18 @@
+import { pipeline, Transform } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import { TooLargeError } from '../release-store.js';
+
+/** A tar stream gzip'd, failing with TooLargeError(max) once it has carried more than `max` bytes. */
+export function gzipUpTo(tar: NodeJS.ReadableStream, max: number): NodeJS.ReadableStream {
+  let seen = 0;
+  const bound = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      done(seen > max ? new TooLargeError(max) : null, chunk);
+    },
+  });
+  const gzip = createGzip();
+  // Unlike pipe(), a failure anywhere reaches the end the store reads, which then fails with it.
+  pipeline(tar, bound, gzip, () => undefined);
+  return gzip;
+}
