@@ -1,5 +1,6 @@
 // Inside the container, Rosti's way: after an upload over SSH the client runs `rosti <tech>`,
 // and its supervisor programs start through /srv/bin/primary_tech/. The status reports that choice.
+import { rmSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp, Owner, TestApp } from './support/apps.js';
 import { eventually, publishedPort } from './support/docker.js';
@@ -22,6 +23,8 @@ async function upload(app: TestApp, files: Record<string, string>): Promise<void
   const dir = (await runTool('mktemp', ['-d'])).stdout.toString().trim();
   for (const [name, text] of Object.entries(files)) await runTool('bash', ['-c', `cat > '${dir}/${name}'`], { input: text });
   const tar = await runTool('tar', ['-C', dir, '-c', '.']);
+  // Tests leave nothing behind on the machine.
+  rmSync(dir, { recursive: true, force: true });
   expect((await sh(app, "/bin/sh -c 'tee \"/srv/_archive.tar\" > /dev/null'", tar.stdout)).code).toBe(0);
   const unpack = await sh(app, '/bin/sh -c "mkdir -p /srv/app && mv /srv/_archive.tar /srv/app/ && cd /srv/app && tar xf _archive.tar"');
   expect(unpack.code, unpack.err).toBe(0);
