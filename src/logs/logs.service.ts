@@ -71,7 +71,7 @@ export class LogsService {
   /** The last `lines` lines that match, oldest first. */
   async read(companyId: number, appId: number, query: LogQueryDto): Promise<LogLineDto[]> {
     await this.assertApp(companyId, appId);
-    const { lines } = await this.backlog(appId, query);
+    const { lines } = await this.backlog(appId, query, await this.freshMask(appId));
     return lines.map(toDto);
   }
 
@@ -85,9 +85,9 @@ export class LogsService {
     const keep = this.filter(query);
     await this.live.serve(companyId, request, reply, async () => {
       // Read before the answer is an event stream: a bad query or an unreachable store is answered as an error.
-      const { lines: backlog, until: after, n, gap } = STREAM_ID.test(resume) ? await this.resumed(appId, resume) : await this.backlog(appId, query);
       // Lines come from the store as they were stored: masked here with the app's mask as it is now.
       let mask = await this.freshMask(appId);
+      const { lines: backlog, until: after, n, gap } = STREAM_ID.test(resume) ? await this.resumed(appId, resume) : await this.backlog(appId, query, mask);
       const remask = setInterval(() => void this.mask(appId).then((m) => (mask = m), () => undefined), MASK_FRESH_MS);
       remask.unref();
       let unfollow = () => {};
@@ -125,13 +125,12 @@ export class LogsService {
   }
 
   /** The matching lines up to the newest now, and the id a follower goes on after. */
-  private async backlog(appId: number, query: LogQueryDto): Promise<Start> {
+  private async backlog(appId: number, query: LogQueryDto, mask: SecretMask): Promise<Start> {
     const lines = query.lines ?? DEFAULT_LINES;
     if (lines > this.config.logs.linesMax) throw DomainError.field('lines', `must be at most ${this.config.logs.linesMax} (LOGS_LINES_MAX)`);
     const since = query.since ? new Date(query.since) : null;
     if (since && Number.isNaN(since.getTime())) throw DomainError.field('since', 'must be an RFC 3339 date-time, like 2026-12-02T10:00:00Z');
-    // New lines are masked as they are stored; this also masks lines stored before a value became secret.
-    const mask = await this.freshMask(appId);
+    // New lines are masked as they are stored; `mask` also masks lines stored before a value became secret.
     try {
       const { id: until, n } = await this.store.newest(appId);
       if (until === '0-0') return { lines: [], until, gap: false };
