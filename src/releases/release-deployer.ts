@@ -13,8 +13,8 @@ import { within } from '../common/within.js';
 import { Operation } from '../operations/operation.entity.js';
 import { OperationsService } from '../operations/operations.service.js';
 import { Plan } from '../plans/plan.entity.js';
-import { tarBytesMax } from './archive/archive-check.js';
-import { gzipUpTo } from './archive/gzip-up-to.js';
+import { releaseLimits, tarBytesMax } from './archive/archive-check.js';
+import { gzipUpTo, TarTooLargeError } from './archive/gzip-up-to.js';
 import { TarOwner } from './archive/tar-owner.js';
 import { Manifest as TarManifest, sizeOf, treeChange, TreeChange } from './archive/tar-manifest.js';
 import { linkRunningTree, removeFromIncoming, runningManifest } from './release-tree.js';
@@ -174,7 +174,7 @@ export class ReleaseDeployer {
     // What an upload may unpack to bounds the tar too, before it is compressed (here, not in the
     // container: its CPU is the plan's): a sparse file of terabytes compresses to little, and would
     // keep a worker compressing zeros for as long. The image's tar, by its path.
-    const tarMax = tarBytesMax({ unpackedMaxBytes: Math.min(this.config.releases.unpackedMaxBytes, plan.disk * 1024 ** 3), entriesMax: this.config.releases.entriesMax });
+    const tarMax = tarBytesMax(releaseLimits(this.config.releases, plan.disk * 1024 ** 3));
     const session = await this.driver.exec(app.id, ['/usr/bin/tar', '-cf', '-', '-C', '/srv/app', '.']);
     session.stdin.end();
     const stderr = collectTail(session.stderr);
@@ -183,8 +183,8 @@ export class ReleaseDeployer {
       stored = await this.store.write(app.id, gzipUpTo(session.stdout, tarMax), limit);
     } catch (err) {
       session.socket.destroy();
-      if (err instanceof TooLargeError && err.limit === tarMax) {
-        return this.fail(release, log, `/srv/app archives to more than ${tarMax} bytes of tar, past what a release may unpack to (RELEASE_UNPACKED_MAX, or the plan's disk)`);
+      if (err instanceof TarTooLargeError) {
+        return this.fail(release, log, `/srv/app archives to more than ${err.limit} bytes of tar, past what a release may unpack to (RELEASE_UNPACKED_MAX, or the plan's disk)`);
       }
       if (err instanceof TooLargeError) return this.fail(release, log, `/srv/app archives to more than the ${limit} bytes a release may hold`);
       throw err;

@@ -11,7 +11,7 @@ import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
 import { Plan } from '../plans/plan.entity.js';
 import { AppOperation } from '../provisioning/jobs.js';
-import { ArchiveProblem, checkArchive } from './archive/archive-check.js';
+import { ArchiveProblem, checkArchive, releaseLimits } from './archive/archive-check.js';
 import { ReleaseCreatedDto, ReleaseDetailDto, ReleaseDto } from './dto/release.dto.js';
 import { Release, ReleaseSource } from './entities/release.entity.js';
 import { ReleaseStore, TooLargeError } from './release-store.js';
@@ -59,10 +59,7 @@ export class ReleasesService {
     // Checked as it streams in, beside being stored: a bad archive is refused as soon as its bad
     // entry arrives (a bomb costs what the limit allows), and a good one is not read twice.
     const checking = new PassThrough();
-    const checked = checkArchive(checking, {
-      unpackedMaxBytes: Math.min(this.config.releases.unpackedMaxBytes, diskBytes),
-      entriesMax: this.config.releases.entriesMax,
-    });
+    const checked = checkArchive(checking, releaseLimits(this.config.releases, diskBytes));
     checked.catch(() => undefined);
     let stored: { name: string; size: number } | null = null;
     try {

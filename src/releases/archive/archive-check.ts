@@ -1,6 +1,7 @@
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import type { ReleasesConfig } from '../../config/config.js';
 import { ArchiveProblem, TarEntry, TarReader } from './tar-reader.js';
 import { Manifest, ManifestBuilder } from './tar-manifest.js';
 
@@ -24,6 +25,11 @@ export interface ArchiveSummary {
 // Headers and padding beside the files' data: at most 1.5 KB per entry, and the end marker.
 const OVERHEAD_PER_ENTRY = 1536;
 const OVERHEAD_FIXED = 1024 * 1024;
+
+/** What a release of an app with `diskBytes` of disk may unpack to: the settings, and never past the disk. */
+export function releaseLimits(config: ReleasesConfig, diskBytes: number): ArchiveLimits {
+  return { unpackedMaxBytes: Math.min(config.unpackedMaxBytes, diskBytes), entriesMax: config.entriesMax };
+}
 
 /** The most bytes of tar an archive within `limits` can take: its files' data, headers and padding. */
 export function tarBytesMax(limits: ArchiveLimits): number {

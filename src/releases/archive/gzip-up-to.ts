@@ -1,14 +1,20 @@
 import { pipeline, Transform } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { TooLargeError } from '../release-store.js';
 
-/** A tar stream gzip'd, failing with TooLargeError(max) once it has carried more than `max` bytes. */
+/** A tar stream carried more than `limit` bytes before it was compressed. */
+export class TarTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`more than ${limit} bytes of tar`);
+  }
+}
+
+/** A tar stream gzip'd, failing with TarTooLargeError once it has carried more than `max` bytes. */
 export function gzipUpTo(tar: NodeJS.ReadableStream, max: number): NodeJS.ReadableStream {
   let seen = 0;
   const bound = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       seen += chunk.length;
-      done(seen > max ? new TooLargeError(max) : null, chunk);
+      done(seen > max ? new TarTooLargeError(max) : null, chunk);
     },
   });
   const gzip = createGzip();
