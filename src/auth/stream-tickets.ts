@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { principalOfRow, type Principal, type TokenRow } from '../common/access/principal.js';
+import { principalOfRow, type Principal, TOKEN_USABLE, type TokenRow } from '../common/access/principal.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { randomBase62 } from '../common/random-text.js';
 import { REDIS } from '../common/redis/redis.module.js';
@@ -66,7 +66,7 @@ export class StreamTickets {
     const found = stored ? (JSON.parse(stored) as Ticket) : null;
     if (!found || found.path !== streamPath(request.url.split('?')[0])) throw refused;
     const rows: TokenRow[] = await this.db.query(
-      `SELECT id, account_id, expires_at, companies, access FROM api_tokens WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+      `SELECT id, account_id, expires_at, companies, access FROM api_tokens WHERE id = $1 AND ${TOKEN_USABLE}`,
       [found.tokenId],
     );
     if (!rows[0]) throw DomainError.unauthorized('the token that made this stream ticket is revoked or expired');

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Principal, principalOfRow, TokenRow } from '../common/access/principal.js';
+import { Principal, principalOfRow, TOKEN_USABLE, TokenRow } from '../common/access/principal.js';
 import { TtlCache } from '../common/ttl-cache.js';
 import { PreparedStatement, queryPrepared } from '../database/pg-pool.js';
 import { BerthConfig } from '../config/config.js';
@@ -11,7 +11,7 @@ import { hashToken, isTokenShaped } from './token-secret.js';
 const USE_TOKEN: PreparedStatement = {
   name: 'use-token',
   text: `UPDATE api_tokens SET last_used_at = now()
-        WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+        WHERE token_hash = $1 AND ${TOKEN_USABLE}
         RETURNING id, account_id, expires_at, companies, access`,
 };
 

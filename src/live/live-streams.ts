@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
-import type { Principal } from '../common/access/principal.js';
+import { type Principal, TOKEN_USABLE } from '../common/access/principal.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { BerthConfig } from '../config/config.js';
 import { CONFIG } from '../config/config.module.js';
@@ -137,7 +137,7 @@ export class LiveStreams {
   private async stillAllowed(principal: Principal, companyId: number): Promise<boolean> {
     const rows: unknown[] = await this.db.query(
       `SELECT 1 FROM api_tokens t JOIN memberships m ON m.account_id = t.account_id AND m.company_id = $2
-        WHERE t.id = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())`,
+        WHERE t.id = $1 AND ${TOKEN_USABLE}`,
       [principal.tokenId, companyId],
     );
     return rows.length > 0;

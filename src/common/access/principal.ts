@@ -20,6 +20,9 @@ export interface TokenRow {
   access: 'read' | 'write';
 }
 
+/** The SQL condition on `api_tokens` that a token still works: neither revoked nor expired. */
+export const TOKEN_USABLE = 'revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())';
+
 export function principalOfRow(row: TokenRow): Principal {
   return { tokenId: row.id, accountId: row.account_id, expiresAt: row.expires_at ? row.expires_at.getTime() : null, companies: row.companies, access: row.access };
 }
