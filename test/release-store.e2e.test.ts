@@ -3,7 +3,7 @@
 // and a host copy removed while it is read is read whole.
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -57,6 +57,39 @@ describe('the release store', () => {
     await expect(readAll(store.read(appId, name))).rejects.toThrow(`lacks its chunk 2`);
     await store.remove(appId, name);
     await expect(readAll(store.read(appId, name))).rejects.toThrow('is not in the release store');
+  });
+
+  // A real refusal from PostgreSQL: of a chunk in the middle, while the next ones are being stored,
+  // and of the last one (7 chunks), which only the end of the write can see.
+  it.each([2, 6])('fails a write whose chunk %i the database refuses, leaving no archive, chunk or host copy behind', async (refused) => {
+    await db.query(`CREATE FUNCTION refuse_chunk() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.seq = ${refused} THEN RAISE EXCEPTION 'chunk refused for the test'; END IF; RETURN NEW; END $$`);
+    await db.query('CREATE TRIGGER refuse_chunk BEFORE INSERT ON release_archive_chunks FOR EACH ROW EXECUTE FUNCTION refuse_chunk()');
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const before = (await db.query('SELECT name FROM release_archives WHERE app_id = $1', [appId])) as Array<{ name: string }>;
+      const bytes = randomBytes(6.5 * 1024 ** 2);
+      const parts = Array.from({ length: 13 }, (_, i) => bytes.subarray(i * 512 * 1024, (i + 1) * 512 * 1024));
+      await expect(store.write(appId, Readable.from(parts), 10 * 1024 ** 2)).rejects.toThrow('chunk refused for the test');
+      await new Promise((r) => setTimeout(r, 500));
+      const after = (await db.query('SELECT name FROM release_archives WHERE app_id = $1', [appId])) as Array<{ name: string }>;
+      expect(after).toEqual(before);
+      const orphans = (await db.query('SELECT count(*)::int AS n FROM release_archive_chunks c WHERE app_id = $1 AND NOT EXISTS (SELECT 1 FROM release_archives a WHERE a.app_id = c.app_id AND a.name = c.name)', [appId])) as Array<{ n: number }>;
+      expect(orphans[0].n).toBe(0);
+      expect(readdirSync(copiesDir, { recursive: true }).filter((f) => String(f).endsWith('.tar.gz'))).toEqual(before.map((b) => expect.stringContaining(b.name)));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await db.query('DROP TRIGGER refuse_chunk ON release_archive_chunks');
+      await db.query('DROP FUNCTION refuse_chunk()');
+    }
+    // The store takes the next archive as before.
+    const next = randomBytes(3 * 1024 ** 2);
+    const { name } = await store.write(appId, Readable.from([next]), 10 * 1024 ** 2);
+    await copies.remove(appId, name);
+    expect((await readAll(store.read(appId, name))).equals(next)).toBe(true);
+    await store.remove(appId, name);
   });
 
   it('reads a host copy removed after the read began whole, and the database when the copy is gone', async () => {

@@ -1,6 +1,6 @@
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { gunzip } from './gunzip.js';
 import type { ReleasesConfig } from '../../config/config.js';
 import { ArchiveProblem, TarEntry, TarReader } from './tar-reader.js';
 import { Manifest, ManifestBuilder } from './tar-manifest.js';
@@ -71,7 +71,7 @@ export async function checkArchive(source: NodeJS.ReadableStream, limits: Archiv
     },
   });
   try {
-    await pipeline(source, createGunzip(), bound, reader);
+    await pipeline(source, gunzip(), bound, reader);
   } catch (err) {
     if (err instanceof ArchiveProblem) throw err;
     const code = (err as NodeJS.ErrnoException).code ?? '';

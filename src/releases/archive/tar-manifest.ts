@@ -1,6 +1,6 @@
 import { createHash, Hash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { gunzip } from './gunzip.js';
 import type { EntryType, TarEntry } from './tar-reader.js';
 import { TarReader } from './tar-reader.js';
 import { normalise } from './archive-check.js';
@@ -68,7 +68,7 @@ export class ManifestBuilder {
 /** Reads a checked `tar.gz` once, hashing each file. */
 export async function readManifest(source: NodeJS.ReadableStream): Promise<Manifest> {
   const builder = new ManifestBuilder();
-  await pipeline(source, createGunzip(), new TarReader((e) => builder.entry(e), (c) => builder.data(c)));
+  await pipeline(source, gunzip(), new TarReader((e) => builder.entry(e), (c) => builder.data(c)));
   return builder.manifest();
 }
 
