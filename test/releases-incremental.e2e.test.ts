@@ -134,4 +134,20 @@ describe('incremental deploys', () => {
     await serves('v8');
     expect(await sh('cat /srv/var/keep/file; cat /srv/app/data/file; echo; cat /srv/app/alias; echo; [ -L /srv/app/data ] || echo "data is a directory"')).toBe('precious\nfrom the archive\nplain\ndata is a directory');
   }, 120_000);
+
+  it('unpacks the whole archive when the running tree cannot be linked, and the deploy goes on', async () => {
+    // A directory its owner may not read: linking /srv/app fails part-way, after the preparing.
+    await sh('mkdir -p /srv/app/locked && chmod 000 /srv/app/locked');
+    const v9 = await deployed(archive('v9', { ...V2, 'server.js': server('v9') }, { exec: ['tool.sh'], links: { 'link.txt': 'new.txt' } }));
+    expect(v9.log).toMatch(/the running tree could not be linked, so the whole archive is unpacked: linking the running tree failed \(exit 1\): .*locked/);
+    expect(v9.log).toMatch(/unpacking the archive beside \/srv\/app/);
+    await serves('v9');
+    const expected = execFileSync('sh', ['-c', `cd ${join(work, 'v9')} && find . -mindepth 1 | LC_ALL=C sort | while read -r p; do if [ -L "$p" ]; then echo "$p -> $(readlink "$p")"; elif [ -f "$p" ]; then echo "$p: $(cat "$p" | head -c 200)"; fi; echo "$p $(stat -c %a "$p")"; done`]).toString().trim();
+    expect(await tree()).toBe(expected);
+    // The next deploy prepares again over the kept tree that holds it, and links as before.
+    await sh('chmod 700 /srv/.berth/deploy/previous/locked');
+    const v10 = await deployed(archive('v10', { ...V2, 'server.js': server('v10') }, { exec: ['tool.sh'], links: { 'link.txt': 'new.txt' } }));
+    expect(v10.log).toMatch(/changed entries of the archive beside \/srv\/app; its \d+ unchanged files are linked/);
+    await serves('v10');
+  }, 120_000);
 });

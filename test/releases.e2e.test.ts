@@ -126,7 +126,7 @@ describe('releases', () => {
     expect((await fx.api.get(releases('1/'), { token: owner.token })).body.status).toBe('superseded');
     const migrated = await user.ssh(app.sshPort, key.path, ['ls /srv/var/ && stat -c "%U:%G %n" /srv/app /srv/app/server.js /srv/app/berth.json']);
     expect(migrated.stdout.toString()).toContain('migrated-v2');
-    // The engine unpacked it as root: every file is still the app's own (the archive was made by root).
+    // Unpacked as the app's user: every file is the app's own (the archive was made by root).
     expect(migrated.stdout.toString()).toContain('app:app /srv/app\napp:app /srv/app/server.js\napp:app /srv/app/berth.json');
   }, 300_000);
 

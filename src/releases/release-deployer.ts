@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { gunzip } from './archive/gunzip.js';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppEnvironment } from '../app-config/app-environment.js';
 import { appSecretMask } from '../app-config/app-secret-mask.js';
@@ -17,7 +17,7 @@ import { releaseLimits, tarBytesMax } from './archive/archive-check.js';
 import { gzipUpTo, TarTooLargeError } from './archive/gzip-up-to.js';
 import { TarOwner } from './archive/tar-owner.js';
 import { Manifest as TarManifest, sizeOf, treeChange, TreeChange } from './archive/tar-manifest.js';
-import { linkRunningTree, removeFromIncoming, runningManifest } from './release-tree.js';
+import { PreparedLinking, prepareAndLink, removeFromIncoming, runningManifest } from './release-tree.js';
 import { Release } from './entities/release.entity.js';
 import { answersHttp, CLEAN_INCOMING, collectTail, DEPLOY_DIR, INCOMING, MANIFEST_MARK, manifestOf, PREPARE_DEPLOY, RESTART_PROGRAMS, RESTORE, settled, STATE, switchBack, switchIn } from './release-steps.js';
 import { ReleaseLog } from './release-log.js';
@@ -131,22 +131,22 @@ export class ReleaseDeployer {
   /** Unpacks beside /srv/app, runs the release command, switches: the switch's output, or the failure when the release is at fault. */
   private async unpackAndSwitch(appId: number, release: Release, log: ReleaseLog): Promise<string | ReleaseOutcome> {
     const began = Date.now();
-    const running = (await this.check(appId, PREPARE_DEPLOY, 'preparing the deploy directory')).trim();
-    const prepared = Date.now();
     const archive = await this.store.manifest(appId, release.archive!);
     // berth.json as the archive's manifest holds it; read in the tree only when it is a link.
     const plain = ['file', undefined].includes(archive.entries['berth.json']?.type);
     let manifest = manifestOf(plain ? (archive.berthJson ?? '') : '');
     // A release command may write to files in place, and a linked file is the running tree's too.
-    const linked = plain && !('error' in manifest) && !manifest.release ? await this.linkedTree(appId, running, archive) : null;
+    const linking = plain && !('error' in manifest) && !manifest.release ? prepareAndLink(this.driver, appId) : null;
+    if (!linking) await this.check(appId, PREPARE_DEPLOY, 'preparing the deploy directory');
+    const linked = linking ? await this.linkedTree(appId, linking, archive) : null;
     let problem: string | null;
     if (linked && 'change' in linked) {
       const { change } = linked;
       await log.step(`unpacking the ${change.unpack.size} changed entries of the archive beside /srv/app; its ${change.unchanged} unchanged files are linked from the running tree`);
-      log.line(`prepared (${prepared - began} ms); ${linked.timing}; linked and removed what changed (${Date.now() - prepared} ms in all)`);
+      log.line(`prepared (${linked.prepared - began} ms); ${linked.timing}; linked and removed what changed (${Date.now() - linked.prepared} ms in all)`);
       const unpacking = Date.now();
       problem = await this.unpack(appId, release.archive!, (path) => change.unpack.has(path));
-      if (problem === null) log.line(`the engine unpacked the changed entries (${Date.now() - unpacking} ms)`);
+      if (problem === null) log.line(`tar unpacked the changed entries (${Date.now() - unpacking} ms)`);
     } else {
       if (linked) log.line(`the running tree could not be linked, so the whole archive is unpacked: ${linked.problem}`);
       // What a failed link left behind (links, partly removed) goes: the archive is unpacked into an empty place.
@@ -238,7 +238,7 @@ export class ReleaseDeployer {
     const stderr = collectTail(session.stderr);
     session.stdout.resume();
     // A tar that stops early (/srv full) closes its stdin: its own message says why, not the EPIPE.
-    const fed = await pipelineAsync(this.store.read(appId, archive), createGunzip(), new TarOwner(APP_UID, APP_UID, 'app', keep), session.stdin).then(
+    const fed = await pipelineAsync(this.store.read(appId, archive), gunzip(), new TarOwner(APP_UID, APP_UID, 'app', keep), session.stdin).then(
       () => null,
       (err: Error) => err,
     );
@@ -250,28 +250,32 @@ export class ReleaseDeployer {
 
   /**
    * `incoming` made of links to /srv/app's files, less those that differ from the new archive's
-   * (`after`), compared file by file by contents: what is left to unpack, or the problem that came
-   * once linking had begun. When /srv/app is known to be an archive (nothing in it changed since it
-   * became active), that archive's manifest stands for it; otherwise the engine reads it.
+   * (`after`), compared file by file by contents: what is left to unpack (and when the preparing
+   * was done), or the problem that came once linking had begun. When /srv/app is known to be an
+   * archive (nothing in it changed since it became active), that archive's manifest stands for it;
+   * otherwise the engine reads it while the container links it: neither waits for the other.
+   * Throws when the preparing failed.
    */
-  private async linkedTree(appId: number, running: string, after: TarManifest): Promise<{ change: TreeChange; timing: string } | { problem: string }> {
+  private async linkedTree(appId: number, linking: PreparedLinking, after: TarManifest): Promise<{ change: TreeChange; timing: string; prepared: number } | { problem: string }> {
+    const running = await linking.known.catch(async (err: Error) => {
+      await linking.linked;
+      throw err;
+    });
+    const prepared = Date.now();
     if (ReleaseStore.isName(running) && (await this.store.exists(appId, running))) {
       const change = treeChange(await this.store.manifest(appId, running), after);
-      const problem = (await linkRunningTree(this.driver, appId)) ?? (await removeFromIncoming(this.driver, appId, change.remove));
-      return problem === null ? { change, timing: 'compared with the manifest of the archive /srv/app was made from' } : { problem };
+      const problem = (await linking.linked) ?? (await removeFromIncoming(this.driver, appId, change.remove));
+      return problem === null ? { change, prepared, timing: 'compared with the manifest of the archive /srv/app was made from' } : { problem };
     }
-    // The engine reads /srv/app while the container links it: neither waits for the other.
-    const started = Date.now();
-    const took = (work: Promise<unknown>) => work.then(() => Date.now() - started);
+    const took = (work: Promise<unknown>) => work.then(() => Date.now() - prepared);
     // A running tree much larger than the new one costs more to read than the new one to unpack.
     const reading = runningManifest(this.driver, appId, Math.max(READ_MIN_BYTES, 2 * sizeOf(after)));
-    const linking = linkRunningTree(this.driver, appId);
-    const [readMs, linkMs] = await Promise.all([took(reading), took(linking)]);
+    const [readMs, linkMs] = await Promise.all([took(reading), took(linking.linked)]);
     const now = await reading;
     if (!now) return { problem: 'the running tree could not be read whole' };
     const change = treeChange(now, after);
-    const problem = (await linking) ?? (await removeFromIncoming(this.driver, appId, change.remove));
-    return problem === null ? { change, timing: `read /srv/app through the engine (${readMs} ms) while linking it (${linkMs} ms)` } : { problem };
+    const problem = (await linking.linked) ?? (await removeFromIncoming(this.driver, appId, change.remove));
+    return problem === null ? { change, prepared, timing: `read /srv/app through the engine (${readMs} ms) while linking it (${linkMs} ms)` } : { problem };
   }
 
   private async releaseCommand(appId: number, version: number, command: string, log: ReleaseLog): Promise<number | null> {
