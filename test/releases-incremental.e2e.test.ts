@@ -4,6 +4,7 @@
 // for a rollback, and a tree the tenant changed (an rsync, an edit in place of a linked file) is
 // never trusted: the whole archive is unpacked, or a rollback unpacks instead of swapping back.
 import { execFileSync } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -149,5 +150,17 @@ describe('incremental deploys', () => {
     const v10 = await deployed(archive('v10', { ...V2, 'server.js': server('v10') }, { exec: ['tool.sh'], links: { 'link.txt': 'new.txt' } }));
     expect(v10.log).toMatch(/changed entries of the archive beside \/srv\/app; its \d+ unchanged files are linked/);
     await serves('v10');
+  }, 120_000);
+
+  it('deploys at the first try an archive padded with zeros past its end, which tar leaves unread', async () => {
+    // GNU tar stops at the end-of-archive marker and exits 0; the zeros after it then meet a closed
+    // stdin. Each try failed on that ("Premature close") and the job was retried.
+    const dir = join(work, 'v11');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'server.js'), server('v11'));
+    const tar = Buffer.concat([execFileSync('tar', ['-cf', '-', '-C', dir, '.']), Buffer.alloc(16 * 1024 ** 2)]);
+    const v11 = await deployed(gzipSync(tar));
+    await serves('v11');
+    expect(v11.log.match(/unpacking the/g)).toHaveLength(1);
   }, 120_000);
 });

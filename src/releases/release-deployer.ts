@@ -238,13 +238,22 @@ export class ReleaseDeployer {
     const stderr = collectTail(session.stderr);
     session.stdout.resume();
     // A tar that stops early (/srv full) closes its stdin: its own message says why, not the EPIPE.
-    const fed = await pipelineAsync(this.store.read(appId, archive), gunzip(), new TarOwner(APP_UID, APP_UID, 'app', keep), session.stdin).then(
+    const owner = new TarOwner(APP_UID, APP_UID, 'app', keep);
+    // The feeding stops when tar exits: tar stops reading at the archive's end and leaves the zeros
+    // that pad it unread, and what is still on its way would wait for ever for a reader that is gone.
+    const stop = new AbortController();
+    const feeding = pipelineAsync(this.store.read(appId, archive), gunzip(), owner, session.stdin, { signal: stop.signal }).then(
       () => null,
       (err: Error) => err,
     );
-    const exitCode = await within(session.exit, STEP_TIMEOUT_MS, 'unpacking the archive').finally(() => session.socket.destroy());
+    const exitCode = await within(session.exit, STEP_TIMEOUT_MS, 'unpacking the archive').finally(() => {
+      stop.abort();
+      session.socket.destroy();
+    });
+    const fed = await feeding;
     if (exitCode !== 0) return (await stderr).trim().split('\n').slice(-3).join('; ') || `tar exited with code ${exitCode}`;
-    if (fed) throw fed;
+    // Once the archive's end went to tar, an exit 0 says it unpacked all of it, whatever was left unsent.
+    if (fed && !owner.ended) throw fed;
     return null;
   }
 

@@ -9,8 +9,9 @@ const OWNER_KEYS = new Set(['uid', 'gid', 'uname', 'gname']);
 
 /**
  * Rewrites a tar stream (already checked by checkArchive, uncompressed) so that every member
- * belongs to `uid`:`gid` (`name`): the engine unpacks it as root and keeps the owners a header
- * names, and the app's user must own its tree (to rsync into it, to remove it later). Header
+ * belongs to `uid`:`gid` (`name`): the app's user must own its tree (to rsync into it, to remove it
+ * later), and a root that unpacked it would keep the owners a header names (the deploy's tar runs
+ * as the app's user, with --no-same-owner, so this is a second guard, not the first). Header
  * fields are patched in place (checksums recomputed); pax records naming an owner are dropped.
  * Sizes and data pass through untouched. With `keep`, only the members whose path (normalised,
  * `a/b`) it accepts are written, each with its own pax and long-name records; the rest are left out.
@@ -26,6 +27,8 @@ export class TarOwner extends Transform {
   private gnuPath: string | undefined;
   /** The current member's data is left out. */
   private dropping = false;
+  /** The archive's end (a zero block where a header belongs) has been passed on: tar stops reading there. */
+  ended = false;
 
   constructor(
     private readonly uid: number,
@@ -72,6 +75,7 @@ export class TarOwner extends Transform {
 
   private header(block: Buffer): void {
     if (block.every((b) => b === 0)) {
+      this.ended = true;
       this.push(block);
       return;
     }
