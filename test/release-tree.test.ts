@@ -12,6 +12,8 @@ interface Run {
   stdout?: string[];
   stderr?: string;
   exit: number | null;
+  /** The output stays open after the exit (a connection the engine left half-open). */
+  open?: boolean;
 }
 
 function driver(run: Run | Error, seen: string[][] = []): ContainerDriver {
@@ -24,7 +26,7 @@ function driver(run: Run | Error, seen: string[][] = []): ContainerDriver {
       const exit = new Promise<number | null>((resolve) =>
         setImmediate(() => {
           for (const chunk of run.stdout ?? []) stdout.write(chunk);
-          stdout.end();
+          if (!run.open) stdout.end();
           stderr.end(run.stderr ?? '');
           setImmediate(() => resolve(run.exit));
         }),
@@ -74,5 +76,11 @@ describe('prepareAndLink', () => {
     const step = prepareAndLink(driver(new Error('no such container')), 7);
     await expect(step.known).rejects.toThrow('no such container');
     expect(await step.linked).toBe('no such container');
+  });
+
+  it('ends with the process even when its output never ends', async () => {
+    const step = prepareAndLink(driver({ stderr: 'sh: cannot create /srv/.berth/deploy/incoming.from: Permission denied\n', exit: 2, open: true }), 7);
+    await expect(step.known).rejects.toThrow('preparing the deploy directory failed (exit 2): sh: cannot create');
+    expect(await step.linked).toMatch(/failed \(exit 2\)/);
   });
 });

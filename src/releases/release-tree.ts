@@ -61,19 +61,23 @@ export function prepareAndLink(driver: ContainerDriver, appId: number): Prepared
     s.stdin.end();
     let out = '';
     let line: string | null = null;
-    const known = new Promise<string | null>((resolve) => {
-      s.stdout.on('data', (chunk: Buffer) => {
-        if (line !== null) return;
-        out += chunk.toString('latin1');
-        const end = out.indexOf('\n');
-        if (end !== -1) resolve((line = out.slice(0, end)));
-        else if (out.length > KNOWN_MAX) resolve((line = ''));
-      });
-      s.stdout.on('end', () => resolve(line));
-      s.stdout.on('close', () => resolve(line));
+    let settle: (line: string | null) => void = () => undefined;
+    const known = new Promise<string | null>((resolve) => (settle = resolve));
+    s.stdout.on('data', (chunk: Buffer) => {
+      if (line !== null) return;
+      out += chunk.toString('latin1');
+      const end = out.indexOf('\n');
+      if (end !== -1) settle((line = out.slice(0, end)));
+      else if (out.length > KNOWN_MAX) settle((line = ''));
     });
+    s.stdout.on('end', () => settle(line));
+    s.stdout.on('close', () => settle(line));
     const exit = within(s.exit, STEP_TIMEOUT_MS, 'preparing the deploy directory and linking the running tree').finally(() => s.socket.destroy());
-    exit.catch(() => undefined);
+    // An exit (or no exit in time) settles it too: an output that neither ends nor closes must not hold the deploy.
+    exit.then(
+      () => settle(line),
+      () => settle(line),
+    );
     return { known, exit, stderr };
   });
   const problem = async (what: string, exit: Promise<number | null>, stderr: Promise<string>) => {
