@@ -34,6 +34,11 @@ export async function startExec(container: Docker.Container, argv: string[], opt
   } else {
     const demuxer = new DockerDemuxer();
     socket.pipe(demuxer);
+    // A connection that closes without ending (the engine restarted, a reset) ends both streams all
+    // the same, after what arrived: whoever reads them until they end would wait for ever.
+    socket.once('close', () => {
+      if (!demuxer.writableEnded) demuxer.end();
+    });
     stdout = demuxer.stdout;
     stderr = demuxer.stderr;
   }
