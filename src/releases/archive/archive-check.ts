@@ -1,5 +1,5 @@
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { byteBound } from './byte-bound.js';
 import { gunzip } from './gunzip.js';
 import type { ReleasesConfig } from '../../config/config.js';
 import { ArchiveProblem, TarEntry, TarReader } from './tar-reader.js';
@@ -61,15 +61,7 @@ export async function checkArchive(source: NodeJS.ReadableStream, limits: Archiv
     tree.add(entry);
     manifest.entry(entry);
   }, (chunk) => manifest.data(chunk));
-  let inflated = 0;
-  const inflatedMax = tarBytesMax(limits);
-  const bound = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      inflated += chunk.length;
-      if (inflated > inflatedMax) return done(new ArchiveProblem(null, `unpacks to more than ${inflatedMax} bytes of tar (a decompression bomb?)`));
-      done(null, chunk);
-    },
-  });
+  const bound = byteBound(tarBytesMax(limits), (max) => new ArchiveProblem(null, `unpacks to more than ${max} bytes of tar (a decompression bomb?)`));
   try {
     await pipeline(source, gunzip(), bound, reader);
   } catch (err) {
