@@ -80,10 +80,6 @@ export function prepareAndLink(driver: ContainerDriver, appId: number): Prepared
     );
     return { known, exit, stderr };
   });
-  const problem = async (what: string, exit: Promise<number | null>, stderr: Promise<string>) => {
-    const code = await exit;
-    return code === 0 ? null : `${what} failed (exit ${code}): ${(await stderr).trim().slice(-300)}`;
-  };
   const known = ended.then(async ({ known: first, exit, stderr }) => {
     const line = await first;
     // No line: the preparing itself failed (set -e), before anything was linked.
@@ -108,6 +104,11 @@ async function runScript(driver: ContainerDriver, appId: number, script: string,
   const output = collectTail(session.stderr);
   session.stdout.resume();
   session.stdin.end(input);
-  const exitCode = await within(session.exit, STEP_TIMEOUT_MS, what);
-  return exitCode === 0 ? null : `${what} failed (exit ${exitCode}): ${(await output).trim().slice(-300)}`;
+  return problem(what, within(session.exit, STEP_TIMEOUT_MS, what), output);
+}
+
+/** A step's problem once it has exited: null for 0, else what it printed last. */
+async function problem(what: string, exit: Promise<number | null>, stderr: Promise<string>): Promise<string | null> {
+  const code = await exit;
+  return code === 0 ? null : `${what} failed (exit ${code}): ${(await stderr).trim().slice(-300)}`;
 }
