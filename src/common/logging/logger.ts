@@ -1,6 +1,7 @@
 import { LoggerService } from '@nestjs/common';
 import { pino, type Logger } from 'pino';
 import type { BerthConfig } from '../../config/config.js';
+import { LineBatcher } from './line-batcher.js';
 
 // Request and response bodies and headers are never logged; these paths are a second
 // line of defence should one ever be. Explicit paths only: wildcard redaction costs
@@ -8,12 +9,15 @@ import type { BerthConfig } from '../../config/config.js';
 const REDACT = ['req.headers.authorization', 'headers.authorization', 'authorization', 'password', 'token', 'ssh_password'];
 
 const FLUSH_EVERY_MS = 200;
+const BATCH_CHARS = 4096;
 
 export function createLogger(config: Pick<BerthConfig, 'logLevel'>): Logger {
   // Buffered, asynchronous writes: lines go out 4 KiB at a time (or every 200 ms when
   // traffic is light) instead of one write(2) per request, which on a busy API cost
-  // more than building the lines. flushLogs() drains the buffer before the process exits.
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: FLUSH_EVERY_MS });
+  // more than building the lines. The batcher joins them (see LineBatcher for why sonic-boom
+  // gets whole batches); flushLogs() and the process's exit write out what is pending.
+  const sink = pino.destination({ dest: 1, sync: false, minLength: 0 });
+  const destination = new LineBatcher(sink, BATCH_CHARS, FLUSH_EVERY_MS);
   return pino({ level: config.logLevel, base: { service: 'berth', pid: process.pid }, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
 }
 
