@@ -66,21 +66,39 @@ describe('LineBatcher', () => {
     expect(sink.syncFlushes).toBe(1);
   });
 
-  it("loses no line when the process exits with lines pending (Berth's logger, into a pipe)", async () => {
-    // 5 000 lines of about 90 bytes: most in sonic-boom's or the batcher's hands at exit.
-    const script = `
-      import { createLogger } from './dist/src/common/logging/logger.js';
-      const log = createLogger({ logLevel: 'info' });
-      for (let i = 0; i < 5000; i++) log.info({ i, pad: 'x'.repeat(20) }, 'line');
-      setTimeout(() => { log.info({ i: 5000 }, 'last'); process.exit(3); }, 5);
-    `;
+  // 5 000 lines of about 90 bytes: most in sonic-boom's or the batcher's hands when the process ends.
+  const lines = (end: string) => `
+    import { createLogger } from './dist/src/common/logging/logger.js';
+    const log = createLogger({ logLevel: 'info' });
+    for (let i = 0; i < 5000; i++) log.info({ i, pad: 'x'.repeat(20) }, 'line');
+    ${end}
+  `;
+  async function run(script: string): Promise<{ code: number | null; out: string }> {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    return { code, out };
+  }
+  const numbers = (out: string) => {
+    const all = out.split('\n');
+    expect(all.pop()).toBe(''); // ends with a whole line
+    return all.map((line) => (JSON.parse(line) as { i: number }).i);
+  };
+
+  it("loses no line when the process exits with lines pending (Berth's logger, into a pipe)", async () => {
+    const { code, out } = await run(lines("setTimeout(() => { log.info({ i: 5000 }, 'last'); process.exit(3); }, 5);"));
     expect(code).toBe(3);
-    const lines = out.split('\n');
-    expect(lines.pop()).toBe(''); // ends with a whole line
-    expect(lines.map((line) => (JSON.parse(line) as { i: number }).i)).toEqual(Array.from({ length: 5001 }, (_, i) => i));
+    expect(numbers(out)).toEqual(Array.from({ length: 5001 }, (_, i) => i));
+  });
+
+  it('loses no line when the process ends because nothing is left to do', async () => {
+    // pino ends sonic-boom when the loop runs dry; lines handed on after that were lost in a
+    // quarter to half of such ends, depending on where sonic-boom's last write stood: eight ends.
+    const ends = await Promise.all(Array.from({ length: 8 }, () => run(lines("log.info({ i: 5000 }, 'last');"))));
+    for (const { code, out } of ends) {
+      expect(code).toBe(0);
+      expect(numbers(out)).toEqual(Array.from({ length: 5001 }, (_, i) => i));
+    }
   });
 });

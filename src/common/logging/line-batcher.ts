@@ -13,12 +13,15 @@ export interface LineSink {
  * again on every write, which flattens the growing concatenation: with one line per API request
  * that copied up to 4 KiB and left it as garbage on every request. A list of lines joined once per
  * batch costs one copy per line. Lines stay whole and in order; flush() and flushSync() pass the
- * batch on first, and the process's exit writes it out synchronously.
+ * batch on first; when the event loop runs dry, and when the process exits, the batch goes out
+ * ahead of pino's own hooks on sonic-boom.
  */
 export class LineBatcher {
   private lines: string[] = [];
   private chars = 0;
   private readonly timer: NodeJS.Timeout;
+  // The loop ran dry: pass the lines on while sonic-boom still takes them (pino ends it then).
+  private readonly onBeforeExit = (): void => this.pass();
   private readonly onExit = (): void => {
     try {
       this.flushSync();
@@ -33,7 +36,9 @@ export class LineBatcher {
     flushEveryMs: number,
   ) {
     this.timer = setInterval(() => this.pass(), flushEveryMs).unref();
-    process.on('exit', this.onExit);
+    // Ahead of pino's own hooks, which flush sonic-boom (and end it, when the loop runs dry).
+    process.prependListener('beforeExit', this.onBeforeExit);
+    process.prependListener('exit', this.onExit);
   }
 
   write(line: string): boolean {
@@ -56,6 +61,7 @@ export class LineBatcher {
   /** Stops the timer and the exit hook (after a last flushSync()); for tests. */
   close(): void {
     clearInterval(this.timer);
+    process.off('beforeExit', this.onBeforeExit);
     process.off('exit', this.onExit);
     this.flushSync();
   }
