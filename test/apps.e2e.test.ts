@@ -1,6 +1,6 @@
 // Apps over real Docker: provisioned by the worker, observed with the docker CLI and over HTTP.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { containersOf, docker, eventually, firstOk, inspect, publishedPort } from './support/docker.js';
+import { containersOf, describeContainer, docker, eventually, firstOk, inspect, publishedPort } from './support/docker.js';
 import { useBerth } from './support/fixture.js';
 import { register, waitForOperation } from './support/http.js';
 
@@ -61,7 +61,7 @@ describe('an app through its life', () => {
 
     const port = await publishedPort(container, 8080);
     expect(info.NetworkSettings.Ports['8080/tcp'][0].HostIp).toBe('127.0.0.1');
-    expect(await firstOk(`http://127.0.0.1:${port}/`)).toBeTruthy();
+    expect(await firstOk(`http://127.0.0.1:${port}/`, 30_000, {}, () => describeContainer(container))).toBeTruthy();
     const read = await fx.api.get(path(`apps/${app.id}/`), { token: owner.token });
     expect(read.body).toMatchObject({ status: 'running', enabled: true });
   });
@@ -85,7 +85,7 @@ describe('an app through its life', () => {
     expect(status.body).toMatchObject({ running: true, http_status: false });
     expect(status.body.errors.join(' ')).toMatch(/nothing answers HTTP on port 8080 inside the container/);
     await docker('exec', container, 'supervisorctl', 'start', 'app');
-    await firstOk(`http://127.0.0.1:${await publishedPort(container, 8080)}/`);
+    await firstOk(`http://127.0.0.1:${await publishedPort(container, 8080)}/`, 30_000, {}, () => describeContainer(container));
     expect((await fx.api.get(path(`apps-status/${app.id}/`), { token: owner.token })).body.http_status).toBe(true);
   });
 
@@ -143,7 +143,7 @@ describe('an app through its life', () => {
     const info = await inspect(container);
     expect(info.HostConfig.Memory).toBe(512 * 1024 * 1024);
     expect(info.Config.Env).toContain('PORT=9090');
-    expect(await firstOk(`http://127.0.0.1:${await publishedPort(container, 9090)}/`)).toBeTruthy();
+    expect(await firstOk(`http://127.0.0.1:${await publishedPort(container, 9090)}/`, 30_000, {}, () => describeContainer(container))).toBeTruthy();
     expect(await docker('exec', container, 'cat', '/srv/var/marker')).toBe('kept');
   });
 

@@ -102,16 +102,34 @@ export async function publishedPort(container: string, port: number): Promise<nu
   return Number((await docker('port', container, `${port}/tcp`)).split('\n')[0].split(':').pop());
 }
 
-/** Polls `url` until it answers 200; returns the body. */
-export async function firstOk(url: string, ms = 30_000, init: RequestInit = {}): Promise<string> {
+/**
+ * Polls `url` until it answers 200; returns the body. `explain`, when given, adds to a failure's
+ * message what the test can tell about why (a container's state and output).
+ */
+export async function firstOk(url: string, ms = 30_000, init: RequestInit = {}, explain?: () => Promise<string>): Promise<string> {
   const until = Date.now() + ms;
   for (;;) {
-    const answer = await fetch(url, { ...init, signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+    let failure = '';
+    const answer = await fetch(url, { ...init, signal: AbortSignal.timeout(2000) }).catch((err: Error & { cause?: { code?: string; message?: string } }) => {
+      failure = err.cause?.code ?? err.cause?.message ?? err.message;
+      return undefined;
+    });
     if (answer?.status === 200) return answer.text();
     await answer?.body?.cancel();
-    if (Date.now() > until) throw new Error(`${url} gave no 200 within ${ms} ms (last: ${answer?.status ?? 'no answer'})`);
+    if (Date.now() > until) {
+      const why = explain ? `; ${await explain().catch((err: Error) => `(could not tell why: ${err.message})`)}` : '';
+      throw new Error(`${url} gave no 200 within ${ms} ms (last: ${answer?.status ?? `no answer, ${failure}`})${why}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** A container's state, its programs and its last output: for a failure's message. */
+export async function describeContainer(container: string): Promise<string> {
+  const state = await docker('inspect', '--format', '{{json .State}}', container).catch((err: Error) => err.message);
+  const programs = await docker('exec', container, 'supervisorctl', 'status').catch((err: Error) => err.message);
+  const output = await docker('logs', '--tail', '20', container).catch((err: Error) => err.message);
+  return `container ${container}: state ${state}; programs: ${programs}; last output: ${output}`;
 }
 
 /** Waits until `check` holds, polling; fails naming `what`. */
