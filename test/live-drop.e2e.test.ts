@@ -6,8 +6,8 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { useBerth } from './support/fixture.js';
-import { register } from './support/http.js';
-import { openSse, summary } from './support/sse.js';
+import { postApp, register } from './support/http.js';
+import { openSse, openSseWhenFree, summary } from './support/sse.js';
 
 // Heartbeats far apart: what drops the client here is an event finding it too far behind, not a
 // heartbeat finding it stalled (test/live-sse.test.ts has that one).
@@ -18,10 +18,8 @@ const CHANGES = 30_000;
 describe("a company's event stream with a client that stops reading", () => {
   it('drops the client once it has more than LIVE_BUFFER_MAX unread, and frees its slot', async () => {
     const owner = await register(fx.api, 'Stalled Reader');
-    const plans = (await fx.api.get(`/${owner.company.id}/plans/`, { token: owner.token })).body;
     // An API without workers: the app's operation stays queued, which is all the test needs of it.
-    const created = await fx.api.post(`/${owner.company.id}/apps/`, { token: owner.token, body: { name: 'busy', image: 'berth/runtime:2026.11-1', plan: plans[0].id } });
-    expect(created.status, created.text).toBe(200);
+    const created = await postApp(fx.api, owner, 'busy');
     const streamUrl = `${fx.berth.url}/${owner.company.id}/events/stream`;
 
     const stalled = await openSse(streamUrl, owner.token);
@@ -35,7 +33,7 @@ describe("a company's event stream with a client that stops reading", () => {
       for (let done = 0; done < CHANGES; done += 5000) {
         await db.query(
           `DO $$ BEGIN FOR i IN ${done + 1}..${done + 5000} LOOP
-             UPDATE operations SET message = 'step ' || i || ' ' || repeat('x', 990) WHERE id = ${created.body.operation_id};
+             UPDATE operations SET message = 'step ' || i || ' ' || repeat('x', 990) WHERE id = ${created.operation_id};
            END LOOP; END $$`,
         );
       }
@@ -44,11 +42,7 @@ describe("a company's event stream with a client that stops reading", () => {
     }
 
     // The slot comes back once the client is dropped: the company may open a stream again.
-    let again = await openSse(streamUrl, owner.token);
-    for (let i = 0; again.status === 429 && i < 200; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      again = await openSse(streamUrl, owner.token);
-    }
+    const again = await openSseWhenFree(streamUrl, owner.token, 20_000);
     expect(again.status, JSON.stringify(again.body)).toBe(200);
     again.close();
 

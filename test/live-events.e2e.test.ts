@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useBerth } from './support/fixture.js';
-import { register, waitForOperation } from './support/http.js';
-import { openSse } from './support/sse.js';
+import { postApp, register, waitForOperation } from './support/http.js';
+import { openSse, openSseWhenFree } from './support/sse.js';
 
 const fx = useBerth('live', { BERTH_ROLES: 'api,worker', LIVE_HEARTBEAT_MS: '300', LIVE_STREAMS_PER_COMPANY: '2', JOB_BACKOFF_MS: '200' });
 type Owner = Awaited<ReturnType<typeof register>>;
@@ -19,20 +19,13 @@ let appId = 0;
 
 const url = (path: string) => `${fx.berth.url}${path}`;
 
-async function createApp(who: Owner, name: string) {
-  const plans = (await fx.api.get(`/${who.company.id}/plans/`, { token: who.token })).body;
-  const created = await fx.api.post(`/${who.company.id}/apps/`, { token: who.token, body: { name, image: 'berth/runtime:2026.11-1', plan: plans[0].id } });
-  expect(created.status, created.text).toBe(200);
-  return created.body as { id: number; operation_id: number };
-}
-
 const statuses = (events: Array<{ event: string; data: any }>) => events.filter((e) => e.event === 'operation').map((e) => e.data.status);
 
 describe('live events', () => {
   it('streams an operation from its state now until it ends with its final state', async () => {
     owner = await register(fx.api, 'Live Owner');
     other = await register(fx.api, 'Live Other');
-    const created = await createApp(owner, 'livey');
+    const created = await postApp(fx.api, owner, 'livey');
     appId = created.id;
     const stream = await openSse(url(`/${owner.company.id}/operations/${created.operation_id}/`), owner.token);
     expect(stream.status).toBe(200);
@@ -115,11 +108,7 @@ describe('live events', () => {
     const elsewhere = await openSse(url(`/${other.company.id}/events/stream`), other.token);
     expect(elsewhere.status).toBe(200);
     first.close();
-    let fourth = await openSse(url(`/${owner.company.id}/events/stream`), owner.token);
-    for (let i = 0; fourth.status === 429 && i < 50; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      fourth = await openSse(url(`/${owner.company.id}/events/stream`), owner.token);
-    }
+    const fourth = await openSseWhenFree(url(`/${owner.company.id}/events/stream`), owner.token, 5000);
     expect(fourth.status).toBe(200);
     second.close();
     fourth.close();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useBerth } from './support/fixture.js';
-import { register, waitForOperation } from './support/http.js';
+import { postApp, register, waitForOperation } from './support/http.js';
 import { openSse, summary } from './support/sse.js';
 
 // A client is taken for gone after two heartbeats with too much unread: longer than the release prints.
@@ -21,10 +21,8 @@ const COUNT = 10_000;
 describe('an operation stream with a slow client', () => {
   it('is not dropped: the lines it missed are counted and told, the others come in order, then the final state', async () => {
     const owner = await register(fx.api, 'Slow Reader');
-    const plans = (await fx.api.get(`/${owner.company.id}/plans/`, { token: owner.token })).body;
-    const created = await fx.api.post(`/${owner.company.id}/apps/`, { token: owner.token, body: { name: 'chatty', image: 'berth/runtime:2026.11-1', plan: plans[0].id } });
-    expect(created.status, created.text).toBe(200);
-    expect((await waitForOperation(fx.api, owner.token, owner.company.id, created.body.operation_id)).status).toBe('success');
+    const created = await postApp(fx.api, owner, 'chatty');
+    expect((await waitForOperation(fx.api, owner.token, owner.company.id, created.operation_id)).status).toBe('success');
 
     const dir = mkdtempSync(join(tmpdir(), 'berth-liveslow-'));
     writeFileSync(join(dir, 'server.js'), "require('node:http').createServer((q, s) => s.end('ok')).listen(process.env.PORT);\n");
@@ -32,7 +30,7 @@ describe('an operation stream with a slow client', () => {
     writeFileSync(join(dir, 'berth.json'), JSON.stringify({ release }));
     const archive = execFileSync('tar', ['-czf', '-', '-C', dir, '.']);
     rmSync(dir, { recursive: true, force: true });
-    const posted = await fetch(`${fx.berth.url}/${owner.company.id}/apps/${created.body.id}/releases/`, {
+    const posted = await fetch(`${fx.berth.url}/${owner.company.id}/apps/${created.id}/releases/`, {
       method: 'POST',
       headers: { authorization: `Token ${owner.token}`, 'content-type': 'application/gzip' },
       body: new Uint8Array(archive),
@@ -46,7 +44,7 @@ describe('an operation stream with a slow client', () => {
     stream.pause();
     const last = `L${COUNT - 1} `;
     for (const end = Date.now() + 2 * HEARTBEAT_MS - 10_000; ; ) {
-      const read = await fx.api.get(`/${owner.company.id}/apps/${created.body.id}/releases/${answer.version}/`, { token: owner.token });
+      const read = await fx.api.get(`/${owner.company.id}/apps/${created.id}/releases/${answer.version}/`, { token: owner.token });
       if (String(read.body?.log).includes(last)) break;
       expect(Date.now(), 'the release printed every line in time').toBeLessThan(end);
       await new Promise((r) => setTimeout(r, 500));

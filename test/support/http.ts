@@ -59,6 +59,14 @@ export async function register(api: Client, name = 'Tester') {
   return { email, password: 'correct horse battery', token: answer.body.token as string, company: answer.body.company, account: answer.body.account };
 }
 
+/** Creates an app with the default runtime on the company's first plan; its id and its operation's. */
+export async function postApp(api: Client, who: { token: string; company: { id: number } }, name: string): Promise<{ id: number; operation_id: number }> {
+  const plans = (await api.get(`/${who.company.id}/plans/`, { token: who.token })).body;
+  const created = await api.post(`/${who.company.id}/apps/`, { token: who.token, body: { name, image: 'berth/runtime:2026.11-1', plan: plans[0].id } });
+  if (created.status !== 200) throw new Error(`creating app ${name}: ${created.status} ${created.text}`);
+  return created.body;
+}
+
 /** Follows an operation until it is finished, as a client would. */
 export async function waitForOperation(api: Client, token: string, companyId: number, operationId: number, ms = 60_000) {
   const until = Date.now() + ms;

@@ -31,6 +31,17 @@ export function summary(events: SseEvent[]): string {
   return `${events.length} events, the last: ${short.join(' | ')}`;
 }
 
+/** Opens a stream, again every 100 ms while the company is at its stream limit (429), for up to `ms`. */
+export async function openSseWhenFree(url: string, token: string, ms: number): Promise<SseClient> {
+  const until = Date.now() + ms;
+  let stream = await openSse(url, token);
+  while (stream.status === 429 && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    stream = await openSse(url, token);
+  }
+  return stream;
+}
+
 export async function openSse(url: string, token: string, headers: Record<string, string> = {}): Promise<SseClient> {
   const abort = new AbortController();
   // No token: a stream ticket in the URL stands for it, as from a browser's EventSource.
