@@ -58,7 +58,7 @@ export class LineBatcher {
     this.sink.flushSync();
   }
 
-  /** Stops the timer and the exit hook (after a last flushSync()); for tests. */
+  /** Stops the timer and the process hooks (after a last flushSync()); for tests. */
   close(): void {
     clearInterval(this.timer);
     process.off('beforeExit', this.onBeforeExit);
@@ -68,7 +68,7 @@ export class LineBatcher {
 
   private pass(): void {
     if (this.lines.length === 0) return;
-    const batch = this.lines.length === 1 ? this.lines[0] : this.lines.join('');
+    const batch = this.lines.join('');
     this.lines = [];
     this.chars = 0;
     this.sink.write(batch);
