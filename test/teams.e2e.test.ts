@@ -1,12 +1,15 @@
 // Teams: members with roles, invitations passed on by hand, the last owner kept, scoped and
 // read-only tokens, expiring login tokens, account changes, and role changes seen by every API
 // process within the membership cache's second.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBerth } from './support/fixture.js';
 import { client, register, waitForOperation } from './support/http.js';
 import { startBerth } from './support/server.js';
+import { dropStoragesOnServers } from './support/storage-clients.js';
 
 const fx = useBerth('teams', { BERTH_ROLES: 'api,worker', AUTH_CACHE_TTL_MS: '1000', JOB_BACKOFF_MS: '200' });
+// Runs before the fixture's own teardown drops the test database: a storage a failed test left goes too.
+afterAll(() => dropStoragesOnServers((sql) => fx.db.query(sql)));
 type Who = Awaited<ReturnType<typeof register>>;
 let owner: Who;
 let dev: Who;
@@ -87,11 +90,18 @@ describe('members and owners', () => {
     expect((await fx.api.get(`/${own.id}/members/`, { token: viewer.token })).status).toBe(404);
     const app = await fx.api.post(`/${own.id}/apps/`, { token: owner.token, body: { name: 'blocker', image: 'berth/runtime:2026.11-1', plan: 1 } });
     await waitForOperation(fx.api, owner.token, own.id, app.body.operation_id);
+    const storage = await fx.api.post(`/${own.id}/storages/`, { token: owner.token, body: { type: 'pgsql', password: 'Blocker-storage-1' } });
+    expect((await waitForOperation(fx.api, owner.token, own.id, storage.body.operation_id)).status).toBe('success');
     const refused = await fx.api.delete(`/companies/${own.id}/`, { token: owner.token });
     expect(refused.status).toBe(409);
-    expect(refused.body.message).toMatch(/still has 1 app \(blocker\): delete them first/);
+    expect(refused.body.message).toBe(`the company still has 1 app (blocker) and 1 storage (${storage.body.name}): delete them first`);
     const gone = await fx.api.delete(`/${own.id}/apps/${app.body.id}/`, { token: owner.token });
     expect((await waitForOperation(fx.api, owner.token, own.id, gone.body.operation_id)).status).toBe('success');
+    const onlyStorage = await fx.api.delete(`/companies/${own.id}/`, { token: owner.token });
+    expect(onlyStorage.status).toBe(409);
+    expect(onlyStorage.body.message).toBe(`the company still has 1 storage (${storage.body.name}): delete them first`);
+    const dropped = await fx.api.delete(`/${own.id}/storages/${storage.body.id}/`, { token: owner.token });
+    expect((await waitForOperation(fx.api, owner.token, own.id, dropped.body.operation_id)).status).toBe('success');
     expect((await fx.api.delete(`/companies/${own.id}/`, { token: owner.token })).status).toBe(200);
     expect((await fx.api.get('/companies/', { token: owner.token })).body.map((c: any) => c.id)).not.toContain(own.id);
   });
