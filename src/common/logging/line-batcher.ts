@@ -14,7 +14,7 @@ export interface LineSink {
  * that copied up to 4 KiB and left it as garbage on every request. A list of lines joined once per
  * batch costs one copy per line. Lines stay whole and in order; flush() and flushSync() pass the
  * batch on first; when the event loop runs dry, and when the process exits, the batch goes out
- * ahead of pino's own hooks on sonic-boom.
+ * ahead of any hooks pino keeps on sonic-boom.
  */
 export class LineBatcher {
   private lines: string[] = [];
